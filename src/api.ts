@@ -1,0 +1,199 @@
+/**
+ * The HTTP client of the Conversations API (ky): endpoints, the bearer header, the
+ * Idempotency-Key, and the mapping of every failure onto the store's error classes.
+ * ky's own retries are off: the sync engine owns retry policy (sync/backoff.ts).
+ */
+import ky, { isTimeoutError, type KyInstance } from 'ky';
+import { ApiError, AuthError, NetworkError } from './errors.js';
+import type { ConversationPatch, CreateConversationInput } from './model.js';
+
+export type TokenProvider = () => string | Promise<string>;
+export type FetchFunction = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+
+export interface ApiOptions {
+  baseUrl: string;
+  getToken: TokenProvider;
+  fetch?: FetchFunction | undefined;
+  timeoutMs: number;
+  /** Bodies larger than this are refused as malformed (bytes of text). */
+  maxBodyBytes?: number;
+}
+
+/** A successful reply: the parsed JSON body (still unvalidated). */
+export interface ApiReply {
+  status: number;
+  body: unknown;
+}
+
+const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
+
+/** Seconds from a Retry-After header (delta-seconds or an HTTP date). */
+export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - nowMs) / 1000);
+}
+
+export class ConversationsApi {
+  readonly #ky: KyInstance;
+  readonly #getToken: TokenProvider;
+  readonly #maxBodyBytes: number;
+  /** The latest token refresh, shared by the requests that were sent before it. */
+  #refreshing: Promise<string> | null = null;
+  /** Counts refreshes; a request remembers the count it was sent under. */
+  #generation = 0;
+
+  constructor(options: ApiOptions) {
+    const fetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#getToken = options.getToken;
+    this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    this.#ky = ky.create({
+      prefixUrl: `${options.baseUrl.replace(/\/+$/, '')}/v1/conversations`,
+      retry: 0,
+      throwHttpErrors: false,
+      timeout: options.timeoutMs,
+      // ky calls `fetch` as a method of its options; a wrapper keeps `window.fetch` bound.
+      fetch: (input, init) => fetchFunction(input, init),
+    });
+  }
+
+  list(params: { limit: number; starting_after?: string | undefined }): Promise<ApiReply> {
+    const searchParams: Record<string, string | number> = { limit: params.limit };
+    if (params.starting_after !== undefined) searchParams.starting_after = params.starting_after;
+    return this.#send('get', '', { searchParams });
+  }
+
+  retrieve(id: string): Promise<ApiReply> {
+    return this.#send('get', encodeURIComponent(id), {});
+  }
+
+  create(body: CreateConversationInput, idempotencyKey: string): Promise<ApiReply> {
+    return this.#send('post', '', { json: body, idempotencyKey });
+  }
+
+  update(id: string, patch: ConversationPatch, idempotencyKey: string): Promise<ApiReply> {
+    return this.#send('put', encodeURIComponent(id), { json: patch, idempotencyKey });
+  }
+
+  delete(id: string, idempotencyKey: string): Promise<ApiReply> {
+    return this.#send('delete', encodeURIComponent(id), { idempotencyKey });
+  }
+
+  async #send(
+    method: 'get' | 'post' | 'put' | 'delete',
+    path: string,
+    options: {
+      json?: unknown;
+      searchParams?: Record<string, string | number>;
+      idempotencyKey?: string;
+    },
+  ): Promise<ApiReply> {
+    const generation = this.#generation;
+    let token = await this.#token(() => this.#getToken());
+    let response = await this.#request(method, path, options, token);
+    if (response.status === 401) {
+      token = await this.#token(() => this.#refreshToken(generation));
+      response = await this.#request(method, path, options, token);
+      if (response.status === 401) {
+        await response.body?.cancel();
+        throw new AuthError('The API refused the bearer token (401), also after a refresh');
+      }
+    }
+    return this.#read(response);
+  }
+
+  /** A failing `getToken` is an authentication failure; its message is not repeated. */
+  async #token(get: () => string | Promise<string>): Promise<string> {
+    let token: unknown;
+    try {
+      token = await get();
+    } catch (error) {
+      throw new AuthError('getToken failed', { cause: error });
+    }
+    if (typeof token !== 'string' || token === '') {
+      throw new AuthError('getToken did not return a non-empty string');
+    }
+    return token;
+  }
+
+  /**
+   * Asks `getToken` again after a 401. Requests that hit 401 together share one call;
+   * a request whose 401 answered a token older than the last refresh reuses that refresh.
+   */
+  #refreshToken(generation: number): Promise<string> {
+    if (this.#refreshing !== null && generation < this.#generation) return this.#refreshing;
+    this.#generation += 1;
+    this.#refreshing = Promise.resolve().then(() => this.#getToken());
+    return this.#refreshing;
+  }
+
+  async #request(
+    method: 'get' | 'post' | 'put' | 'delete',
+    path: string,
+    options: {
+      json?: unknown;
+      searchParams?: Record<string, string | number>;
+      idempotencyKey?: string;
+    },
+    token: string,
+  ): Promise<Response> {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${token}`,
+      accept: 'application/json',
+    };
+    if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
+    try {
+      return await this.#ky(path, {
+        method,
+        headers,
+        ...(options.json === undefined ? {} : { json: options.json }),
+        ...(options.searchParams === undefined ? {} : { searchParams: options.searchParams }),
+      });
+    } catch (error) {
+      if (isTimeoutError(error)) {
+        throw new NetworkError(`${method.toUpperCase()} timed out`, { timeout: true });
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new NetworkError(`${method.toUpperCase()} failed: ${reason}`, { cause: error });
+    }
+  }
+
+  async #read(response: Response): Promise<ApiReply> {
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw new NetworkError('The connection dropped while reading the reply', { cause: error });
+    }
+    if (text.length > this.#maxBodyBytes) {
+      throw new ApiError(response.status, 'invalid_response', 'The reply body is too large');
+    }
+    let body: unknown = null;
+    if (text.trim() !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch (error) {
+        if (response.ok) {
+          throw new ApiError(response.status, 'invalid_response', 'The reply is not JSON', {
+            cause: error,
+          });
+        }
+      }
+    }
+    if (response.ok) return { status: response.status, body };
+    const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<
+      string,
+      unknown
+    >;
+    const type = typeof fields.type === 'string' ? fields.type : 'api_error';
+    const message =
+      typeof fields.message === 'string'
+        ? fields.message
+        : `The API answered ${response.status} ${response.statusText}`.trim();
+    throw new ApiError(response.status, type, message, {
+      retryAfter: parseRetryAfter(response.headers.get('retry-after'), Date.now()),
+    });
+  }
+}

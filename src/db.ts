@@ -1,0 +1,125 @@
+/**
+ * The Dexie schema: the one file that knows the tables and their indexes.
+ *
+ * Lists are answered from three array-valued indexes (booleans are not valid IndexedDB
+ * keys, so flags are stored as 0/1 inside the keys):
+ * - `s`: the list order itself, `[lastActiveIsNull, -last_active_at, -created_at, id]`;
+ * - `f`: `[muted, archived, pinned, ...s]`, for the boolean filters;
+ * - `g`: `[group_id, muted, archived, pinned, ...s]`, only on rows that have a group.
+ * A filter that leaves a flag open reads one key range per open value and merges them.
+ */
+import { Dexie, type EntityTable } from 'dexie';
+import type { Conversation, ConversationPatch, CreateConversationInput } from './model.js';
+
+export type SortKey = [number, number, number, string];
+
+/** A conversation as stored: the API's fields plus the derived index keys. */
+export interface StoredConversation extends Conversation {
+  s: SortKey;
+  f: [number, number, number, ...SortKey];
+  g?: [string, number, number, number, ...SortKey];
+}
+
+/** One queued write. Only the first entry of a record may be in flight (`sentAt` set). */
+export type OutboxEntry = {
+  seq?: number;
+  /** The record's id (temporary until the create is acknowledged). */
+  recordId: string;
+  /** Sent as `Idempotency-Key`; fixed at enqueue, so retries and restarts replay. */
+  key: string;
+  /** Unix ms when the request first left; once set the entry is frozen (never coalesced). */
+  sentAt: number | null;
+  attempts: number;
+  /** Unix ms before which an automatic round does not retry it. */
+  notBefore: number;
+  enqueuedAt: number;
+  lastError: string | null;
+} & (
+  | { op: 'create'; body: CreateConversationInput }
+  | { op: 'update'; patch: ConversationPatch }
+  | { op: 'delete' }
+);
+
+/** The last state the server acknowledged for a record that has queued writes. */
+export interface BaseRow {
+  id: string;
+  row: Conversation;
+}
+
+/** A temporary id that the server replaced. */
+export interface AliasRow {
+  from: string;
+  to: string;
+}
+
+/** A write the server refused for good. */
+export type RejectionRow = {
+  id?: number;
+  recordId: string;
+  rejectedAt: number;
+  error: { status: number; type: string; message: string };
+} & (
+  | { op: 'create'; body: CreateConversationInput }
+  | { op: 'update'; patch: ConversationPatch }
+  | { op: 'delete' }
+);
+
+export interface MetaRow {
+  key: string;
+  value: unknown;
+}
+
+export type StoreDatabase = Dexie & {
+  conversations: EntityTable<StoredConversation, 'id'>;
+  outbox: EntityTable<OutboxEntry, 'seq'>;
+  bases: EntityTable<BaseRow, 'id'>;
+  aliases: EntityTable<AliasRow, 'from'>;
+  rejections: EntityTable<RejectionRow, 'id'>;
+  meta: EntityTable<MetaRow, 'key'>;
+};
+
+export interface DatabaseOptions {
+  indexedDB?: IDBFactory | undefined;
+  IDBKeyRange?: typeof IDBKeyRange | undefined;
+}
+
+export function openDatabase(name: string, options: DatabaseOptions = {}): StoreDatabase {
+  const db = new Dexie(name, {
+    ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
+    ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
+  }) as StoreDatabase;
+  db.version(1).stores({
+    conversations: 'id, s, f, g',
+    outbox: '++seq, recordId',
+    bases: 'id',
+    aliases: 'from, to',
+    rejections: '++id, recordId',
+    meta: 'key',
+  });
+  return db;
+}
+
+const flag = (value: boolean): number => (value ? 1 : 0);
+
+export function sortKey(row: Conversation): SortKey {
+  const active = row.last_active_at;
+  return [active === null ? 1 : 0, active === null ? 0 : -active, -row.created_at, row.id];
+}
+
+/** Adds the derived index keys to a conversation. */
+export function toStored(row: Conversation): StoredConversation {
+  const s = sortKey(row);
+  const flags = [flag(row.is_muted), flag(row.archived_at !== null), flag(row.is_pinned)] as const;
+  const stored: StoredConversation = { ...row, s, f: [...flags, ...s] };
+  if (row.group_id !== null) stored.g = [row.group_id, ...flags, ...s];
+  return stored;
+}
+
+/** Orders two sort keys the way IndexedDB orders them. */
+export function compareSortKeys(a: SortKey, b: SortKey): number {
+  for (let i = 0; i < 3; i++) {
+    const diff = (a[i] as number) - (b[i] as number);
+    if (diff !== 0) return diff;
+  }
+  return a[3] < b[3] ? -1 : a[3] > b[3] ? 1 : 0;
+}

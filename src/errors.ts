@@ -1,0 +1,88 @@
+/**
+ * The error classes the store throws and reports. Each has a stable `name`, the fields a
+ * caller needs to decide what to do, and the underlying `cause` where there is one.
+ * None of them ever carries the bearer token.
+ */
+
+/** Base class of every error raised by protocol-offline. */
+export class ProtocolOfflineError extends Error {
+  override name = 'ProtocolOfflineError';
+}
+
+/**
+ * Bad input from the app (or a bad list parameter): nothing was read or written.
+ * `field` names the offending field or parameter.
+ */
+export class ValidationError extends ProtocolOfflineError {
+  override name = 'ValidationError';
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+/**
+ * The API answered with an error status. `type` is the API's error type
+ * (`api_error` or `invalid_request`), `message` the API's message.
+ */
+export class ApiError extends ProtocolOfflineError {
+  override name = 'ApiError';
+  readonly status: number;
+  readonly type: string;
+  /** Seconds the server asked to wait (`Retry-After`), when it said so. */
+  readonly retryAfter: number | undefined;
+
+  constructor(
+    status: number,
+    type: string,
+    message: string,
+    options?: { retryAfter?: number | undefined; cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.status = status;
+    this.type = type;
+    this.retryAfter = options?.retryAfter;
+  }
+}
+
+/** The API refused the bearer token, also after asking `getToken` again. Sync is paused. */
+export class AuthError extends ProtocolOfflineError {
+  override name = 'AuthError';
+  readonly status = 401;
+}
+
+/** The request did not get an answer: no network, a timeout, or a dropped connection. */
+export class NetworkError extends ProtocolOfflineError {
+  override name = 'NetworkError';
+  /** True when the request timed out rather than failed outright. */
+  readonly timeout: boolean;
+
+  constructor(message: string, options?: { timeout?: boolean; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.timeout = options?.timeout ?? false;
+  }
+}
+
+/** IndexedDB failed: quota exceeded, an aborted transaction, a closed database. */
+export class StorageError extends ProtocolOfflineError {
+  override name = 'StorageError';
+  /** True when the browser refused to store more data (QuotaExceededError). */
+  readonly quota: boolean;
+
+  constructor(message: string, options?: { quota?: boolean; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.quota = options?.quota ?? false;
+  }
+}
+
+/** Wraps anything thrown by IndexedDB/Dexie in a StorageError; passes our own errors through. */
+export function toStorageError(error: unknown, action: string): Error {
+  if (error instanceof ProtocolOfflineError) return error;
+  const name = (error as { name?: unknown } | null)?.name;
+  const inner = (error as { inner?: { name?: unknown } } | null)?.inner?.name;
+  const quota = name === 'QuotaExceededError' || inner === 'QuotaExceededError';
+  const reason = error instanceof Error ? error.message : String(error);
+  return new StorageError(`${action} failed: ${reason}`, { quota, cause: error });
+}

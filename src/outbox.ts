@@ -1,0 +1,171 @@
+/**
+ * The persistent outbox: enqueue and coalesce inside the write transaction, claim an
+ * entry before it is sent, and settle it once its reply is stored.
+ *
+ * Invariants, per record: entries keep their order (`seq`); only the first one may be
+ * in flight; an entry that has ever left (`sentAt` set) is frozen: it is never merged
+ * into or dropped by coalescing, because a retry with its Idempotency-Key replays the
+ * first answer and would silently ignore anything merged into it later.
+ */
+import type { OutboxEntry, StoreDatabase } from './db.js';
+import {
+  applyPatch,
+  type Conversation,
+  type ConversationPatch,
+  type CreateConversationInput,
+  WRITABLE_FIELDS,
+} from './model.js';
+
+/** A local write, before it becomes (or merges into) an outbox entry. */
+export type Operation =
+  | { op: 'create'; body: CreateConversationInput }
+  | { op: 'update'; patch: ConversationPatch }
+  | { op: 'delete' };
+
+/** What to do to a record's entries so that they include one more operation. */
+export interface CoalescePlan {
+  remove: number[];
+  replace: { seq: number; patch: ConversationPatch } | null;
+  append: Operation | null;
+}
+
+/**
+ * Pure coalescing rule. `entries` are one record's entries in order; `prior(seq)` gives
+ * the record's state just before entry `seq` applies (to drop fields that change nothing).
+ */
+export function coalesce(
+  entries: readonly OutboxEntry[],
+  next: Operation,
+  prior: (seq: number) => Conversation | null,
+): CoalescePlan {
+  const plan: CoalescePlan = { remove: [], replace: null, append: null };
+  const unsent = entries.filter((entry) => entry.sentAt === null);
+  if (next.op === 'create') {
+    plan.append = next;
+    return plan;
+  }
+  if (next.op === 'delete') {
+    if (unsent.some((entry) => entry.op === 'create')) {
+      // Never sent: the server has never heard of it, so nothing needs to be sent at all.
+      plan.remove = entries.map((entry) => entry.seq as number);
+      return plan;
+    }
+    plan.remove = unsent.filter((entry) => entry.op === 'update').map((e) => e.seq as number);
+    plan.append = next;
+    return plan;
+  }
+  const last = entries.at(-1);
+  if (last !== undefined && last.op === 'update' && last.sentAt === null) {
+    const seq = last.seq as number;
+    const merged = withoutNoOps({ ...last.patch, ...next.patch }, prior(seq));
+    if (Object.keys(merged).length === 0) plan.remove = [seq];
+    else plan.replace = { seq, patch: merged };
+    return plan;
+  }
+  const patch = withoutNoOps(next.patch, prior(Number.POSITIVE_INFINITY));
+  if (Object.keys(patch).length > 0) plan.append = { op: 'update', patch };
+  return plan;
+}
+
+/** Drops the fields of a patch that already hold that value in `state`. */
+function withoutNoOps(patch: ConversationPatch, state: Conversation | null): ConversationPatch {
+  if (state === null) return patch;
+  const kept: ConversationPatch = {};
+  for (const field of WRITABLE_FIELDS) {
+    if (Object.hasOwn(patch, field) && patch[field] !== state[field]) {
+      (kept as Record<string, unknown>)[field] = patch[field];
+    }
+  }
+  return kept;
+}
+
+/**
+ * The local view of a server-known record: its last acknowledged server state with the
+ * queued entries on top, in order. `null` when a queued delete removes it.
+ */
+export function materialize(
+  base: Conversation | null,
+  entries: readonly OutboxEntry[],
+): Conversation | null {
+  let row = base;
+  for (const entry of entries) {
+    if (entry.op === 'delete') row = null;
+    else if (entry.op === 'update' && row !== null) row = applyPatch(row, entry.patch);
+  }
+  return row;
+}
+
+/** One record's entries, in order. Must run inside a transaction that includes `outbox`. */
+export function entriesOf(db: StoreDatabase, recordId: string): Promise<OutboxEntry[]> {
+  return db.outbox.where('recordId').equals(recordId).sortBy('seq');
+}
+
+export function newEntry(
+  recordId: string,
+  operation: Operation,
+  now: number,
+): OutboxEntry {
+  return {
+    ...operation,
+    recordId,
+    key: crypto.randomUUID(),
+    sentAt: null,
+    attempts: 0,
+    notBefore: 0,
+    enqueuedAt: now,
+    lastError: null,
+  };
+}
+
+/**
+ * Adds one operation to a record's queue, coalescing with entries that were never sent.
+ * Runs inside the caller's write transaction (conversations, outbox, bases).
+ */
+export async function enqueue(
+  db: StoreDatabase,
+  recordId: string,
+  operation: Operation,
+  current: Conversation | null,
+  now: number,
+): Promise<void> {
+  const entries = await entriesOf(db, recordId);
+  if (entries.length === 0 && current !== null) {
+    // A record with nothing queued shows the server's state: keep it as the base that
+    // later acknowledgements, pulls and rollbacks rebase onto.
+    await db.bases.put({ id: recordId, row: current });
+  }
+  const base = (await db.bases.get(recordId))?.row ?? null;
+  const prior = (seq: number) =>
+    materialize(
+      base,
+      entries.filter((entry) => (entry.seq as number) < seq),
+    );
+  const plan = coalesce(entries, operation, prior);
+  if (plan.remove.length > 0) await db.outbox.bulkDelete(plan.remove);
+  if (plan.replace !== null) {
+    await db.outbox.update(plan.replace.seq, { patch: plan.replace.patch });
+  }
+  if (plan.append !== null) await db.outbox.add(newEntry(recordId, plan.append, now));
+  const remaining = entries.length - plan.remove.length + (plan.append === null ? 0 : 1);
+  if (remaining === 0) await db.bases.delete(recordId);
+}
+
+/**
+ * Claims the first entry of a record for sending: marks it sent (frozen) and returns it.
+ * `null` when the record has nothing queued, or its first entry waits for a backoff
+ * deadline later than `dueBy`.
+ */
+export function claimHead(
+  db: StoreDatabase,
+  recordId: string,
+  now: number,
+  dueBy: number,
+): Promise<OutboxEntry | null> {
+  return db.transaction('rw', db.outbox, async () => {
+    const head = (await entriesOf(db, recordId))[0];
+    if (head === undefined || head.notBefore > dueBy) return null;
+    const claimed = { ...head, sentAt: head.sentAt ?? now, attempts: head.attempts + 1 };
+    await db.outbox.put(claimed);
+    return claimed;
+  });
+}

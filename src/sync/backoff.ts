@@ -1,0 +1,39 @@
+/**
+ * Retry delays: exponential backoff with full jitter (a random delay between 0 and the
+ * capped exponential), never shorter than what the server asked for in Retry-After.
+ */
+
+/** How failed requests are retried (option `sync.retry`). */
+export interface RetryOptions {
+  /** First backoff ceiling in ms (default 1000). */
+  baseMs?: number;
+  /** Largest backoff ceiling in ms (default 60000). */
+  maxMs?: number;
+}
+
+export interface BackoffPolicy {
+  baseMs: number;
+  maxMs: number;
+}
+
+export function backoffPolicy(options: RetryOptions | undefined): BackoffPolicy {
+  return { baseMs: options?.baseMs ?? 1000, maxMs: options?.maxMs ?? 60_000 };
+}
+
+/**
+ * Delay in ms before attempt number `attempts + 1`, after `attempts` failures.
+ * `random` is in [0, 1); `retryAfterSeconds` wins over a shorter jittered delay.
+ */
+export function retryDelay(
+  policy: BackoffPolicy,
+  attempts: number,
+  random: number,
+  retryAfterSeconds?: number,
+): number {
+  const exponent = Math.max(0, attempts - 1);
+  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(exponent, 30));
+  const jittered = Math.floor(random * ceiling);
+  return retryAfterSeconds === undefined
+    ? jittered
+    : Math.max(jittered, Math.ceil(retryAfterSeconds * 1000));
+}

@@ -1,0 +1,299 @@
+/**
+ * The sync engine: rounds (push, then pull), their scheduling, and `status$`.
+ * One round at a time in this store, and one tab at a time per database (a platform
+ * lock around every round). Automatic rounds run at start, shortly after local writes,
+ * when the network comes back, when the page becomes visible, on an interval, and when
+ * the earliest backoff deadline passes.
+ */
+import { BehaviorSubject, type Observable, type Subscription } from 'rxjs';
+import { AuthError, NetworkError } from '../errors.js';
+import { live } from '../queries.js';
+import type { SyncContext } from './context.js';
+import { pull } from './pull.js';
+import { push } from './push.js';
+import type { Platform } from './triggers.js';
+
+/** The sync state the app shows (DESIGN section 2). */
+export interface SyncStatus {
+  state: 'idle' | 'syncing' | 'offline' | 'paused' | 'error';
+  /** Records with changes not yet on the server (the size of `pending$`). */
+  pending: number;
+  /** Writes the server refused that the app has not retried or discarded yet. */
+  rejected: number;
+  /** Unix ms of the end of the last round whose pull read every page. */
+  lastSyncedAt: number | null;
+  lastError: Error | null;
+}
+
+/** What one round did; `sync.now()` resolves with it. */
+export interface SyncSummary {
+  pushed: number;
+  pulled: number;
+  removed: number;
+  conflicts: number;
+  rejected: number;
+  /** Malformed server rows or pages skipped. */
+  skipped: number;
+  /** True when the pull read every page. */
+  complete: boolean;
+  state: SyncStatus['state'];
+  error: Error | null;
+}
+
+export interface EngineOptions {
+  auto: boolean;
+  intervalMs: number;
+  debounceMs: number;
+  lockName: string;
+  platform: Platform;
+}
+
+const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>) =>
+  a.size === b.size && [...a].every((id) => b.has(id));
+
+export class SyncEngine {
+  readonly status$: BehaviorSubject<SyncStatus>;
+  readonly pending$ = new BehaviorSubject<ReadonlySet<string>>(new Set());
+  readonly #context: SyncContext;
+  readonly #options: EngineOptions;
+  readonly #subscriptions: Subscription[] = [];
+  #running: Promise<SyncSummary> | null = null;
+  #runningForced = false;
+  #followUp: Promise<SyncSummary> | null = null;
+  #started = false;
+  #closed = false;
+  #paused = false;
+  #rerun = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #interval: ReturnType<typeof setInterval> | undefined;
+  #unlisten: (() => void)[] = [];
+
+  constructor(context: SyncContext, options: EngineOptions) {
+    this.#context = context;
+    this.#options = options;
+    this.status$ = new BehaviorSubject<SyncStatus>({
+      state: 'idle',
+      pending: 0,
+      rejected: 0,
+      lastSyncedAt: null,
+      lastError: null,
+    });
+    const { db } = context;
+    const pendingIds: Observable<ReadonlySet<string>> = live(
+      async () => new Set((await db.outbox.orderBy('recordId').uniqueKeys()) as string[]),
+      sameSet,
+    );
+    this.#subscriptions.push(
+      pendingIds.subscribe({
+        next: (ids) => {
+          this.pending$.next(ids);
+          this.#update({ pending: ids.size });
+        },
+        error: () => {},
+      }),
+      live(
+        () => db.rejections.count(),
+        (a, b) => a === b,
+      ).subscribe({ next: (rejected) => this.#update({ rejected }), error: () => {} }),
+      live(
+        async () => (await db.meta.get('lastSyncedAt'))?.value ?? null,
+        (a, b) => a === b,
+      ).subscribe({
+        next: (value) => this.#update({ lastSyncedAt: typeof value === 'number' ? value : null }),
+        error: () => {},
+      }),
+    );
+  }
+
+  #update(change: Partial<SyncStatus>): void {
+    if (this.#closed && change.state === undefined) return;
+    this.status$.next({ ...this.status$.value, ...change });
+  }
+
+  /** Starts automatic sync (and resumes after an authentication pause). */
+  start(): void {
+    if (this.#closed) return;
+    this.#paused = false;
+    if (this.#started) {
+      this.#schedule(0);
+      return;
+    }
+    this.#started = true;
+    const { platform, intervalMs } = this.#options;
+    this.#unlisten.push(
+      platform.onOnline(() => this.#schedule(0)),
+      platform.onVisible(() => this.#schedule(0)),
+    );
+    if (intervalMs > 0) this.#interval = setInterval(() => this.#schedule(0), intervalMs);
+    this.#schedule(0);
+  }
+
+  /** Stops automatic sync; a round in progress finishes. `now()` still works. */
+  stop(): void {
+    this.#started = false;
+    for (const unlisten of this.#unlisten.splice(0)) unlisten();
+    clearInterval(this.#interval);
+    this.#clearTimer();
+  }
+
+  /** A local write was committed: sync soon (debounced). */
+  written(): void {
+    if (this.#started && !this.#paused) this.#schedule(this.#options.debounceMs, true);
+  }
+
+  /** One round now, skipping backoff deadlines. Concurrent calls share one round. */
+  now(): Promise<SyncSummary> {
+    if (this.#closed) return Promise.reject(new Error('The store is closed'));
+    this.#paused = false;
+    if (this.#running !== null) {
+      if (this.#runningForced) return this.#running;
+      this.#followUp ??= this.#running.then(() => {
+        this.#followUp = null;
+        return this.#run(true);
+      });
+      return this.#followUp;
+    }
+    return this.#run(true);
+  }
+
+  /** Stops everything and waits for a round in progress to end. */
+  async close(): Promise<void> {
+    this.stop();
+    this.#closed = true;
+    await Promise.allSettled([this.#running, this.#followUp]);
+    for (const subscription of this.#subscriptions.splice(0)) subscription.unsubscribe();
+    this.pending$.complete();
+    this.status$.complete();
+  }
+
+  #clearTimer(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Plans an automatic round in `delayMs`. An earlier plan wins, except that `debounce`
+   * pushes a pending write-triggered plan back (a burst of writes makes one round).
+   */
+  #schedule(delayMs: number, debounce = false): void {
+    if (!this.#started || this.#closed || this.#paused) return;
+    const at = Date.now() + delayMs;
+    if (!debounce && this.#timer !== undefined && this.#timerAt <= at) return;
+    this.#clearTimer();
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => {
+      this.#clearTimer();
+      if (this.#running !== null) {
+        this.#rerun = true;
+        return;
+      }
+      void this.#run(false);
+    }, delayMs);
+  }
+
+  #run(force: boolean): Promise<SyncSummary> {
+    this.#runningForced = force;
+    const round = this.#options.platform
+      .withLock(this.#options.lockName, () => this.#round(force))
+      .finally(() => {
+        this.#running = null;
+        if (this.#rerun && !this.#closed) {
+          this.#rerun = false;
+          this.#schedule(0);
+        } else {
+          void this.#scheduleRetry();
+        }
+      });
+    this.#running = round;
+    return round;
+  }
+
+  async #round(force: boolean): Promise<SyncSummary> {
+    const summary: SyncSummary = {
+      pushed: 0,
+      pulled: 0,
+      removed: 0,
+      conflicts: 0,
+      rejected: 0,
+      skipped: 0,
+      complete: false,
+      state: 'idle',
+      error: null,
+    };
+    if (this.#closed) return { ...summary, state: this.status$.value.state };
+    if (!force && !this.#options.platform.isOnline()) {
+      this.#update({ state: 'offline' });
+      return { ...summary, state: 'offline' };
+    }
+    this.#update({ state: 'syncing' });
+    const errors: Error[] = [];
+    const problems: Error[] = [];
+    const events = this.#context.events;
+    const context: SyncContext = {
+      ...this.#context,
+      events: { ...events, problem: (error) => (problems.push(error), events.problem(error)) },
+    };
+    try {
+      const pushed = await push(context, force);
+      summary.pushed = pushed.pushed;
+      summary.rejected = pushed.rejected;
+      errors.push(...pushed.failures);
+      if (pushed.auth !== null) {
+        this.#paused = true;
+        errors.unshift(pushed.auth);
+      } else {
+        const pulled = await pull(context);
+        Object.assign(summary, {
+          pulled: pulled.pulled,
+          removed: pulled.removed,
+          conflicts: pulled.conflicts,
+          skipped: pulled.skipped,
+          complete: pulled.complete,
+        });
+        if (pulled.error instanceof AuthError) this.#paused = true;
+        if (pulled.error !== null) errors.unshift(pulled.error);
+      }
+    } catch (error) {
+      errors.unshift(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (summary.complete) {
+      await this.#context.db.meta
+        .put({ key: 'lastSyncedAt', value: this.#context.clockMs() })
+        .catch((error: unknown) => errors.push(error as Error));
+    }
+    summary.state = this.#paused
+      ? 'paused'
+      : errors.some((error) => error instanceof NetworkError)
+        ? 'offline'
+        : errors.length > 0
+          ? 'error'
+          : 'idle';
+    summary.error = errors[0] ?? problems[0] ?? null;
+    this.#update({ state: summary.state, lastError: summary.error });
+    return summary;
+  }
+
+  /** Wakes up when the earliest backoff deadline of the outbox passes. */
+  async #scheduleRetry(): Promise<void> {
+    if (!this.#started || this.#closed || this.#paused) return;
+    if (!this.#options.platform.isOnline()) return; // The online event wakes it.
+    let earliest = Number.POSITIVE_INFINITY;
+    const heads = new Set<string>();
+    try {
+      // Only each record's first entry can be sent; later ones wait behind it.
+      await this.#context.db.outbox.each((entry) => {
+        if (heads.has(entry.recordId)) return;
+        heads.add(entry.recordId);
+        if (entry.notBefore < earliest) earliest = entry.notBefore;
+      });
+    } catch {
+      return; // The database closed meanwhile.
+    }
+    if (earliest === Number.POSITIVE_INFINITY) return;
+    // After a failed round, never spin: wait at least the first backoff step.
+    const floor = this.status$.value.state === 'idle' ? 0 : this.#context.policy.baseMs;
+    this.#schedule(Math.max(floor, earliest - this.#context.clockMs()));
+  }
+}

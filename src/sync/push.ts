@@ -1,0 +1,145 @@
+/**
+ * Push: outbox entries to HTTP, one request in flight per record, records independent
+ * of each other, a bounded number of records at once. Each answer is classified and
+ * settled (settle.ts); retryable failures wait for their backoff.
+ */
+import type { ApiReply } from '../api.js';
+import type { OutboxEntry } from '../db.js';
+import { ApiError, AuthError, NetworkError } from '../errors.js';
+import { type Conversation, parseServerConversation } from '../model.js';
+import { claimHead } from '../outbox.js';
+import { retryDelay } from './backoff.js';
+import type { SyncContext } from './context.js';
+import {
+  acknowledgeCreate,
+  acknowledgeDelete,
+  acknowledgeUpdate,
+  deletedOnServer,
+  reject,
+  retryLater,
+} from './settle.js';
+
+export interface PushResult {
+  /** Entries the server acknowledged. */
+  pushed: number;
+  /** Entries the server refused for good. */
+  rejected: number;
+  /** Retryable failures (the entries stay queued). */
+  failures: Error[];
+  /** Set when the API refused the token: pushing stopped. */
+  auth: AuthError | null;
+}
+
+/** How an answer is handled. */
+type Verdict = 'done' | 'retry' | 'reject' | 'gone' | 'auth';
+
+/** The failure classes of DESIGN section 4. */
+export function classify(error: unknown, op: OutboxEntry['op']): Verdict {
+  if (error instanceof AuthError) return 'auth';
+  if (error instanceof NetworkError) return 'retry';
+  if (!(error instanceof ApiError) || error.type === 'invalid_response') return 'retry';
+  const { status } = error;
+  if (status === 404 && op === 'delete') return 'done';
+  if (status === 404 && op === 'update') return 'gone';
+  if (status === 408 || status === 429 || status >= 500) return 'retry';
+  return status >= 400 ? 'reject' : 'retry';
+}
+
+function send(context: SyncContext, entry: OutboxEntry): Promise<ApiReply> {
+  switch (entry.op) {
+    case 'create':
+      return context.api.create(entry.body, entry.key);
+    case 'update':
+      return context.api.update(entry.recordId, entry.patch, entry.key);
+    case 'delete':
+      return context.api.delete(entry.recordId, entry.key);
+  }
+}
+
+function replyConversation(reply: ApiReply): Conversation {
+  const row = parseServerConversation(reply.body);
+  if (row === null) {
+    throw new ApiError(reply.status, 'invalid_response', 'The reply is not a valid conversation');
+  }
+  return row;
+}
+
+/**
+ * Sends one record's entries in order until its queue is empty or one fails.
+ * `dueBy`: entries waiting for a later backoff deadline are left alone.
+ */
+async function pushRecord(
+  context: SyncContext,
+  firstId: string,
+  dueBy: number,
+  result: PushResult,
+): Promise<void> {
+  let recordId = firstId;
+  while (result.auth === null) {
+    const entry = await claimHead(context.db, recordId, context.clockMs(), dueBy);
+    if (entry === null) return;
+    try {
+      const reply = await send(context, entry);
+      if (entry.op === 'create') {
+        const serverId = await acknowledgeCreate(context.db, entry, replyConversation(reply));
+        if (serverId === null) return;
+        context.events.idChange({ from: entry.recordId, to: serverId });
+        recordId = serverId;
+      } else if (entry.op === 'update') {
+        await acknowledgeUpdate(context.db, entry, replyConversation(reply));
+      } else {
+        await acknowledgeDelete(context.db, entry);
+      }
+      result.pushed += 1;
+    } catch (error) {
+      const verdict = classify(error, entry.op);
+      if (verdict === 'done') {
+        await acknowledgeDelete(context.db, entry);
+        result.pushed += 1;
+        continue;
+      }
+      if (verdict === 'gone') {
+        const conflict = await deletedOnServer(context.db, entry);
+        if (conflict !== null) context.events.conflict(conflict);
+        return;
+      }
+      if (verdict === 'reject') {
+        const rejection = await reject(context.db, entry, error as ApiError, context.clockMs());
+        result.rejected += 1;
+        if (rejection !== null) context.events.rejection(rejection);
+        if (entry.op === 'create') return;
+        continue;
+      }
+      if (verdict === 'auth') {
+        result.auth = error as AuthError;
+        return;
+      }
+      const failure = error instanceof Error ? error : new Error(String(error));
+      const retryAfter = error instanceof ApiError ? error.retryAfter : undefined;
+      const delay = retryDelay(context.policy, entry.attempts, context.random(), retryAfter);
+      await retryLater(context.db, entry, context.clockMs() + delay, failure);
+      result.failures.push(failure);
+      return;
+    }
+  }
+}
+
+/**
+ * Pushes the outbox. `force` (sync.now()) ignores backoff deadlines; otherwise only due
+ * entries are sent.
+ */
+export async function push(context: SyncContext, force: boolean): Promise<PushResult> {
+  const result: PushResult = { pushed: 0, rejected: 0, failures: [], auth: null };
+  const records = (await context.db.outbox.orderBy('recordId').uniqueKeys()) as string[];
+  const dueBy = force ? Number.POSITIVE_INFINITY : context.clockMs();
+  let next = 0;
+  const worker = async () => {
+    while (next < records.length && result.auth === null) {
+      const recordId = records[next++] as string;
+      await pushRecord(context, recordId, dueBy, result);
+    }
+  };
+  const workers = Math.max(1, Math.min(context.concurrency, records.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return result;
+}

@@ -1,0 +1,79 @@
+/**
+ * The platform's events and locks, behind a small interface so that tests (and
+ * service workers, which have no document) can drive them. The browser adapter is the
+ * only code that touches `window`, `document` or `navigator`.
+ */
+
+/** What the sync engine needs from its platform (option `platform`). */
+export interface Platform {
+  /** Calls `listener` when the network comes back; returns an unsubscribe function. */
+  onOnline(listener: () => void): () => void;
+  /** Calls `listener` when the page becomes visible; returns an unsubscribe function. */
+  onVisible(listener: () => void): () => void;
+  /** False only when the platform knows it is offline. */
+  isOnline(): boolean;
+  /** Runs `task` while holding the exclusive lock `name` (one syncing tab at a time). */
+  withLock<T>(name: string, task: () => Promise<T>): Promise<T>;
+}
+
+interface LockManagerLike {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+}
+
+interface EventTargetLike {
+  addEventListener?: (type: string, listener: () => void) => void;
+  removeEventListener?: (type: string, listener: () => void) => void;
+}
+
+const scope = globalThis as unknown as EventTargetLike & {
+  document?: EventTargetLike & { visibilityState?: string };
+  navigator?: { onLine?: boolean; locks?: LockManagerLike };
+};
+
+function listen(
+  target: EventTargetLike,
+  type: string,
+  listener: () => void,
+  when: () => boolean = () => true,
+) {
+  if (typeof target.addEventListener !== 'function') return () => {};
+  const handler = () => {
+    if (when()) listener();
+  };
+  target.addEventListener(type, handler);
+  return () => target.removeEventListener?.(type, handler);
+}
+
+/** Locks within one JS realm, where the Web Locks API is missing (Node, old browsers). */
+function localLocks() {
+  const tails = new Map<string, Promise<unknown>>();
+  return <T>(name: string, task: () => Promise<T>): Promise<T> => {
+    const previous = tails.get(name) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const tail = run.catch(() => undefined);
+    tails.set(name, tail);
+    void tail.then(() => {
+      if (tails.get(name) === tail) tails.delete(name);
+    });
+    return run;
+  };
+}
+
+/** The browser (or service worker, or Node) platform. */
+export function defaultPlatform(): Platform {
+  const fallbackLock = localLocks();
+  return {
+    onOnline: (listener) => listen(scope, 'online', listener),
+    onVisible: (listener) => {
+      const document = scope.document;
+      if (document === undefined) return () => {};
+      const visible = () => document.visibilityState === 'visible';
+      return listen(document, 'visibilitychange', listener, visible);
+    },
+    isOnline: () => scope.navigator?.onLine !== false,
+    withLock: (name, task) => {
+      const locks = scope.navigator?.locks;
+      return locks ? locks.request(name, task) : fallbackLock(name, task);
+    },
+  };
+}
