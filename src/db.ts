@@ -84,6 +84,13 @@ export interface DatabaseOptions {
 }
 
 export function openDatabase(name: string, options: DatabaseOptions = {}): StoreDatabase {
+  // Dexie's liveQuery silently never runs when its global dependencies lack an
+  // IndexedDB (Node without a global shim), even if this instance was given one.
+  // The global entry is only checked for presence; each instance keeps its own factory.
+  if (options.indexedDB && !Dexie.dependencies.indexedDB) {
+    Dexie.dependencies.indexedDB = options.indexedDB;
+    if (options.IDBKeyRange) Dexie.dependencies.IDBKeyRange = options.IDBKeyRange;
+  }
   const db = new Dexie(name, {
     ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
     ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),

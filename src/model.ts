@@ -114,7 +114,8 @@ export function parseCreateInput(input: unknown): CreateConversationInput {
     throw new ValidationError('contact_id', 'one of contact_id or group_id is required');
   }
   if (hasContact) {
-    if (!isNonEmptyString(contact)) throw new ValidationError('contact_id', 'must be a non-empty string');
+    if (!isNonEmptyString(contact))
+      throw new ValidationError('contact_id', 'must be a non-empty string');
     return { contact_id: contact };
   }
   if (!isNonEmptyString(group)) throw new ValidationError('group_id', 'must be a non-empty string');
@@ -220,7 +221,10 @@ export function pickConversation(row: Conversation): Conversation {
   };
 }
 
-export function sameConversation(a: Conversation | undefined, b: Conversation | undefined): boolean {
+export function sameConversation(
+  a: Conversation | undefined,
+  b: Conversation | undefined,
+): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined) return false;
   return CONVERSATION_FIELDS.every((field) => a[field] === b[field]);

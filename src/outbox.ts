@@ -100,11 +100,7 @@ export function entriesOf(db: StoreDatabase, recordId: string): Promise<OutboxEn
   return db.outbox.where('recordId').equals(recordId).sortBy('seq');
 }
 
-export function newEntry(
-  recordId: string,
-  operation: Operation,
-  now: number,
-): OutboxEntry {
+export function newEntry(recordId: string, operation: Operation, now: number): OutboxEntry {
   return {
     ...operation,
     recordId,
@@ -142,8 +138,11 @@ export async function enqueue(
     );
   const plan = coalesce(entries, operation, prior);
   if (plan.remove.length > 0) await db.outbox.bulkDelete(plan.remove);
-  if (plan.replace !== null) {
-    await db.outbox.update(plan.replace.seq, { patch: plan.replace.patch });
+  const replace = plan.replace;
+  if (replace !== null) {
+    await db.outbox.update(replace.seq, (entry) => {
+      if (entry.op === 'update') entry.patch = replace.patch;
+    });
   }
   if (plan.append !== null) await db.outbox.add(newEntry(recordId, plan.append, now));
   const remaining = entries.length - plan.remove.length + (plan.append === null ? 0 : 1);

@@ -4,7 +4,12 @@
  */
 import { liveQuery } from 'dexie';
 import { distinctUntilChanged, Observable } from 'rxjs';
-import { compareSortKeys, type SortKey, type StoreDatabase, type StoredConversation } from './db.js';
+import {
+  compareSortKeys,
+  type SortKey,
+  type StoreDatabase,
+  type StoredConversation,
+} from './db.js';
 import { toStorageError, ValidationError } from './errors.js';
 import {
   type Conversation,
@@ -71,7 +76,10 @@ async function readRange(
   const clause = db.conversations.where(index);
   if (direction === 'after') {
     const lower = cursor ? [...prefix, ...cursor] : prefix;
-    return clause.between(lower, [...prefix, AFTER_ALL], cursor === undefined, false).limit(count).toArray();
+    return clause
+      .between(lower, [...prefix, AFTER_ALL], cursor === undefined, false)
+      .limit(count)
+      .toArray();
   }
   const upper = cursor ? [...prefix, ...cursor] : [...prefix, AFTER_ALL];
   return clause.between(prefix, upper, true, false).reverse().limit(count).toArray();
@@ -157,7 +165,10 @@ export function listLive(db: StoreDatabase, input: unknown): Observable<ListPage
   return live(() => listConversations(db, input), samePage);
 }
 
-export function retrieveLive(db: StoreDatabase, input: unknown): Observable<Conversation | undefined> {
+export function retrieveLive(
+  db: StoreDatabase,
+  input: unknown,
+): Observable<Conversation | undefined> {
   parseId(input);
   return live(() => retrieveConversation(db, input), sameConversation);
 }

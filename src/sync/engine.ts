@@ -5,7 +5,7 @@
  * when the network comes back, when the page becomes visible, on an interval, and when
  * the earliest backoff deadline passes.
  */
-import { BehaviorSubject, type Observable, type Subscription } from 'rxjs';
+import { type Observable, ReplaySubject, type Subscription } from 'rxjs';
 import { AuthError, NetworkError } from '../errors.js';
 import { live } from '../queries.js';
 import type { SyncContext } from './context.js';
@@ -52,8 +52,21 @@ const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>) =>
   a.size === b.size && [...a].every((id) => b.has(id));
 
 export class SyncEngine {
-  readonly status$: BehaviorSubject<SyncStatus>;
-  readonly pending$ = new BehaviorSubject<ReadonlySet<string>>(new Set());
+  /**
+   * Replays the latest status to each subscriber. The first value waits until the
+   * counts were read from IndexedDB, so no subscriber ever sees a false "0 pending".
+   */
+  readonly status$ = new ReplaySubject<SyncStatus>(1);
+  readonly pending$ = new ReplaySubject<ReadonlySet<string>>(1);
+  #status: SyncStatus = {
+    state: 'idle',
+    pending: 0,
+    rejected: 0,
+    lastSyncedAt: null,
+    lastError: null,
+  };
+  /** The counts still to be read before status$ first emits. */
+  readonly #loading = new Set<keyof SyncStatus>(['pending', 'rejected', 'lastSyncedAt']);
   readonly #context: SyncContext;
   readonly #options: EngineOptions;
   readonly #subscriptions: Subscription[] = [];
@@ -68,17 +81,11 @@ export class SyncEngine {
   #timerAt = Number.POSITIVE_INFINITY;
   #interval: ReturnType<typeof setInterval> | undefined;
   #unlisten: (() => void)[] = [];
+  #announced = false;
 
   constructor(context: SyncContext, options: EngineOptions) {
     this.#context = context;
     this.#options = options;
-    this.status$ = new BehaviorSubject<SyncStatus>({
-      state: 'idle',
-      pending: 0,
-      rejected: 0,
-      lastSyncedAt: null,
-      lastError: null,
-    });
     const { db } = context;
     const pendingIds: Observable<ReadonlySet<string>> = live(
       async () => new Set((await db.outbox.orderBy('recordId').uniqueKeys()) as string[]),
@@ -106,9 +113,23 @@ export class SyncEngine {
     );
   }
 
+  /** The latest status (also before status$ first emits). */
+  get status(): SyncStatus {
+    return this.#status;
+  }
+
   #update(change: Partial<SyncStatus>): void {
-    if (this.#closed && change.state === undefined) return;
-    this.status$.next({ ...this.status$.value, ...change });
+    if (this.#closed) return;
+    const next = { ...this.#status, ...change };
+    for (const key of Object.keys(change) as (keyof SyncStatus)[]) this.#loading.delete(key);
+    const same = (Object.keys(next) as (keyof SyncStatus)[]).every(
+      (key) => next[key] === this.#status[key],
+    );
+    this.#status = next;
+    if (this.#loading.size === 0 && (!same || !this.#announced)) {
+      this.#announced = true;
+      this.status$.next(next);
+    }
   }
 
   /** Starts automatic sync (and resumes after an authentication pause). */
@@ -222,7 +243,7 @@ export class SyncEngine {
       state: 'idle',
       error: null,
     };
-    if (this.#closed) return { ...summary, state: this.status$.value.state };
+    if (this.#closed) return { ...summary, state: this.#status.state };
     if (!force && !this.#options.platform.isOnline()) {
       this.#update({ state: 'offline' });
       return { ...summary, state: 'offline' };
@@ -233,7 +254,13 @@ export class SyncEngine {
     const events = this.#context.events;
     const context: SyncContext = {
       ...this.#context,
-      events: { ...events, problem: (error) => (problems.push(error), events.problem(error)) },
+      events: {
+        ...events,
+        problem: (error) => {
+          problems.push(error);
+          events.problem(error);
+        },
+      },
     };
     try {
       const pushed = await push(context, force);
@@ -293,7 +320,7 @@ export class SyncEngine {
     }
     if (earliest === Number.POSITIVE_INFINITY) return;
     // After a failed round, never spin: wait at least the first backoff step.
-    const floor = this.status$.value.state === 'idle' ? 0 : this.#context.policy.baseMs;
+    const floor = this.#status.state === 'idle' ? 0 : this.#context.policy.baseMs;
     this.#schedule(Math.max(floor, earliest - this.#context.clockMs()));
   }
 }

@@ -5,9 +5,9 @@
  */
 import {
   applyPatch,
-  parsePatch,
   type Conversation,
   type ConversationPatch,
+  parsePatch,
   WRITABLE_FIELDS,
   type WritableField,
 } from '../model.js';

@@ -7,8 +7,8 @@ import { type OutboxEntry, type StoreDatabase, toStored } from '../db.js';
 import type { ApiError } from '../errors.js';
 import { type Conversation, pickConversation } from '../model.js';
 import { entriesOf, materialize } from '../outbox.js';
-import type { Conflict } from './reconcile.js';
 import type { Rejection } from './context.js';
+import type { Conflict } from './reconcile.js';
 
 function tables(db: StoreDatabase) {
   return [db.conversations, db.outbox, db.bases, db.aliases, db.rejections];

@@ -1,0 +1,40 @@
+/**
+ * protocol-offline: an offline-first store for the Protocol Conversations API.
+ *
+ * Reads are answered from IndexedDB with the API's own parameters and shapes; writes land
+ * locally at once with an outbox entry in the same transaction; a sync engine pushes the
+ * outbox, pulls the server's state and reconciles the two.
+ *
+ * @packageDocumentation
+ */
+
+export type { FetchFunction, TokenProvider } from './api.js';
+export {
+  ApiError,
+  AuthError,
+  NetworkError,
+  ProtocolOfflineError,
+  StorageError,
+  ValidationError,
+} from './errors.js';
+export type {
+  Conversation,
+  ConversationPatch,
+  CreateConversationInput,
+  ListPage,
+  ListParams,
+} from './model.js';
+export type {
+  ConversationStore,
+  ConversationStoreOptions,
+  ConversationsView,
+  SyncOptions,
+  SyncView,
+} from './store.js';
+export { createConversationStore } from './store.js';
+export type { RetryOptions } from './sync/backoff.js';
+export type { IdChange, Rejection } from './sync/context.js';
+export type { SyncStatus, SyncSummary } from './sync/engine.js';
+export type { Conflict, ConflictContext, ResolveConflict } from './sync/reconcile.js';
+export type { Platform } from './sync/triggers.js';
+export { defaultPlatform } from './sync/triggers.js';
