@@ -50,7 +50,7 @@ export class ConversationsApi {
     this.#getToken = options.getToken;
     this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
     this.#ky = ky.create({
-      prefixUrl: `${options.baseUrl.replace(/\/+$/, '')}/v1/conversations`,
+      prefixUrl: `${options.baseUrl.replace(/\/+$/, '')}/v1`,
       retry: 0,
       throwHttpErrors: false,
       timeout: options.timeoutMs,
@@ -62,23 +62,26 @@ export class ConversationsApi {
   list(params: { limit: number; starting_after?: string | undefined }): Promise<ApiReply> {
     const searchParams: Record<string, string | number> = { limit: params.limit };
     if (params.starting_after !== undefined) searchParams.starting_after = params.starting_after;
-    return this.#send('get', '', { searchParams });
+    return this.#send('get', 'conversations', { searchParams });
   }
 
   retrieve(id: string): Promise<ApiReply> {
-    return this.#send('get', encodeURIComponent(id), {});
+    return this.#send('get', `conversations/${encodeURIComponent(id)}`, {});
   }
 
   create(body: CreateConversationInput, idempotencyKey: string): Promise<ApiReply> {
-    return this.#send('post', '', { json: body, idempotencyKey });
+    return this.#send('post', 'conversations', { json: body, idempotencyKey });
   }
 
   update(id: string, patch: ConversationPatch, idempotencyKey: string): Promise<ApiReply> {
-    return this.#send('put', encodeURIComponent(id), { json: patch, idempotencyKey });
+    return this.#send('put', `conversations/${encodeURIComponent(id)}`, {
+      json: patch,
+      idempotencyKey,
+    });
   }
 
   delete(id: string, idempotencyKey: string): Promise<ApiReply> {
-    return this.#send('delete', encodeURIComponent(id), { idempotencyKey });
+    return this.#send('delete', `conversations/${encodeURIComponent(id)}`, { idempotencyKey });
   }
 
   async #send(

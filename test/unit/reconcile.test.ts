@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { Conversation } from '../../src/model.js';
+import { conflictingFields, diff, mergePatches, rebase } from '../../src/sync/reconcile.js';
+
+const base: Conversation = {
+  id: 'c1',
+  contact_id: 'k1',
+  group_id: null,
+  pinned_message_id: null,
+  is_pinned: false,
+  is_muted: false,
+  last_active_at: 100,
+  last_opened_at: null,
+  created_at: 50,
+  archived_at: null,
+};
+
+describe('rebase', () => {
+  it('keeps the server edit of one field and the local edit of another', () => {
+    const server = { ...base, is_pinned: true, last_active_at: 200 };
+    const result = rebase(base, server, { is_muted: true });
+    expect(result.row).toEqual({ ...server, is_muted: true });
+    expect(result.fields).toEqual([]);
+  });
+
+  it('lets the local pending change win a field both sides changed, and reports it', () => {
+    const server = { ...base, is_muted: true, archived_at: 300 };
+    const result = rebase(base, server, { archived_at: 400 });
+    expect(result.row.archived_at).toBe(400);
+    expect(result.row.is_muted).toBe(true);
+    expect(result.fields).toEqual(['archived_at']);
+  });
+
+  it('does not report a conflict when both sides made the same change', () => {
+    const server = { ...base, is_muted: true };
+    expect(rebase(base, server, { is_muted: true }).fields).toEqual([]);
+  });
+
+  it('asks resolveConflict only when fields conflict, and applies its answer', () => {
+    const server = { ...base, is_pinned: true };
+    const calls: unknown[] = [];
+    const result = rebase(base, server, { is_pinned: false, is_muted: true }, (context) => {
+      calls.push(context);
+      return { is_muted: true }; // server wins is_pinned, keep the mute
+    });
+    expect(calls).toEqual([
+      {
+        id: 'c1',
+        fields: ['is_pinned'],
+        base,
+        server,
+        pending: { is_pinned: false, is_muted: true },
+      },
+    ]);
+    expect(result.row).toEqual({ ...server, is_muted: true });
+    expect(result.resolvedPending).toEqual({ is_muted: true });
+  });
+
+  it('keeps the local changes when resolveConflict throws or returns an invalid patch', () => {
+    const server = { ...base, is_pinned: true };
+    const pending = { is_pinned: false };
+    const thrown = rebase(base, server, pending, () => {
+      throw new Error('boom');
+    });
+    expect(thrown.row.is_pinned).toBe(false);
+    const invalid = rebase(base, server, pending, () => ({ id: 'x' }) as never);
+    expect(invalid.row.is_pinned).toBe(false);
+  });
+});
+
+describe('patch helpers', () => {
+  it('mergePatches lets later patches win', () => {
+    expect(mergePatches([{ is_muted: true, is_pinned: true }, { is_muted: false }])).toEqual({
+      is_muted: false,
+      is_pinned: true,
+    });
+  });
+
+  it('diff lists only writable fields that differ', () => {
+    expect(diff(base, { ...base, is_muted: true, last_active_at: 9 })).toEqual({ is_muted: true });
+  });
+
+  it('conflictingFields ignores fields the server did not change', () => {
+    expect(conflictingFields(base, { ...base, is_pinned: true }, { is_muted: true })).toEqual([]);
+  });
+});
