@@ -28,6 +28,7 @@ export type {
   ConversationStore,
   ConversationStoreOptions,
   ConversationsView,
+  OutboxItem,
   SyncOptions,
   SyncView,
 } from './store.js';

@@ -4,7 +4,7 @@
  */
 import { type Observable, Subject } from 'rxjs';
 import { ConversationsApi, type FetchFunction, type TokenProvider } from './api.js';
-import { openDatabase, type RejectionRow, type StoreDatabase } from './db.js';
+import { type OutboxEntry, openDatabase, type RejectionRow, type StoreDatabase } from './db.js';
 import { ApiError, ProtocolOfflineError, toStorageError, ValidationError } from './errors.js';
 import type {
   Conversation,
@@ -73,6 +73,20 @@ export interface ConversationsView {
   delete(id: string): Promise<void>;
 }
 
+/** One queued write, as `sync.listOutbox()` shows it. */
+export type OutboxItem = {
+  /** The record's id (temporary until its create is acknowledged). */
+  recordId: string;
+  /** How many times it was sent; more than 0 means the server may have applied it. */
+  attempts: number;
+  /** Why the last attempt failed, if it did. */
+  lastError: string | null;
+} & (
+  | { op: 'create'; body: CreateConversationInput }
+  | { op: 'update'; patch: ConversationPatch }
+  | { op: 'delete' }
+);
+
 /** The sync engine as the app sees it. */
 export interface SyncView {
   status$: Observable<SyncStatus>;
@@ -82,6 +96,8 @@ export interface SyncView {
   now(): Promise<SyncSummary>;
   start(): void;
   stop(): void;
+  /** The queued writes, in the order they will be sent (for a "waiting to sync" view). */
+  listOutbox(): Promise<OutboxItem[]>;
   /** The refused writes kept until the app retries or discards them (survive reloads). */
   listRejections(): Promise<Rejection[]>;
   /** Applies a refused write again locally and queues it with a new Idempotency-Key. */
@@ -211,6 +227,13 @@ export function createConversationStore(options: ConversationStoreOptions): Conv
       now: () => engine.now(),
       start: () => engine.start(),
       stop: () => engine.stop(),
+      listOutbox: async () => {
+        try {
+          return (await db.outbox.toArray()).map(toOutboxItem);
+        } catch (error) {
+          throw toStorageError(error, 'listOutbox');
+        }
+      },
       listRejections: async () => {
         try {
           return (await db.rejections.toArray()).map(toRejection);
@@ -240,6 +263,15 @@ export function createConversationStore(options: ConversationStoreOptions): Conv
   };
   if (settings.auto) engine.start();
   return store;
+}
+
+function toOutboxItem(entry: OutboxEntry): OutboxItem {
+  const { recordId, attempts, lastError } = entry;
+  if (entry.op === 'create')
+    return { recordId, attempts, lastError, op: 'create', body: entry.body };
+  if (entry.op === 'update')
+    return { recordId, attempts, lastError, op: 'update', patch: entry.patch };
+  return { recordId, attempts, lastError, op: 'delete' };
 }
 
 function rejectionError(error: { status: number; type: string; message: string }): ApiError {

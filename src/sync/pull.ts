@@ -148,11 +148,40 @@ async function reconcilePage(context: SyncContext, rows: Conversation[]) {
   });
 }
 
+/**
+ * Records that a complete listing did not name but that carry local updates are asked
+ * for one by one before anything is dropped: a row whose sort position moved during the
+ * walk (another device touched it) can slip between pages, and dropping it would lose
+ * the user's pending changes. Returns the ids that still exist (and reconciles them).
+ */
+async function confirmMissing(context: SyncContext, missing: string[]): Promise<Set<string>> {
+  const alive = new Set<string>();
+  const queued = await context.db.outbox.where('recordId').anyOf(missing).toArray();
+  const withUpdates = new Set(
+    queued.filter((entry) => entry.op === 'update').map((entry) => entry.recordId),
+  );
+  for (const id of withUpdates) {
+    try {
+      const row = parseServerConversation((await context.api.retrieve(id)).body);
+      alive.add(id); // Exists (a malformed reply is not proof of deletion either).
+      if (row !== null) {
+        const { conflicts } = await reconcilePage(context, [row]);
+        for (const conflict of conflicts) context.events.conflict(conflict);
+      }
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) alive.add(id);
+    }
+  }
+  return alive;
+}
+
 /** Removes local records that a complete listing did not name. */
 async function removeMissing(context: SyncContext, seen: ReadonlySet<string>) {
   const { db } = context;
   const localIds = (await db.conversations.toCollection().primaryKeys()) as string[];
-  const missing = localIds.filter((id) => !seen.has(id));
+  const unlisted = localIds.filter((id) => !seen.has(id));
+  const alive = unlisted.length === 0 ? new Set() : await confirmMissing(context, unlisted);
+  const missing = unlisted.filter((id) => !alive.has(id));
   const conflicts: Conflict[] = [];
   let removed = 0;
   for (let start = 0; start < missing.length; start += 500) {
