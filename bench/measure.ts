@@ -1,0 +1,103 @@
+/**
+ * Timing helpers for the benchmarks: several rounds, median and p95, each figure next to
+ * its baseline measured in the same run, so the ratio is what matters.
+ */
+
+export interface Result {
+  name: string;
+  env: 'node' | 'chromium';
+  /** Median of the store's measurement. */
+  value: number;
+  /** Median of the raw baseline, measured in the same run. */
+  baseline: number;
+  /** value / baseline. */
+  ratio: number;
+  unit: string;
+  p95?: number;
+  baselineP95?: number;
+  note?: string;
+}
+
+export function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+export function p95(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)] as number;
+}
+
+/** Runs `task` `rounds` times (after `warmup` unmeasured runs) and returns ms per run. */
+export async function sample(
+  task: (round: number) => Promise<unknown>,
+  rounds: number,
+  warmup = 3,
+): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await task(-1 - i);
+  const samples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const start = performance.now();
+    await task(i);
+    samples.push(performance.now() - start);
+  }
+  return samples;
+}
+
+/**
+ * Alternates store and baseline runs so that both see the same machine state (GC, JIT,
+ * thermal), then reports medians and p95.
+ */
+export async function compare(
+  name: string,
+  env: Result['env'],
+  store: (round: number) => Promise<unknown>,
+  baseline: (round: number) => Promise<unknown>,
+  rounds: number,
+  warmup = 3,
+): Promise<Result> {
+  for (let i = 0; i < warmup; i++) {
+    await store(-1 - i);
+    await baseline(-1 - i);
+  }
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    let start = performance.now();
+    await store(i);
+    a.push(performance.now() - start);
+    start = performance.now();
+    await baseline(i);
+    b.push(performance.now() - start);
+  }
+  const value = median(a);
+  const base = median(b);
+  return {
+    name,
+    env,
+    value: round3(value),
+    baseline: round3(base),
+    ratio: round3(value / base),
+    unit: 'ms',
+    p95: round3(p95(a)),
+    baselineP95: round3(p95(b)),
+  };
+}
+
+export const round3 = (value: number) => Math.round(value * 1000) / 1000;
+
+export function printTable(results: Result[]): void {
+  const rows = results.map((r) => ({
+    name: r.name,
+    env: r.env,
+    value: `${r.value} ${r.unit}`,
+    baseline: `${r.baseline} ${r.unit}`,
+    ratio: r.ratio,
+    p95: r.p95 === undefined ? '' : `${r.p95} / ${r.baselineP95}`,
+    note: r.note ?? '',
+  }));
+  console.table(rows);
+}

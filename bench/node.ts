@@ -1,0 +1,222 @@
+/**
+ * The Node benchmarks (fake-indexeddb, the reference server in-process). Each figure is
+ * measured next to its raw baseline in the same run. `npm run bench` runs this file.
+ */
+import { Dexie } from 'dexie';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { openDatabase, toStored } from '../src/db.js';
+import { type Conversation, createConversationStore } from '../src/index.js';
+import { createReferenceServer, generateConversations } from '../src/testing/index.js';
+import { compare, median, type Result, round3 } from './measure.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const TOKEN = 'bench-token';
+let counter = 0;
+
+function freshFactory() {
+  return { indexedDB: new IDBFactory(), IDBKeyRange };
+}
+
+function openStore(server: ReturnType<typeof createReferenceServer>, deps = freshFactory()) {
+  return createConversationStore({
+    baseUrl: 'http://reference.test',
+    getToken: () => TOKEN,
+    fetch: server.fetch,
+    databaseName: `bench-${counter++}`,
+    sync: { auto: false },
+    ...deps,
+  });
+}
+
+/** A raw Dexie database with the same table and indexes as the store's conversations. */
+async function rawDatabase(deps: ReturnType<typeof freshFactory>, rows: Conversation[]) {
+  const db = new Dexie(`raw-${counter++}`, deps);
+  db.version(1).stores({ conversations: 'id, s, f, g' });
+  await db.table('conversations').bulkPut(rows.map(toStored));
+  return db;
+}
+
+/** Fills a store's database with server-known rows, as a completed pull would. */
+async function seedStore(deps: ReturnType<typeof freshFactory>, name: string, rows: Conversation[]) {
+  const db = openDatabase(name, deps);
+  await db.conversations.bulkPut(rows.map(toStored));
+  db.close();
+}
+
+export async function listFiltered(): Promise<Result[]> {
+  const rows = generateConversations(10_000, { seed: 7 });
+  const deps = freshFactory();
+  const server = createReferenceServer({ token: TOKEN });
+  const name = `bench-list-${counter++}`;
+  await seedStore(deps, name, rows);
+  const store = createConversationStore({
+    baseUrl: 'http://reference.test',
+    getToken: () => TOKEN,
+    fetch: server.fetch,
+    databaseName: name,
+    sync: { auto: false },
+    ...deps,
+  });
+  const raw = await rawDatabase(deps, rows);
+  const params = { muted: false, archived: false, limit: 50 } as const;
+  const table = raw.table('conversations');
+  // The hand-written index query: the two pinned values of [muted=0, archived=0, pinned, ...s].
+  const handWritten = async () => {
+    const ranges = await Promise.all(
+      [0, 1].map((pinned) =>
+        table.where('f').between([0, 0, pinned], [0, 0, pinned, []], true, false).limit(51).toArray(),
+      ),
+    );
+    const merged = ranges.flat().sort((a, b) => (a.s < b.s ? -1 : 1));
+    return merged.slice(0, 50);
+  };
+  const fullScan = async () => {
+    const all = (await table.toArray()) as Conversation[];
+    return all
+      .filter((row) => !row.is_muted && row.archived_at === null)
+      .sort(
+        (a, b) =>
+          (a.last_active_at === null ? 1 : 0) - (b.last_active_at === null ? 1 : 0) ||
+          (b.last_active_at ?? 0) - (a.last_active_at ?? 0) ||
+          b.created_at - a.created_at ||
+          (a.id < b.id ? -1 : 1),
+      )
+      .slice(0, 50);
+  };
+  const vsIndex = await compare('list-filtered', 'node', () => store.conversations.list(params), handWritten, ROUNDS);
+  const vsScan = await compare('list-filtered-vs-scan', 'node', () => store.conversations.list(params), fullScan, ROUNDS);
+  vsScan.note = 'baseline: toArray() of 10k rows + JS filter/sort';
+  vsIndex.note = 'baseline: hand-written Dexie index query';
+  await store.close();
+  raw.close();
+  return [vsIndex, vsScan];
+}
+
+export async function localWrite(): Promise<Result[]> {
+  const rows = generateConversations(1_000, { seed: 3 });
+  const deps = freshFactory();
+  const server = createReferenceServer({ token: TOKEN });
+  const name = `bench-write-${counter++}`;
+  await seedStore(deps, name, rows);
+  const store = createConversationStore({
+    baseUrl: 'http://reference.test',
+    getToken: () => TOKEN,
+    fetch: server.fetch,
+    databaseName: name,
+    sync: { auto: false },
+    ...deps,
+  });
+  const raw = await rawDatabase(deps, rows);
+  const table = raw.table('conversations');
+  const pick = (round: number) => rows[(round + 1000) % rows.length] as Conversation;
+  const result = await compare(
+    'local-write',
+    'node',
+    (round) => store.conversations.update(pick(round).id, { is_muted: round % 2 === 0 }),
+    (round) => table.put(toStored({ ...pick(round), is_muted: round % 2 === 0 })),
+    Math.max(ROUNDS * 20, 200),
+    20,
+  );
+  result.note = 'update (record + outbox, one transaction) vs raw Dexie put';
+  await store.close();
+  raw.close();
+  return [result];
+}
+
+export async function pull10k(): Promise<Result[]> {
+  const rows = generateConversations(10_000, { seed: 11 });
+  const server = createReferenceServer({ token: TOKEN, seed: rows });
+  const rounds = Math.max(3, Math.floor(ROUNDS / 3));
+  const result = await compare(
+    'pull-10k',
+    'node',
+    async () => {
+      const store = openStore(server);
+      const summary = await store.sync.now();
+      if (summary.pulled !== rows.length) throw new Error(`pulled ${summary.pulled}`);
+      await store.destroy();
+    },
+    async () => {
+      const deps = freshFactory();
+      const db = new Dexie(`raw-pull-${counter++}`, deps);
+      db.version(1).stores({ conversations: 'id, s, f, g' });
+      let cursor: string | undefined;
+      for (;;) {
+        const query = new URLSearchParams({ limit: '100' });
+        if (cursor !== undefined) query.set('starting_after', cursor);
+        const response = await server.fetch(`http://reference.test/v1/conversations?${query}`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
+        const page = (await response.json()) as { has_more: boolean; data: Conversation[] };
+        await db.table('conversations').bulkPut(page.data.map(toStored));
+        if (!page.has_more) break;
+        cursor = page.data.at(-1)?.id;
+      }
+      await db.delete();
+    },
+    rounds,
+    1,
+  );
+  result.note = 'sync.now() into an empty store vs the same pages fetched + bulkPut';
+  return [result];
+}
+
+export async function pushCoalesced(): Promise<Result[]> {
+  const rows = generateConversations(100, { seed: 5 });
+  const rounds = Math.max(3, Math.floor(ROUNDS / 3));
+  let puts = 0;
+  const storeRuns: number[] = [];
+  const baselineRuns: number[] = [];
+  for (let round = 0; round < rounds + 1; round++) {
+    const server = createReferenceServer({ token: TOKEN, seed: rows });
+    const deps = freshFactory();
+    const name = `bench-push-${counter++}`;
+    await seedStore(deps, name, rows);
+    const store = createConversationStore({
+      baseUrl: 'http://reference.test',
+      getToken: () => TOKEN,
+      fetch: server.fetch,
+      databaseName: name,
+      sync: { auto: false },
+      ...deps,
+    });
+    for (let i = 0; i < 1000; i++) {
+      const row = rows[i % 100] as Conversation;
+      await store.conversations.update(row.id, { is_muted: i % 3 === 0, is_pinned: i % 7 === 0 });
+    }
+    server.clearRequests();
+    let start = performance.now();
+    await store.sync.now();
+    const storeMs = performance.now() - start;
+    puts = server.requests.filter((request) => request.method === 'PUT').length;
+    await store.destroy();
+    start = performance.now();
+    for (const row of rows) {
+      const response = await server.fetch(`http://reference.test/v1/conversations/${row.id}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ is_muted: !row.is_muted }),
+      });
+      await response.json();
+    }
+    const baselineMs = performance.now() - start;
+    if (round > 0) {
+      storeRuns.push(storeMs);
+      baselineRuns.push(baselineMs);
+    }
+  }
+  const value = median(storeRuns);
+  const baseline = median(baselineRuns);
+  return [
+    {
+      name: 'push-coalesced',
+      env: 'node',
+      value: round3(value),
+      baseline: round3(baseline),
+      ratio: round3(value / baseline),
+      unit: 'ms',
+      note: `1000 offline updates over 100 records → ${puts} PUTs (sync.now() includes the pull); baseline: 100 sequential raw PUTs`,
+    },
+    { name: 'push-coalesced-requests', env: 'node', value: puts, baseline: 100, ratio: round3(puts / 100), unit: 'PUTs' },
+  ];
+}

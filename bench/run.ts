@@ -1,0 +1,56 @@
+/**
+ * `npm run bench`: every benchmark next to its raw baseline, in Node (and in Chromium
+ * when the browser benchmarks are available), a table on stdout and bench/results.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { printTable, type Result, round3 } from './measure.js';
+import { listFiltered, localWrite, pull10k, pushCoalesced } from './node.js';
+
+const only = process.argv.slice(2);
+const wanted = (name: string) => only.length === 0 || only.some((o) => name.startsWith(o));
+const results: Result[] = [];
+
+const suites: [string, () => Promise<Result[]>][] = [
+  ['local-write', localWrite],
+  ['list-filtered', listFiltered],
+  ['pull-10k', pull10k],
+  ['push-coalesced', pushCoalesced],
+];
+for (const [name, run] of suites) {
+  if (!wanted(name)) continue;
+  process.stderr.write(`node: ${name}…\n`);
+  results.push(...(await run()));
+}
+
+if (wanted('pull-100k-heap')) {
+  process.stderr.write('node: pull-100k-heap…\n');
+  const script = fileURLToPath(new URL('./heap.ts', import.meta.url));
+  const output = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', script], {
+    encoding: 'utf8',
+  });
+  const heap = JSON.parse(output.trim().split('\n').at(-1) as string) as {
+    count: number;
+    rowsMiB: number;
+    peakGrowthMiB: number;
+    retainedMiB: number;
+    transientPeakMiB: number;
+    seconds: number;
+  };
+  results.push({
+    name: 'pull-100k-heap',
+    env: 'node',
+    value: round3(heap.peakGrowthMiB),
+    baseline: round3(heap.rowsMiB),
+    ratio: round3(heap.peakGrowthMiB / heap.rowsMiB),
+    unit: 'MiB',
+    note: `peak heap growth pulling ${heap.count} rows in ${heap.seconds}s vs heap size of the rows; of it ${round3(heap.retainedMiB)} MiB stays (fake-indexeddb keeps the database on the heap), transient peak ${round3(heap.transientPeakMiB)} MiB`,
+  });
+}
+
+printTable(results);
+if (only.length === 0) {
+  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+  process.stderr.write('wrote bench/results.json\n');
+}
