@@ -1,0 +1,435 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ApiError, AuthError, type ConversationStore, type Rejection } from '../../src/index.js';
+import { conversation, type Harness, harness, requests, TOKEN, until } from './support.js';
+
+const A = conversation({ id: 'AAAAAAAAAAAAAAAA', last_active_at: 300 });
+const B = conversation({ id: 'BBBBBBBBBBBBBBBB', last_active_at: 200 });
+const C = conversation({ id: 'CCCCCCCCCCCCCCCC', last_active_at: 100 });
+
+let h: Harness;
+let store: ConversationStore;
+
+/** A store that already pulled the server's rows, then the request log cleared. */
+async function synced(seed = [A, B, C], options: Parameters<Harness['open']>[0] = {}) {
+  h = harness(seed);
+  store = h.open(options);
+  await store.sync.now();
+  h.server.clearRequests();
+  return store;
+}
+
+afterEach(async () => {
+  await store?.close().catch(() => {});
+  vi.useRealTimers();
+});
+
+describe('coalescing', () => {
+  it('sends a create and its later updates as one POST then one PUT', async () => {
+    await synced();
+    const created = await store.conversations.create({ contact_id: 'k1' });
+    await store.conversations.update(created.id, { is_muted: true });
+    await store.conversations.update(created.id, { is_pinned: true });
+    await store.conversations.update(created.id, { archived_at: 1_700_000_000 });
+    await store.sync.now();
+    const writes = h.server.requests.filter((r) => r.method !== 'GET');
+    expect(writes.map((r) => r.method)).toEqual(['POST', 'PUT']);
+    expect(writes[1]?.body).toEqual({ is_muted: true, is_pinned: true, archived_at: 1_700_000_000 });
+  });
+
+  it('sends nothing for a create deleted before it was sent', async () => {
+    await synced();
+    const created = await store.conversations.create({ contact_id: 'k1' });
+    await store.conversations.update(created.id, { is_muted: true });
+    await store.conversations.delete(created.id);
+    await store.sync.now();
+    expect(h.server.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(await h.dump().then((t) => t.outbox)).toEqual([]);
+  });
+
+  it('turns updates followed by a delete into one DELETE', async () => {
+    await synced();
+    await store.conversations.update(A.id, { is_muted: true });
+    await store.conversations.update(A.id, { is_pinned: true });
+    await store.conversations.delete(A.id);
+    await store.sync.now();
+    const writes = h.server.requests.filter((r) => r.method !== 'GET');
+    expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual([`DELETE /v1/conversations/${A.id}`]);
+    expect(h.server.get(A.id)).toBeUndefined();
+  });
+
+  it('sends only the changed fields in a PUT', async () => {
+    await synced();
+    await store.conversations.update(A.id, { is_muted: true, is_pinned: false });
+    await store.sync.now();
+    expect(requests(h.server, 'PUT')[0]?.body).toEqual({ is_muted: true });
+  });
+
+  it('sends at most 100 PUTs for 1,000 offline updates over 100 conversations', async () => {
+    const seed = Array.from({ length: 100 }, (_, i) =>
+      conversation({ id: `R${String(i).padStart(15, '0')}`, last_active_at: 1000 + i }),
+    );
+    await synced(seed);
+    h.network.offline = true;
+    for (let i = 0; i < 1000; i++) {
+      const row = seed[i % 100] as (typeof seed)[number];
+      await store.conversations.update(row.id, { is_muted: i % 3 === 0, is_pinned: i % 7 === 0 });
+    }
+    h.network.offline = false;
+    await store.sync.now();
+    const puts = requests(h.server, 'PUT');
+    expect(puts.length).toBeLessThanOrEqual(100);
+    const local = await store.conversations.list({ limit: 100 });
+    expect(local.data).toEqual(h.server.all());
+    expect((await h.dump()).outbox).toEqual([]);
+  });
+});
+
+describe('order and independence', () => {
+  it('keeps one record’s operations in order: a change made while a PUT was in flight follows it', async () => {
+    await synced();
+    await store.conversations.update(A.id, { is_muted: true });
+    h.server.faults.loseNextReply(1, { methods: ['PUT'] });
+    await store.sync.now(); // The PUT was applied, its reply lost: the entry is frozen.
+    await store.conversations.update(A.id, { is_muted: false, is_pinned: true });
+    await store.sync.now();
+    const puts = requests(h.server, 'PUT');
+    expect(puts.map((r) => r.body)).toEqual([
+      { is_muted: true },
+      { is_muted: true },
+      { is_muted: false, is_pinned: true },
+    ]);
+    expect(puts[1]?.idempotencyKey).toBe(puts[0]?.idempotencyKey);
+    expect(puts[1]?.replayed).toBe(true);
+    expect(h.server.get(A.id)).toMatchObject({ is_muted: false, is_pinned: true });
+  });
+
+  it('sends a delete queued behind a create that already left, after the create', async () => {
+    await synced();
+    const created = await store.conversations.create({ contact_id: 'k9' });
+    h.server.faults.loseNextReply(1, { methods: ['POST'] });
+    await store.sync.now();
+    await store.conversations.delete(created.id);
+    await store.sync.now();
+    const writes = h.server.requests.filter((r) => r.method !== 'GET');
+    expect(writes.map((r) => r.method)).toEqual(['POST', 'POST', 'DELETE']);
+    expect(h.server.all().filter((row) => row.contact_id === 'k9')).toEqual([]);
+  });
+
+  it('does not let one record’s failure block another record', async () => {
+    await synced(undefined, { sync: { auto: false, concurrency: 1, retry: { baseMs: 10, maxMs: 100 } } });
+    await store.conversations.update(A.id, { is_muted: true });
+    await store.conversations.update(B.id, { is_muted: true });
+    h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+    const summary = await store.sync.now();
+    expect(summary.pushed).toBe(1);
+    const onServer = [h.server.get(A.id)?.is_muted, h.server.get(B.id)?.is_muted];
+    expect(onServer.filter(Boolean)).toHaveLength(1);
+    expect((await h.dump()).outbox).toHaveLength(1);
+  });
+});
+
+describe('temporary ids', () => {
+  it('gives the record the server id, rewrites queued updates, keeps an alias and emits idChanges$', async () => {
+    await synced();
+    const changes: unknown[] = [];
+    store.idChanges$.subscribe((change) => changes.push(change));
+    const created = await store.conversations.create({ group_id: 'g1' });
+    await store.conversations.update(created.id, { is_pinned: true });
+    await store.sync.now();
+    const serverRow = h.server.all().find((row) => row.group_id === 'g1');
+    expect(serverRow).toMatchObject({ is_pinned: true });
+    expect(changes).toEqual([{ from: created.id, to: serverRow?.id }]);
+    expect(await store.conversations.retrieve(created.id)).toEqual(serverRow);
+    await store.conversations.update(created.id, { is_muted: true });
+    await store.sync.now();
+    expect(h.server.get(serverRow?.id as string)?.is_muted).toBe(true);
+    expect((await h.dump()).conversations.map((row) => (row as { id: string }).id)).not.toContain(created.id);
+  });
+
+  it('keeps local changes made after the POST left on top of the server reply', async () => {
+    await synced();
+    const created = await store.conversations.create({ contact_id: 'k2' });
+    h.server.faults.latencyMs = 30;
+    const round = store.sync.now();
+    await new Promise((resolve) => setTimeout(resolve, 5)); // The POST is in flight.
+    await store.conversations.update(created.id, { is_muted: true });
+    await round;
+    h.server.faults.latencyMs = 0;
+    const local = await store.conversations.retrieve(created.id);
+    expect(local?.id).not.toBe(created.id);
+    expect(local?.is_muted).toBe(true);
+    await store.sync.now();
+    expect(h.server.get(local?.id as string)?.is_muted).toBe(true);
+  });
+});
+
+describe('failure classes', () => {
+  it.each([408, 429, 500, 503])('retries a write answered %i and delivers it later', async (status) => {
+    await synced();
+    await store.conversations.update(A.id, { is_muted: true });
+    h.server.faults.failNext(status, 1, { methods: ['PUT'] });
+    const failed = await store.sync.now();
+    expect(failed.state).toBe('error');
+    expect(failed.error).toBeInstanceOf(ApiError);
+    expect((await store.conversations.retrieve(A.id))?.is_muted).toBe(true);
+    await store.sync.now();
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+  });
+
+  it('keeps writes queued while offline and reports the state as offline', async () => {
+    await synced();
+    h.network.offline = true;
+    await store.conversations.update(A.id, { is_muted: true });
+    const summary = await store.sync.now();
+    expect(summary.state).toBe('offline');
+    expect(summary.pushed).toBe(0);
+    const status = await until(store.sync.status$, (s) => s.state === 'offline');
+    expect(status.pending).toBe(1);
+    h.network.offline = false;
+    await store.sync.now();
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+  });
+
+  it('treats a timeout as a network failure and retries with the same Idempotency-Key', async () => {
+    await synced(undefined, { sync: { auto: false, timeoutMs: 20, retry: { baseMs: 10, maxMs: 100 } } });
+    await store.conversations.update(A.id, { is_pinned: true });
+    h.server.faults.latencyMs = 60;
+    const summary = await store.sync.now();
+    expect(summary.error).toMatchObject({ name: 'NetworkError', timeout: true });
+    h.server.faults.latencyMs = 0;
+    await new Promise((resolve) => setTimeout(resolve, 80)); // Let the late reply land.
+    await store.sync.now();
+    const keys = requests(h.server, 'PUT').map((r) => r.idempotencyKey);
+    expect(new Set(keys).size).toBe(1);
+    expect(h.server.get(A.id)?.is_pinned).toBe(true);
+  });
+
+  it('waits at least as long as Retry-After before an automatic retry', async () => {
+    await synced();
+    await store.conversations.update(A.id, { is_muted: true });
+    h.server.faults.failNext(429, 1, { methods: ['PUT'], retryAfter: 120 });
+    const before = Date.now();
+    await store.sync.now();
+    const [entry] = (await h.dump()).outbox as { notBefore: number }[];
+    expect(entry?.notBefore).toBeGreaterThanOrEqual(before + 120_000);
+  });
+
+  it('treats 404 on DELETE as done', async () => {
+    await synced();
+    await store.conversations.delete(A.id);
+    h.server.remove(A.id);
+    const summary = await store.sync.now();
+    expect(summary.rejected).toBe(0);
+    expect((await h.dump()).outbox).toEqual([]);
+    expect(await store.conversations.retrieve(A.id)).toBeUndefined();
+  });
+
+  it('removes a record whose PUT answers 404 and reports it on conflicts$', async () => {
+    await synced();
+    const conflicts: unknown[] = [];
+    store.sync.conflicts$.subscribe((c) => conflicts.push(c));
+    await store.conversations.update(A.id, { is_muted: true });
+    h.server.remove(A.id);
+    await store.sync.now();
+    expect(await store.conversations.retrieve(A.id)).toBeUndefined();
+    expect(conflicts).toEqual([
+      expect.objectContaining({ id: A.id, kind: 'deleted', fields: ['is_muted'], resolved: null }),
+    ]);
+  });
+
+  it('rolls a refused update back to the server state and reports it on rejections$', async () => {
+    await synced();
+    const rejections: Rejection[] = [];
+    store.sync.rejections$.subscribe((r) => rejections.push(r));
+    await store.conversations.update(A.id, { is_muted: true });
+    await store.conversations.update(B.id, { is_pinned: true });
+    h.server.faults.failNext(400, 1, { methods: ['PUT'], message: 'Nope' });
+    const summary = await store.sync.now();
+    expect(summary.rejected).toBe(1);
+    expect(rejections).toHaveLength(1);
+    const rejected = rejections[0] as Rejection;
+    expect(rejected.error).toMatchObject({ status: 400, type: 'invalid_request', message: 'Nope' });
+    const rolledBack = await store.conversations.retrieve(rejected.recordId);
+    expect(rolledBack).toEqual(h.server.get(rejected.recordId));
+    // The other record was not blocked.
+    expect((await h.dump()).outbox).toEqual([]);
+    const status = await until(store.sync.status$, (s) => s.rejected === 1);
+    expect(status.pending).toBe(0);
+  });
+
+  it('removes a record whose create is refused and reports it', async () => {
+    await synced();
+    const rejections: Rejection[] = [];
+    store.sync.rejections$.subscribe((r) => rejections.push(r));
+    const created = await store.conversations.create({ contact_id: 'k3' });
+    await store.conversations.update(created.id, { is_muted: true });
+    h.server.faults.failNext(422, 1, { methods: ['POST'] });
+    await store.sync.now();
+    expect(await store.conversations.retrieve(created.id)).toBeUndefined();
+    expect(rejections.map((r) => [r.op, r.recordId])).toEqual([['create', created.id]]);
+    expect((await h.dump()).outbox).toEqual([]);
+    expect(h.server.all().some((row) => row.contact_id === 'k3')).toBe(false);
+  });
+
+  it('lets the app retry a rejected write or discard it', async () => {
+    await synced();
+    await store.conversations.update(A.id, { is_muted: true });
+    h.server.faults.failNext(409, 1, { methods: ['PUT'] });
+    await store.sync.now();
+    const [rejection] = await store.sync.listRejections();
+    expect(rejection).toMatchObject({ op: 'update', recordId: A.id, patch: { is_muted: true } });
+    await store.sync.retry((rejection as Rejection).id);
+    expect((await store.conversations.retrieve(A.id))?.is_muted).toBe(true);
+    await store.sync.now();
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+    expect(await store.sync.listRejections()).toEqual([]);
+
+    await store.conversations.update(B.id, { is_pinned: true });
+    h.server.faults.failNext(409, 1, { methods: ['PUT'] });
+    await store.sync.now();
+    const [second] = await store.sync.listRejections();
+    await store.sync.discard((second as Rejection).id);
+    expect(await store.sync.listRejections()).toEqual([]);
+    expect((await store.conversations.retrieve(B.id))?.is_pinned).toBe(false);
+  });
+});
+
+describe('authentication', () => {
+  it('asks getToken again once after a 401, then pauses with AuthError', async () => {
+    let calls = 0;
+    let token = TOKEN;
+    await synced(undefined, {
+      getToken: () => {
+        calls += 1;
+        return token;
+      },
+    });
+    await store.conversations.update(A.id, { is_muted: true });
+    token = 'revoked';
+    calls = 0;
+    const summary = await store.sync.now();
+    expect(summary.state).toBe('paused');
+    expect(summary.error).toBeInstanceOf(AuthError);
+    expect(calls).toBe(2);
+    expect(await store.conversations.retrieve(A.id)).toMatchObject({ is_muted: true });
+    expect((await h.dump()).outbox).toHaveLength(1);
+  });
+
+  it('shares one token refresh between concurrent requests that hit 401', async () => {
+    let expired = false;
+    let calls = 0;
+    await synced([A, B, C], {
+      getToken: () => {
+        calls += 1;
+        // The first call of each of the three requests hands out an expired token.
+        return expired && calls <= 3 ? 'expired' : TOKEN;
+      },
+    });
+    expired = true;
+    calls = 0;
+    for (const row of [A, B, C]) await store.conversations.update(row.id, { is_muted: true });
+    const summary = await store.sync.now();
+    expect(summary.pushed).toBe(3);
+    // Three first attempts, one shared refresh, then one per list page of the pull.
+    expect(calls).toBe(3 + 1 + 1);
+    expect(h.server.all().every((row) => row.is_muted)).toBe(true);
+  });
+
+  it('resumes after a pause when sync.now() is called with a valid token', async () => {
+    let token = TOKEN;
+    await synced(undefined, { getToken: () => token });
+    await store.conversations.update(A.id, { is_muted: true });
+    token = 'revoked';
+    expect((await store.sync.now()).state).toBe('paused');
+    token = TOKEN;
+    expect((await store.sync.now()).state).toBe('idle');
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+  });
+});
+
+describe('crash safety', () => {
+  it('does not duplicate a create whose reply was lost: the retry replays it', async () => {
+    await synced();
+    const created = await store.conversations.create({ contact_id: 'k4' });
+    h.server.faults.loseNextReply(1, { methods: ['POST'] });
+    const lost = await store.sync.now();
+    expect(lost.state).toBe('offline');
+    expect(await store.conversations.retrieve(created.id)).toMatchObject({ id: created.id });
+    await store.sync.now();
+    expect(h.server.all().filter((row) => row.contact_id === 'k4')).toHaveLength(1);
+    const posts = requests(h.server, 'POST');
+    expect(posts.map((r) => r.replayed)).toEqual([false, true]);
+  });
+
+  it('keeps the outbox across close() and reopening, and resends a sent write with its key', async () => {
+    await synced();
+    await store.conversations.update(A.id, { is_pinned: true });
+    const created = await store.conversations.create({ contact_id: 'k5' });
+    h.server.faults.loseNextReply(1, { methods: ['POST'] });
+    await store.sync.now();
+    await store.close();
+
+    store = h.open();
+    expect((await store.conversations.retrieve(created.id))?.contact_id).toBe('k5');
+    await store.sync.now();
+    expect(h.server.all().filter((row) => row.contact_id === 'k5')).toHaveLength(1);
+    expect(h.server.get(A.id)?.is_pinned).toBe(true);
+    const posts = requests(h.server, 'POST');
+    expect(posts).toHaveLength(2);
+    expect(posts[1]?.idempotencyKey).toBe(posts[0]?.idempotencyKey);
+    expect((await h.dump()).outbox).toEqual([]);
+  });
+});
+
+describe('status', () => {
+  it('lists the ids with unsent changes on pending$ and counts them in status$', async () => {
+    await synced();
+    h.network.offline = true;
+    const created = await store.conversations.create({ contact_id: 'k6' });
+    await store.conversations.update(A.id, { is_muted: true });
+    const ids = await until(store.sync.pending$, (set) => set.size === 2);
+    expect([...ids].sort()).toEqual([A.id, created.id].sort());
+    await until(store.sync.status$, (s) => s.pending === 2);
+    h.network.offline = false;
+    await store.sync.now();
+    await until(store.sync.pending$, (set) => set.size === 0);
+    const status = await until(store.sync.status$, (s) => s.pending === 0);
+    expect(status).toMatchObject({ state: 'idle', rejected: 0, lastError: null });
+    expect(status.lastSyncedAt).toEqual(expect.any(Number));
+  });
+
+  it('sync.now() rejects after close()', async () => {
+    await synced();
+    await store.close();
+    await expect(store.sync.now()).rejects.toThrow();
+  });
+});
+
+describe('secrets', () => {
+  it('never stores, logs or reports the bearer token', async () => {
+    const logged: unknown[] = [];
+    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+      vi.spyOn(console, method).mockImplementation((...args) => logged.push(args));
+    }
+    const errors: unknown[] = [];
+    await synced();
+    store.sync.rejections$.subscribe((r) => errors.push(r, r.error));
+    store.sync.status$.subscribe((s) => errors.push(s.lastError));
+    await store.conversations.update(A.id, { is_muted: true });
+    await store.conversations.update(B.id, { is_muted: true });
+    h.server.faults.failNext(400, 1, { methods: ['PUT'] });
+    await store.sync.now();
+    h.server.setToken('rotated');
+    await store.conversations.update(C.id, { is_muted: true });
+    errors.push((await store.sync.now()).error);
+    const dump = JSON.stringify(await h.dump());
+    const reported = JSON.stringify(errors, (_key, value) =>
+      value instanceof Error ? { ...value, message: value.message, stack: value.stack } : value,
+    );
+    expect(dump).not.toContain(TOKEN);
+    expect(reported).not.toContain(TOKEN);
+    expect(JSON.stringify(logged)).not.toContain(TOKEN);
+    expect(JSON.stringify(h.server.requests)).not.toContain(TOKEN);
+    vi.restoreAllMocks();
+  });
+});

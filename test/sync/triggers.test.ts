@@ -1,0 +1,211 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ConversationStore } from '../../src/index.js';
+import { conversation, type Harness, harness, requests } from './support.js';
+
+const A = conversation({ id: 'AAAAAAAAAAAAAAAA', last_active_at: 300 });
+
+let h: Harness;
+let store: ConversationStore;
+
+/** List requests the server received: one per round (the data fits on one page). */
+const rounds = () => requests(h.server, 'GET').length;
+
+/** Waits (in real time) until the rounds in flight have reached the server. */
+const settle = async () => {
+  await vi.advanceTimersByTimeAsync(0);
+  await new Promise((resolve) => setImmediate(resolve));
+  await vi.waitFor(async () => {
+    await vi.advanceTimersByTimeAsync(0);
+    const status = await new Promise<string>((resolve) => {
+      store.sync.status$.subscribe((s) => resolve(s.state)).unsubscribe();
+    });
+    expect(status).not.toBe('syncing');
+  });
+};
+
+function open(options: Parameters<Harness['open']>[0] = {}) {
+  store = h.open({
+    sync: { auto: true, debounceMs: 300, intervalMs: 60_000, retry: { baseMs: 1000, maxMs: 4000 } },
+    ...options,
+  });
+  return store;
+}
+
+beforeEach(() => {
+  // IndexedDB (fake-indexeddb) runs on setImmediate, which stays real.
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+  h = harness([A]);
+});
+
+afterEach(async () => {
+  await store?.close().catch(() => {});
+  vi.useRealTimers();
+});
+
+describe('automatic sync', () => {
+  it('runs a round at start', async () => {
+    open();
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(rounds()).toBe(1);
+    });
+  });
+
+  it('runs one round shortly after a burst of local writes (debounced)', async () => {
+    open();
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(rounds()).toBe(1);
+    });
+    await settle();
+    await store.conversations.update(A.id, { is_muted: true });
+    await store.conversations.update(A.id, { is_pinned: true });
+    await store.conversations.update(A.id, { archived_at: 5 });
+    await vi.advanceTimersByTimeAsync(250);
+    expect(rounds()).toBe(1);
+    await vi.advanceTimersByTimeAsync(100);
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(rounds()).toBe(2);
+    });
+    expect(requests(h.server, 'PUT')).toHaveLength(1);
+    expect(h.server.get(A.id)).toMatchObject({ is_muted: true, is_pinned: true, archived_at: 5 });
+  });
+
+  it('runs a round when the browser comes back online', async () => {
+    open();
+    await settle();
+    const before = rounds();
+    h.platform.goOffline();
+    h.platform.goOnline();
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(rounds()).toBe(before + 1);
+    });
+  });
+
+  it('runs a round when the page becomes visible', async () => {
+    open();
+    await settle();
+    const before = rounds();
+    h.platform.becomeVisible();
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(rounds()).toBe(before + 1);
+    });
+  });
+
+  it('runs a round on every interval', async () => {
+    open();
+    await settle();
+    const before = rounds();
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(rounds()).toBe(before);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(rounds()).toBe(before + 1);
+    });
+    await settle();
+    await vi.advanceTimersByTimeAsync(60_000);
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(rounds()).toBe(before + 2);
+    });
+  });
+
+  it('retries a failed write when its backoff deadline passes', async () => {
+    open({ sync: { auto: true, debounceMs: 0, intervalMs: 0, retry: { baseMs: 1000, maxMs: 4000 } } });
+    await settle();
+    h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+    await store.conversations.update(A.id, { is_muted: true });
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(requests(h.server, 'PUT')).toHaveLength(1);
+    });
+    await settle();
+    await vi.advanceTimersByTimeAsync(4_000);
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(requests(h.server, 'PUT')).toHaveLength(2);
+    });
+    await settle();
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+  });
+
+  it('never runs two rounds at once: triggers during a round queue one more', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let release: () => void = () => {};
+    let hold = true;
+    open({
+      fetch: async (input, init) => {
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        if (hold) await new Promise<void>((resolve) => (release = resolve));
+        try {
+          return await h.network.fetch(input, init);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+    });
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(inFlight).toBe(1);
+    });
+    h.platform.goOnline();
+    h.platform.becomeVisible();
+    await vi.advanceTimersByTimeAsync(120_000);
+    hold = false;
+    release();
+    await settle();
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(rounds()).toBe(2);
+    });
+    expect(maxInFlight).toBe(1);
+  });
+
+  it('stops on sync.stop() and resumes on sync.start()', async () => {
+    open();
+    await settle();
+    store.sync.stop();
+    const before = rounds();
+    h.platform.goOnline();
+    h.platform.becomeVisible();
+    await store.conversations.update(A.id, { is_muted: true });
+    await vi.advanceTimersByTimeAsync(180_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(rounds()).toBe(before);
+    store.sync.start();
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(h.server.get(A.id)?.is_muted).toBe(true);
+    });
+  });
+
+  it('does nothing more after close()', async () => {
+    open();
+    await settle();
+    await store.close();
+    const before = h.server.requests.length;
+    h.platform.goOnline();
+    await vi.advanceTimersByTimeAsync(600_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(h.server.requests.length).toBe(before);
+  });
+
+  it('skips the network in automatic rounds while the platform is offline', async () => {
+    h.platform.goOffline();
+    open();
+    await vi.advanceTimersByTimeAsync(120_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(h.server.requests).toHaveLength(0);
+    h.platform.goOnline();
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(rounds()).toBe(1);
+    });
+  });
+});
