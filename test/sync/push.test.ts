@@ -143,7 +143,8 @@ describe('temporary ids', () => {
     await store.conversations.update(created.id, { is_muted: true });
     await store.sync.now();
     expect(h.server.get(serverRow?.id as string)?.is_muted).toBe(true);
-    expect((await h.dump()).conversations.map((row) => (row as { id: string }).id)).not.toContain(created.id);
+    const stored = (await h.dump()).conversations as { id: string }[];
+    expect(stored.map((row) => row.id)).not.toContain(created.id);
   });
 
   it('keeps local changes made after the POST left on top of the server reply', async () => {
