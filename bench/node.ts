@@ -37,7 +37,11 @@ async function rawDatabase(deps: ReturnType<typeof freshFactory>, rows: Conversa
 }
 
 /** Fills a store's database with server-known rows, as a completed pull would. */
-async function seedStore(deps: ReturnType<typeof freshFactory>, name: string, rows: Conversation[]) {
+async function seedStore(
+  deps: ReturnType<typeof freshFactory>,
+  name: string,
+  rows: Conversation[],
+) {
   const db = openDatabase(name, deps);
   await db.conversations.bulkPut(rows.map(toStored));
   db.close();
@@ -64,7 +68,11 @@ export async function listFiltered(): Promise<Result[]> {
   const handWritten = async () => {
     const ranges = await Promise.all(
       [0, 1].map((pinned) =>
-        table.where('f').between([0, 0, pinned], [0, 0, pinned, []], true, false).limit(51).toArray(),
+        table
+          .where('f')
+          .between([0, 0, pinned], [0, 0, pinned, []], true, false)
+          .limit(51)
+          .toArray(),
       ),
     );
     const merged = ranges.flat().sort((a, b) => (a.s < b.s ? -1 : 1));
@@ -83,8 +91,20 @@ export async function listFiltered(): Promise<Result[]> {
       )
       .slice(0, 50);
   };
-  const vsIndex = await compare('list-filtered', 'node', () => store.conversations.list(params), handWritten, ROUNDS);
-  const vsScan = await compare('list-filtered-vs-scan', 'node', () => store.conversations.list(params), fullScan, ROUNDS);
+  const vsIndex = await compare(
+    'list-filtered',
+    'node',
+    () => store.conversations.list(params),
+    handWritten,
+    ROUNDS,
+  );
+  const vsScan = await compare(
+    'list-filtered-vs-scan',
+    'node',
+    () => store.conversations.list(params),
+    fullScan,
+    ROUNDS,
+  );
   vsScan.note = 'baseline: toArray() of 10k rows + JS filter/sort';
   vsIndex.note = 'baseline: hand-written Dexie index query';
   await store.close();
@@ -217,6 +237,13 @@ export async function pushCoalesced(): Promise<Result[]> {
       unit: 'ms',
       note: `1000 offline updates over 100 records → ${puts} PUTs (sync.now() includes the pull); baseline: 100 sequential raw PUTs`,
     },
-    { name: 'push-coalesced-requests', env: 'node', value: puts, baseline: 100, ratio: round3(puts / 100), unit: 'PUTs' },
+    {
+      name: 'push-coalesced-requests',
+      env: 'node',
+      value: puts,
+      baseline: 100,
+      ratio: round3(puts / 100),
+      unit: 'PUTs',
+    },
   ];
 }

@@ -51,6 +51,9 @@ if (wanted('pull-100k-heap')) {
 
 printTable(results);
 if (only.length === 0) {
-  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(
+    new URL('./results.json', import.meta.url),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
   process.stderr.write('wrote bench/results.json\n');
 }

@@ -44,7 +44,8 @@ store.sync.conflicts$.subscribe((c) =>
 let lastState = '';
 store.sync.status$.subscribe((s) => {
   const line = `${s.state}, ${s.pending} pending`;
-  if (line !== lastState) say(`  [status] ${line}${s.lastError ? ` (${s.lastError.name}: ${s.lastError.message})` : ''}`);
+  if (line !== lastState)
+    say(`  [status] ${line}${s.lastError ? ` (${s.lastError.name}: ${s.lastError.message})` : ''}`);
   lastState = line;
 });
 
@@ -94,7 +95,12 @@ const pending = await new Promise<ReadonlySet<string>>((resolve) => {
 say(`  pending badge on: ${[...pending].join(', ')}`);
 say('  outbox:');
 for (const item of await store.sync.listOutbox()) {
-  const detail = item.op === 'create' ? JSON.stringify(item.body) : item.op === 'update' ? JSON.stringify(item.patch) : '';
+  const detail =
+    item.op === 'create'
+      ? JSON.stringify(item.body)
+      : item.op === 'update'
+        ? JSON.stringify(item.patch)
+        : '';
   say(`    ${item.op.padEnd(6)} ${item.recordId} ${detail}`);
 }
 const attempt = await store.sync.now();
@@ -118,8 +124,12 @@ const remote = server.all();
 const same = JSON.stringify(local.data) === JSON.stringify(remote);
 say(`  local list equals the server's: ${same}`);
 const mergedA = await store.conversations.retrieve(a.id);
-say(`  ${a.id}: muted ${mergedA?.is_muted}, archived ${mergedA?.archived_at !== null}, pinned ${mergedA?.is_pinned} (both devices' edits kept)`);
-say(`  retrieve(${created.id}) still finds it: ${(await store.conversations.retrieve(created.id))?.id}`);
+say(
+  `  ${a.id}: muted ${mergedA?.is_muted}, archived ${mergedA?.archived_at !== null}, pinned ${mergedA?.is_pinned} (both devices' edits kept)`,
+);
+say(
+  `  retrieve(${created.id}) still finds it: ${(await store.conversations.retrieve(created.id))?.id}`,
+);
 
 liveSubscription.unsubscribe();
 await store.close();

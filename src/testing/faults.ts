@@ -56,7 +56,12 @@ export class FaultState implements Faults {
   failNext(
     status: number,
     count = 1,
-    options: { retryAfter?: number | string; methods?: string[]; type?: string; message?: string } = {},
+    options: {
+      retryAfter?: number | string;
+      methods?: string[];
+      type?: string;
+      message?: string;
+    } = {},
   ): void {
     this.#fail.push({
       status,

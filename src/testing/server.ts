@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import type { Conversation } from '../model.js';
 import { FaultState, type Faults, type MalformedRow } from './faults.js';
 import { ConversationTable, CursorError, type ListQuery } from './table.js';
@@ -47,7 +47,10 @@ export interface ReferenceServer {
   /** The API in-process, as a `fetch` function (any origin; routes under /v1/conversations). */
   fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
   /** Serves the API over real HTTP on `hostname:port` (port 0: a free one). */
-  listen(port?: number, hostname?: string): Promise<{ url: string; port: number; close(): Promise<void> }>;
+  listen(
+    port?: number,
+    hostname?: string,
+  ): Promise<{ url: string; port: number; close(): Promise<void> }>;
   /** Every request received, oldest first. */
   readonly requests: RecordedRequest[];
   clearRequests(): void;
@@ -55,7 +58,9 @@ export interface ReferenceServer {
   all(): Conversation[];
   get(id: string): Conversation | undefined;
   /** Adds a conversation as another device would; missing fields get defaults. */
-  insert(row: Partial<Conversation> & ({ contact_id: string } | { group_id: string })): Conversation;
+  insert(
+    row: Partial<Conversation> & ({ contact_id: string } | { group_id: string }),
+  ): Conversation;
   /** Changes any fields of a conversation, as another device would. */
   update(id: string, patch: Partial<Omit<Conversation, 'id'>>): Conversation;
   remove(id: string): boolean;
@@ -69,7 +74,15 @@ export interface ReferenceServer {
 const DOCS = 'https://docs.protocol.chat/errors';
 const MAX_BODY = 1024 * 1024;
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const LIST_PARAMS = ['limit', 'muted', 'archived', 'pinned', 'group_id', 'starting_after', 'ending_before'];
+const LIST_PARAMS = [
+  'limit',
+  'muted',
+  'archived',
+  'pinned',
+  'group_id',
+  'starting_after',
+  'ending_before',
+];
 const WRITABLE = ['pinned_message_id', 'is_pinned', 'is_muted', 'archived_at'];
 const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'];
 /** Marks a reply that is dropped: the client sees a failed fetch. */
@@ -85,10 +98,19 @@ class RequestError extends Error {
 }
 
 function errorBody(status: number, message: string, type?: string) {
-  return { type: type ?? (status >= 500 ? 'api_error' : 'invalid_request'), message, documentation_url: DOCS };
+  return {
+    type: type ?? (status >= 500 ? 'api_error' : 'invalid_request'),
+    message,
+    documentation_url: DOCS,
+  };
 }
 
-function errorResponse(status: number, message: string, type?: string, headers: Record<string, string> = {}) {
+function errorResponse(
+  status: number,
+  message: string,
+  type?: string,
+  headers: Record<string, string> = {},
+) {
   return new Response(JSON.stringify(errorBody(status, message, type)), {
     status,
     headers: { 'content-type': 'application/json', ...headers },
@@ -100,7 +122,8 @@ function randomId(): string {
   return Array.from(bytes, (byte) => ALPHABET[byte % 62]).join('');
 }
 
-const isTimestamp = (value: unknown) => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+const isTimestamp = (value: unknown) =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
 /** Parses a JSON or form body into an object of own keys; refuses polluting keys. */
 function parseBody(text: string, contentType: string): Record<string, unknown> {
@@ -124,7 +147,8 @@ function parseBody(text: string, contentType: string): Record<string, unknown> {
     throw new RequestError(400, 'The request body must be an object');
   }
   for (const key of Reflect.ownKeys(parsed)) {
-    if (FORBIDDEN_KEYS.includes(String(key))) throw new RequestError(400, `Forbidden field ${String(key)}`);
+    if (FORBIDDEN_KEYS.includes(String(key)))
+      throw new RequestError(400, `Forbidden field ${String(key)}`);
   }
   return parsed as Record<string, unknown>;
 }
@@ -155,7 +179,8 @@ function parseListQuery(query: Record<string, string>): ListQuery {
   for (const flag of ['muted', 'archived', 'pinned'] as const) {
     const value = query[flag];
     if (value === undefined) continue;
-    if (value !== 'true' && value !== 'false') throw new RequestError(400, `${flag} must be true or false`);
+    if (value !== 'true' && value !== 'false')
+      throw new RequestError(400, `${flag} must be true or false`);
     result[flag] = value === 'true';
   }
   for (const key of ['group_id', 'starting_after', 'ending_before'] as const) {
@@ -170,9 +195,13 @@ function parseListQuery(query: Record<string, string>): ListQuery {
   return result;
 }
 
-function createFields(body: Record<string, unknown>): { contact_id: string | null; group_id: string | null } {
+function createFields(body: Record<string, unknown>): {
+  contact_id: string | null;
+  group_id: string | null;
+} {
   for (const key of Object.keys(body)) {
-    if (key !== 'contact_id' && key !== 'group_id') throw new RequestError(400, `Unknown field ${key}`);
+    if (key !== 'contact_id' && key !== 'group_id')
+      throw new RequestError(400, `Unknown field ${key}`);
   }
   const contact = body.contact_id ?? null;
   const group = body.group_id ?? null;
@@ -181,7 +210,10 @@ function createFields(body: Record<string, unknown>): { contact_id: string | nul
   }
   const value = contact ?? group;
   if (typeof value !== 'string' || value === '') {
-    throw new RequestError(400, `${contact === null ? 'group_id' : 'contact_id'} must be a non-empty string`);
+    throw new RequestError(
+      400,
+      `${contact === null ? 'group_id' : 'contact_id'} must be a non-empty string`,
+    );
   }
   return { contact_id: contact === null ? null : value, group_id: group === null ? null : value };
 }
@@ -231,7 +263,7 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
     };
   };
 
-  const found = (c: Context, id: string) => {
+  const found = (id: string) => {
     const row = table.get(id);
     if (row === undefined) throw new RequestError(404, `No conversation ${id}`);
     return row;
@@ -259,16 +291,16 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
     table.put(row);
     return c.json(row);
   });
-  app.get('/v1/conversations/:id', (c) => c.json(found(c, c.req.param('id'))));
+  app.get('/v1/conversations/:id', (c) => c.json(found(c.req.param('id'))));
   app.put('/v1/conversations/:id', (c) => {
     const patch = updateFields(c.get('body'));
-    const row = { ...found(c, c.req.param('id')), ...patch };
+    const row = { ...found(c.req.param('id')), ...patch };
     table.put(row);
     return c.json(row);
   });
   app.delete('/v1/conversations/:id', (c) => {
     const id = c.req.param('id');
-    found(c, id);
+    found(id);
     table.delete(id);
     return c.json({ id, deleted: true });
   });
@@ -328,7 +360,12 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
       const retryAfter: Record<string, string> =
         failure.retryAfter === undefined ? {} : { 'retry-after': String(failure.retryAfter) };
       return answer(
-        errorResponse(failure.status, failure.message ?? `Injected ${failure.status}`, failure.type, retryAfter),
+        errorResponse(
+          failure.status,
+          failure.message ?? `Injected ${failure.status}`,
+          failure.type,
+          retryAfter,
+        ),
       );
     }
     if (faults.errorRate > 0 && random() < faults.errorRate) {
@@ -341,7 +378,9 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
       const cached = idempotency.get(idempotencyKey);
       if (cached !== undefined) {
         if (cached.fingerprint !== fingerprint) {
-          return answer(errorResponse(422, 'This Idempotency-Key was used with a different request'));
+          return answer(
+            errorResponse(422, 'This Idempotency-Key was used with a different request'),
+          );
         }
         record.replayed = true;
         const replay = new Response(cached.body, {
@@ -358,10 +397,20 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
     }
 
     const response = await app.fetch(
-      new Request(url, { method, headers: request.headers, ...(text === '' ? {} : { body: text }) }),
+      new Request(url, {
+        method,
+        headers: request.headers,
+        ...(text === '' ? {} : { body: text }),
+      }),
     );
     let responseText = await response.text();
-    if (isWrite && authorized && idempotencyKey !== undefined && response.status < 500 && response.status !== 429) {
+    if (
+      isWrite &&
+      authorized &&
+      idempotencyKey !== undefined &&
+      response.status < 500 &&
+      response.status !== 429
+    ) {
       idempotency.set(idempotencyKey, { fingerprint, status: response.status, body: responseText });
     }
     if (isWrite && faults.takeLostReply(method)) {
@@ -373,7 +422,9 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
       const broken = faults.takeMalformed();
       if (broken !== null) responseText = malform(responseText, broken);
     }
-    return answer(new Response(responseText, { status: response.status, headers: response.headers }));
+    return answer(
+      new Response(responseText, { status: response.status, headers: response.headers }),
+    );
   }
 
   const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {

@@ -36,7 +36,10 @@ async function serverList(h: Harness, params: ListParams) {
 }
 
 /** Every page of a filtered list, forwards with starting_after, as the API gives them. */
-async function walk(list: (params: ListParams) => Promise<{ has_more: boolean; data: { id: string }[] }>, params: ListParams) {
+async function walk(
+  list: (params: ListParams) => Promise<{ has_more: boolean; data: { id: string }[] }>,
+  params: ListParams,
+) {
   const pages = [];
   let cursor: string | undefined;
   for (;;) {
@@ -54,7 +57,8 @@ function checkParity(getHarness: () => Harness, getStore: () => ConversationStor
       const h = getHarness();
       const store = getStore();
       const local = (p: ListParams) => store.conversations.list(p);
-      const remote = async (p: ListParams) => (await serverList(h, p)).body as Awaited<ReturnType<typeof local>>;
+      const remote = async (p: ListParams) =>
+        (await serverList(h, p)).body as Awaited<ReturnType<typeof local>>;
       expect(await local(params)).toEqual(await remote(params));
       const pages = await walk(local, { ...params, limit: params.limit ?? 4 });
       expect(pages).toEqual(await walk(remote, { ...params, limit: params.limit ?? 4 }));
@@ -76,7 +80,10 @@ function checkParity(getHarness: () => Harness, getStore: () => ConversationStor
     const muted = h.server.all().find((row) => row.is_muted)?.id as string;
     const params = { muted: false, starting_after: muted };
     await expect(store.conversations.list(params)).rejects.toBeInstanceOf(ValidationError);
-    expect(await serverList(h, params)).toMatchObject({ status: 400, body: { type: 'invalid_request' } });
+    expect(await serverList(h, params)).toMatchObject({
+      status: 400,
+      body: { type: 'invalid_request' },
+    });
   });
 }
 
@@ -109,7 +116,10 @@ describe('parity after offline writes and a sync', () => {
     const rows = h.server.all();
     for (const [index, row] of rows.slice(0, 40).entries()) {
       if (index % 4 === 0) await store.conversations.update(row.id, { is_muted: !row.is_muted });
-      if (index % 4 === 1) await store.conversations.update(row.id, { archived_at: row.archived_at === null ? 1_700_000_000 : null });
+      if (index % 4 === 1)
+        await store.conversations.update(row.id, {
+          archived_at: row.archived_at === null ? 1_700_000_000 : null,
+        });
       if (index % 4 === 2) await store.conversations.update(row.id, { is_pinned: !row.is_pinned });
       if (index % 4 === 3) await store.conversations.delete(row.id);
     }

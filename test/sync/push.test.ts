@@ -33,7 +33,11 @@ describe('coalescing', () => {
     await store.sync.now();
     const writes = h.server.requests.filter((r) => r.method !== 'GET');
     expect(writes.map((r) => r.method)).toEqual(['POST', 'PUT']);
-    expect(writes[1]?.body).toEqual({ is_muted: true, is_pinned: true, archived_at: 1_700_000_000 });
+    expect(writes[1]?.body).toEqual({
+      is_muted: true,
+      is_pinned: true,
+      archived_at: 1_700_000_000,
+    });
   });
 
   it('sends nothing for a create deleted before it was sent', async () => {
@@ -53,7 +57,9 @@ describe('coalescing', () => {
     await store.conversations.delete(A.id);
     await store.sync.now();
     const writes = h.server.requests.filter((r) => r.method !== 'GET');
-    expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual([`DELETE /v1/conversations/${A.id}`]);
+    expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `DELETE /v1/conversations/${A.id}`,
+    ]);
     expect(h.server.get(A.id)).toBeUndefined();
   });
 
@@ -116,7 +122,9 @@ describe('order and independence', () => {
   });
 
   it('does not let one record’s failure block another record', async () => {
-    await synced(undefined, { sync: { auto: false, concurrency: 1, retry: { baseMs: 10, maxMs: 100 } } });
+    await synced(undefined, {
+      sync: { auto: false, concurrency: 1, retry: { baseMs: 10, maxMs: 100 } },
+    });
     await store.conversations.update(A.id, { is_muted: true });
     await store.conversations.update(B.id, { is_muted: true });
     h.server.faults.failNext(503, 1, { methods: ['PUT'] });
@@ -165,17 +173,20 @@ describe('temporary ids', () => {
 });
 
 describe('failure classes', () => {
-  it.each([408, 429, 500, 503])('retries a write answered %i and delivers it later', async (status) => {
-    await synced();
-    await store.conversations.update(A.id, { is_muted: true });
-    h.server.faults.failNext(status, 1, { methods: ['PUT'] });
-    const failed = await store.sync.now();
-    expect(failed.state).toBe('error');
-    expect(failed.error).toBeInstanceOf(ApiError);
-    expect((await store.conversations.retrieve(A.id))?.is_muted).toBe(true);
-    await store.sync.now();
-    expect(h.server.get(A.id)?.is_muted).toBe(true);
-  });
+  it.each([408, 429, 500, 503])(
+    'retries a write answered %i and delivers it later',
+    async (status) => {
+      await synced();
+      await store.conversations.update(A.id, { is_muted: true });
+      h.server.faults.failNext(status, 1, { methods: ['PUT'] });
+      const failed = await store.sync.now();
+      expect(failed.state).toBe('error');
+      expect(failed.error).toBeInstanceOf(ApiError);
+      expect((await store.conversations.retrieve(A.id))?.is_muted).toBe(true);
+      await store.sync.now();
+      expect(h.server.get(A.id)?.is_muted).toBe(true);
+    },
+  );
 
   it('keeps writes queued while offline and reports the state as offline', async () => {
     await synced();
@@ -192,7 +203,9 @@ describe('failure classes', () => {
   });
 
   it('treats a timeout as a network failure and retries with the same Idempotency-Key', async () => {
-    await synced(undefined, { sync: { auto: false, timeoutMs: 20, retry: { baseMs: 10, maxMs: 100 } } });
+    await synced(undefined, {
+      sync: { auto: false, timeoutMs: 20, retry: { baseMs: 10, maxMs: 100 } },
+    });
     await store.conversations.update(A.id, { is_pinned: true });
     h.server.faults.latencyMs = 60;
     const summary = await store.sync.now();
@@ -319,13 +332,31 @@ describe('authentication', () => {
   it('shares one token refresh between concurrent requests that hit 401', async () => {
     let expired = false;
     let calls = 0;
+    // Hold the three PUTs until all of them have left, so that all three hit 401 together.
+    let held: (() => void)[] = [];
+    let barrier = false;
     await synced([A, B, C], {
       getToken: () => {
         calls += 1;
         // The first call of each of the three requests hands out an expired token.
         return expired && calls <= 3 ? 'expired' : TOKEN;
       },
+      fetch: async (input, init) => {
+        const method = input instanceof Request ? input.method : init?.method;
+        if (barrier && method?.toUpperCase() === 'PUT') {
+          await new Promise<void>((resolve) => {
+            held.push(resolve);
+            if (held.length === 3) {
+              barrier = false;
+              for (const release of held) release();
+              held = [];
+            }
+          });
+        }
+        return h.network.fetch(input, init);
+      },
     });
+    barrier = true;
     expired = true;
     calls = 0;
     for (const row of [A, B, C]) await store.conversations.update(row.id, { is_muted: true });
