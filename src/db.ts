@@ -32,6 +32,8 @@ export type OutboxEntry = {
   attempts: number;
   /** Unix ms before which an automatic round does not retry it. */
   notBefore: number;
+  /** The last attempt got no answer at all: retry as soon as the network comes back. */
+  offline?: boolean;
   enqueuedAt: number;
   lastError: string | null;
 } & (

@@ -152,17 +152,19 @@ export async function enqueue(
 /**
  * Claims the first entry of a record for sending: marks it sent (frozen) and returns it.
  * `null` when the record has nothing queued, or its first entry waits for a backoff
- * deadline later than `dueBy`.
+ * deadline later than `dueBy` (unless `reconnected` and it only waited for the network).
  */
 export function claimHead(
   db: StoreDatabase,
   recordId: string,
   now: number,
   dueBy: number,
+  reconnected = false,
 ): Promise<OutboxEntry | null> {
   return db.transaction('rw', db.outbox, async () => {
     const head = (await entriesOf(db, recordId))[0];
-    if (head === undefined || head.notBefore > dueBy) return null;
+    if (head === undefined) return null;
+    if (head.notBefore > dueBy && !(reconnected && head.offline === true)) return null;
     const claimed = { ...head, sentAt: head.sentAt ?? now, attempts: head.attempts + 1 };
     await db.outbox.put(claimed);
     return claimed;

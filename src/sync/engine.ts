@@ -82,6 +82,8 @@ export class SyncEngine {
   #interval: ReturnType<typeof setInterval> | undefined;
   #unlisten: (() => void)[] = [];
   #announced = false;
+  /** The network came back since the last automatic round started. */
+  #reconnected = false;
 
   constructor(context: SyncContext, options: EngineOptions) {
     this.#context = context;
@@ -143,7 +145,10 @@ export class SyncEngine {
     this.#started = true;
     const { platform, intervalMs } = this.#options;
     this.#unlisten.push(
-      platform.onOnline(() => this.#schedule(0)),
+      platform.onOnline(() => {
+        this.#reconnected = true;
+        this.#schedule(0);
+      }),
       platform.onVisible(() => this.#schedule(0)),
     );
     if (intervalMs > 0) this.#interval = setInterval(() => this.#schedule(0), intervalMs);
@@ -232,6 +237,8 @@ export class SyncEngine {
   }
 
   async #round(force: boolean): Promise<SyncSummary> {
+    const reconnected = this.#reconnected;
+    this.#reconnected = false;
     const summary: SyncSummary = {
       pushed: 0,
       pulled: 0,
@@ -263,7 +270,7 @@ export class SyncEngine {
       },
     };
     try {
-      const pushed = await push(context, force);
+      const pushed = await push(context, { force, reconnected });
       summary.pushed = pushed.pushed;
       summary.rejected = pushed.rejected;
       errors.push(...pushed.failures);

@@ -72,11 +72,12 @@ async function pushRecord(
   context: SyncContext,
   firstId: string,
   dueBy: number,
+  reconnected: boolean,
   result: PushResult,
 ): Promise<void> {
   let recordId = firstId;
   while (result.auth === null) {
-    const entry = await claimHead(context.db, recordId, context.clockMs(), dueBy);
+    const entry = await claimHead(context.db, recordId, context.clockMs(), dueBy, reconnected);
     if (entry === null) return;
     try {
       const reply = await send(context, entry);
@@ -124,19 +125,24 @@ async function pushRecord(
   }
 }
 
-/**
- * Pushes the outbox. `force` (sync.now()) ignores backoff deadlines; otherwise only due
- * entries are sent.
- */
-export async function push(context: SyncContext, force: boolean): Promise<PushResult> {
+/** Which entries a round sends. */
+export interface PushMode {
+  /** sync.now(): every entry, backoff deadlines ignored. */
+  force: boolean;
+  /** The network just came back: entries that only waited for it are due too. */
+  reconnected: boolean;
+}
+
+/** Pushes the outbox: the due entries, or every entry when forced. */
+export async function push(context: SyncContext, mode: PushMode): Promise<PushResult> {
   const result: PushResult = { pushed: 0, rejected: 0, failures: [], auth: null };
   const records = (await context.db.outbox.orderBy('recordId').uniqueKeys()) as string[];
-  const dueBy = force ? Number.POSITIVE_INFINITY : context.clockMs();
+  const dueBy = mode.force ? Number.POSITIVE_INFINITY : context.clockMs();
   let next = 0;
   const worker = async () => {
     while (next < records.length && result.auth === null) {
       const recordId = records[next++] as string;
-      await pushRecord(context, recordId, dueBy, result);
+      await pushRecord(context, recordId, dueBy, mode.reconnected, result);
     }
   };
   const workers = Math.max(1, Math.min(context.concurrency, records.length));

@@ -4,7 +4,7 @@
  * produced, so a crash in between resends it (with the same Idempotency-Key).
  */
 import { type OutboxEntry, type StoreDatabase, toStored } from '../db.js';
-import type { ApiError } from '../errors.js';
+import { type ApiError, NetworkError } from '../errors.js';
 import { type Conversation, pickConversation } from '../model.js';
 import { entriesOf, materialize } from '../outbox.js';
 import type { Rejection } from './context.js';
@@ -141,6 +141,7 @@ export function retryLater(
 ): Promise<void> {
   return db.transaction('rw', db.outbox, async () => {
     if (!(await stillQueued(db, entry))) return;
-    await db.outbox.update(entry.seq as number, { notBefore, lastError: error.message });
+    const offline = error instanceof NetworkError;
+    await db.outbox.update(entry.seq as number, { notBefore, offline, lastError: error.message });
   });
 }

@@ -142,6 +142,29 @@ describe('automatic sync', () => {
     expect(h.server.get(A.id)?.is_muted).toBe(true);
   });
 
+  it('sends writes that only waited for the network as soon as it comes back', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.9); // A long jittered backoff.
+    open({
+      sync: { auto: true, debounceMs: 0, intervalMs: 0, retry: { baseMs: 60_000, maxMs: 60_000 } },
+    });
+    await settle();
+    h.network.offline = true;
+    await store.conversations.update(A.id, { is_muted: true });
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      const [entry] = (await h.dump()).outbox as { attempts: number }[];
+      expect(entry?.attempts).toBe(1);
+    });
+    await settle();
+    h.network.offline = false;
+    h.platform.goOnline();
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(h.server.get(A.id)?.is_muted).toBe(true);
+    });
+    vi.restoreAllMocks();
+  });
+
   it('never runs two rounds at once: triggers during a round queue one more', async () => {
     let inFlight = 0;
     let maxInFlight = 0;
