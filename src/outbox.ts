@@ -125,12 +125,15 @@ export async function enqueue(
   now: number,
 ): Promise<void> {
   const entries = await entriesOf(db, recordId);
-  if (entries.length === 0 && current !== null) {
+  let base: Conversation | null;
+  if (entries.length === 0) {
     // A record with nothing queued shows the server's state: keep it as the base that
     // later acknowledgements, pulls and rollbacks rebase onto.
-    await db.bases.put({ id: recordId, row: current });
+    base = current;
+    if (current !== null) void db.bases.put({ id: recordId, row: current });
+  } else {
+    base = (await db.bases.get(recordId))?.row ?? null;
   }
-  const base = (await db.bases.get(recordId))?.row ?? null;
   const prior = (seq: number) =>
     materialize(
       base,

@@ -55,8 +55,12 @@ export function matchesFilters(row: Conversation, params: ListParams): boolean {
   );
 }
 
+/** Temporary ids carry this prefix; only they can have been replaced by a server id. */
+export const TEMPORARY_PREFIX = 'tmp_';
+
 /** Resolves a temporary id the server has since replaced. */
 export async function resolveId(db: StoreDatabase, id: string): Promise<string> {
+  if (!id.startsWith(TEMPORARY_PREFIX)) return id; // Saves a read on every server id.
   const alias = await db.aliases.get(id);
   return alias?.to ?? id;
 }

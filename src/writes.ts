@@ -14,7 +14,7 @@ import {
   pickConversation,
 } from './model.js';
 import { enqueue } from './outbox.js';
-import { resolveId } from './queries.js';
+import { resolveId, TEMPORARY_PREFIX } from './queries.js';
 
 export interface WriteContext {
   db: StoreDatabase;
@@ -28,7 +28,7 @@ const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 
 export function temporaryId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let id = 'tmp_';
+  let id = TEMPORARY_PREFIX;
   for (const byte of bytes) id += ID_ALPHABET[byte % ID_ALPHABET.length];
   return id;
 }
@@ -91,8 +91,11 @@ export function updateLocal(
   return inWriteTransaction(context, 'update', async () => {
     const current = await existing(context.db, id);
     const next = applyPatch(current, patch);
-    await context.db.conversations.put(toStored(next));
-    await enqueue(context.db, current.id, { op: 'update', patch }, current, Date.now());
+    // Requests of one transaction run in order; issuing both at once saves a round trip.
+    await Promise.all([
+      context.db.conversations.put(toStored(next)),
+      enqueue(context.db, current.id, { op: 'update', patch }, current, Date.now()),
+    ]);
     return next;
   });
 }
