@@ -53,7 +53,7 @@ async function inWriteTransaction<T>(
 }
 
 /** Creates a conversation locally with a temporary id; the POST is queued. */
-export function createLocal(context: WriteContext, input: unknown): Promise<Conversation> {
+export async function createLocal(context: WriteContext, input: unknown): Promise<Conversation> {
   const body = parseCreateInput(input);
   const row: Conversation = {
     id: temporaryId(),
@@ -81,7 +81,7 @@ async function existing(db: StoreDatabase, id: string): Promise<Conversation> {
 }
 
 /** Updates a conversation locally; the PUT is queued (merged with unsent ones). */
-export function updateLocal(
+export async function updateLocal(
   context: WriteContext,
   idInput: unknown,
   patchInput: unknown,
@@ -101,7 +101,7 @@ export function updateLocal(
 }
 
 /** Deletes a conversation locally; the DELETE is queued (or nothing, if never sent). */
-export function deleteLocal(context: WriteContext, idInput: unknown): Promise<void> {
+export async function deleteLocal(context: WriteContext, idInput: unknown): Promise<void> {
   const id = parseId(idInput);
   return inWriteTransaction(context, 'delete', async () => {
     const current = await existing(context.db, id);
