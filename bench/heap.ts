@@ -25,7 +25,11 @@ const rowsBytes = heap() - beforeCopy;
 copy.length = 0;
 
 const start = heap();
+// Two figures: the largest heapUsed seen at all (garbage included, sampled every 5 ms),
+// and the largest live heap (after a full GC) at every 10th page request.
 let peak = start;
+let livePeak = start;
+let requests = 0;
 const sample = () => {
   const used = process.memoryUsage().heapUsed;
   if (used > peak) peak = used;
@@ -36,6 +40,7 @@ const store = createConversationStore({
   getToken: () => 't',
   fetch: async (input, init) => {
     sample();
+    if (requests++ % 10 === 0) livePeak = Math.max(livePeak, heap());
     return server.fetch(input, init);
   },
   databaseName: 'heap',
@@ -55,8 +60,8 @@ const result = {
   seconds: Math.round(seconds * 10) / 10,
   rowsMiB: rowsBytes / 2 ** 20,
   peakGrowthMiB: (peak - start) / 2 ** 20,
+  livePeakGrowthMiB: (livePeak - start) / 2 ** 20,
   retainedMiB: retained / 2 ** 20,
-  transientPeakMiB: (peak - start - retained) / 2 ** 20,
 };
 await store.close();
 process.stdout.write(`${JSON.stringify(result)}\n`);

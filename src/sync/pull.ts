@@ -96,11 +96,18 @@ async function reconcilePage(context: SyncContext, rows: Conversation[]) {
   const { db } = context;
   return db.transaction('rw', tables(db), async () => {
     const ids = rows.map((row) => row.id);
-    const [locals, queued, bases] = await Promise.all([
+    // Most pages touch no record with queued writes: one cheap count spares two lookups.
+    const [locals, outboxSize] = await Promise.all([
       db.conversations.bulkGet(ids),
-      db.outbox.where('recordId').anyOf(ids).sortBy('seq'),
-      db.bases.bulkGet(ids),
+      db.outbox.count(),
     ]);
+    const [queued, bases] =
+      outboxSize === 0
+        ? [[], []]
+        : await Promise.all([
+            db.outbox.where('recordId').anyOf(ids).sortBy('seq'),
+            db.bases.bulkGet(ids),
+          ]);
     const entriesById = new Map<string, OutboxEntry[]>();
     for (const entry of queued) {
       const list = entriesById.get(entry.recordId) ?? [];
