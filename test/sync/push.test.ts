@@ -228,6 +228,16 @@ describe('failure classes', () => {
     expect(entry?.notBefore).toBeGreaterThanOrEqual(before + 120_000);
   });
 
+  it('lets sync.now() skip the backoff deadline', async () => {
+    await synced();
+    await store.conversations.update(A.id, { is_muted: true });
+    h.server.faults.failNext(429, 1, { methods: ['PUT'], retryAfter: 3600 });
+    await store.sync.now();
+    const summary = await store.sync.now();
+    expect(summary.pushed).toBe(1);
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+  });
+
   it('treats 404 on DELETE as done', async () => {
     await synced();
     await store.conversations.delete(A.id);
@@ -428,6 +438,15 @@ describe('status', () => {
     const status = await until(store.sync.status$, (s) => s.pending === 0);
     expect(status).toMatchObject({ state: 'idle', rejected: 0, lastError: null });
     expect(status.lastSyncedAt).toEqual(expect.any(Number));
+  });
+
+  it('shares one round between concurrent sync.now() calls', async () => {
+    await synced();
+    await store.conversations.update(A.id, { is_muted: true });
+    const [first, second] = await Promise.all([store.sync.now(), store.sync.now()]);
+    expect(second).toBe(first);
+    expect(requests(h.server, 'GET')).toHaveLength(1);
+    expect(requests(h.server, 'PUT')).toHaveLength(1);
   });
 
   it('sync.now() rejects after close()', async () => {
