@@ -101,12 +101,13 @@ async function reconcilePage(context: SyncContext, rows: Conversation[]) {
       db.conversations.bulkGet(ids),
       db.outbox.count(),
     ]);
-    const [queued, bases] =
+    const [queued, bases, uncertainCreates] =
       outboxSize === 0
-        ? [[], []]
+        ? [[], [], 0]
         : await Promise.all([
             db.outbox.where('recordId').anyOf(ids).sortBy('seq'),
             db.bases.bulkGet(ids),
+            db.outbox.filter((entry) => entry.op === 'create' && entry.sentAt !== null).count(),
           ]);
     const entriesById = new Map<string, OutboxEntry[]>();
     for (const entry of queued) {
@@ -122,6 +123,10 @@ async function reconcilePage(context: SyncContext, rows: Conversation[]) {
       const local = stored === undefined ? undefined : pickConversation(stored);
       const entries = entriesById.get(server.id);
       if (entries === undefined) {
+        // A create that left without an answer may be this very row under its server id:
+        // adding it now would show the conversation twice until the create is settled.
+        // New rows wait for the next pull once every create has its answer.
+        if (local === undefined && uncertainCreates > 0) continue;
         if (!sameConversation(local, server)) {
           writes.push(toStored(server));
           changed += 1;

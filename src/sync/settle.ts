@@ -45,10 +45,13 @@ export function acknowledgeCreate(
     if (!(await stillQueued(db, entry))) return null;
     const temporaryId = entry.recordId;
     await db.outbox.delete(entry.seq as number);
-    const remaining = await entriesOf(db, temporaryId);
-    for (const queued of remaining) {
+    const queuedOnTemporary = await entriesOf(db, temporaryId);
+    for (const queued of queuedOnTemporary) {
       await db.outbox.update(queued.seq as number, { recordId: server.id });
     }
+    // Defensive: writes already queued under the server id (a copy of the record that a
+    // pull brought in) keep their place in the global order.
+    const remaining = await entriesOf(db, server.id);
     await db.aliases.put({ from: temporaryId, to: server.id });
     await db.conversations.delete(temporaryId);
     await showRebased(db, server.id, server, remaining);

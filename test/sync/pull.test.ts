@@ -152,6 +152,25 @@ describe('pull', () => {
     expect(h.server.get(A.id)).toBeUndefined();
   });
 
+  it('does not show a conversation twice when the reply to its create was lost', async () => {
+    await synced();
+    const created = await store.conversations.create({ contact_id: 'k-lost' });
+    h.server.faults.loseNextReply(1, { methods: ['POST'] });
+    await store.sync.now(); // The server has it; the pull lists it; the create is unsettled.
+    const copies = (await store.conversations.list({ limit: 100 })).data.filter(
+      (row) => row.contact_id === 'k-lost',
+    );
+    expect(copies.map((row) => row.id)).toEqual([created.id]);
+    await store.conversations.update(created.id, { is_pinned: true });
+    await store.sync.now();
+    const settled = (await store.conversations.list({ limit: 100 })).data.filter(
+      (row) => row.contact_id === 'k-lost',
+    );
+    expect(settled).toHaveLength(1);
+    expect(settled[0]).toEqual(h.server.all().find((row) => row.contact_id === 'k-lost'));
+    expect(settled[0]?.is_pinned).toBe(true);
+  });
+
   it('keeps a pending create that the server cannot list yet', async () => {
     await synced();
     const created = await store.conversations.create({ contact_id: 'k1' });
