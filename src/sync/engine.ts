@@ -6,7 +6,7 @@
  * the earliest backoff deadline passes.
  */
 import { type Observable, ReplaySubject, type Subscription } from 'rxjs';
-import { AuthError, NetworkError } from '../errors.js';
+import { AuthError, NetworkError, toStorageError } from '../errors.js';
 import { live } from '../queries.js';
 import type { SyncContext } from './context.js';
 import { pull } from './pull.js';
@@ -290,7 +290,8 @@ export class SyncEngine {
         if (pulled.error !== null) errors.unshift(pulled.error);
       }
     } catch (error) {
-      errors.unshift(error instanceof Error ? error : new Error(String(error)));
+      // Our own errors pass through; anything else came from IndexedDB.
+      errors.unshift(toStorageError(error, 'sync'));
     }
     if (summary.complete) {
       await this.#context.db.meta

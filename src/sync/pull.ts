@@ -5,7 +5,7 @@
  * have no pending create) were deleted there and are removed here.
  */
 import { type OutboxEntry, type StoreDatabase, toStored } from '../db.js';
-import { ApiError } from '../errors.js';
+import { ApiError, toStorageError } from '../errors.js';
 import {
   type Conversation,
   conversationProblem,
@@ -267,7 +267,7 @@ export async function pull(context: SyncContext): Promise<PullResult> {
       cursor = page.lastId;
     }
   } catch (error) {
-    result.error = error instanceof Error ? error : new Error(String(error));
+    result.error = toStorageError(error, 'pull');
     return result;
   }
   result.complete = true;

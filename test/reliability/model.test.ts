@@ -105,7 +105,7 @@ interface Expected {
 }
 
 const NUM_RUNS = Number(process.env.NUM_RUNS ?? 60);
-export const stats = { sequences: 0, actions: 0, faults: 0, restarts: 0, longest: 0 };
+const stats = { sequences: 0, actions: 0, faults: 0, restarts: 0, longest: 0 };
 
 async function runSequence(actions: Action[]): Promise<void> {
   stats.sequences += 1;
