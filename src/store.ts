@@ -209,6 +209,15 @@ export function createConversationStore(options: ConversationStoreOptions): Conv
     return closing;
   };
 
+  // Another tab destroyed this database (sign-out): close for good here too, instead of
+  // letting Dexie reopen (and so recreate) it on the next read.
+  db.on('versionchange', (event) => {
+    if (event.newVersion !== null) return;
+    db.close();
+    void close();
+    return false;
+  });
+
   const store: ConversationStore = {
     conversations: {
       list: (params) => listConversations(db, params),

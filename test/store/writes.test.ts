@@ -224,6 +224,15 @@ describe('databases', () => {
     await reopened.close();
   });
 
+  it('destroy() closes the same database in every other tab', async () => {
+    local = await localStore([A]);
+    const otherTab = local.openTab();
+    expect((await otherTab.conversations.list()).data).toHaveLength(1);
+    await local.store.destroy();
+    await expect(otherTab.conversations.list()).rejects.toBeInstanceOf(StorageError);
+    await otherTab.close();
+  });
+
   it('keeps stores with different databaseName apart', async () => {
     local = await localStore([A]);
     const other = await localStore();
