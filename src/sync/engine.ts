@@ -82,6 +82,10 @@ export class SyncEngine {
   #interval: ReturnType<typeof setInterval> | undefined;
   #unlisten: (() => void)[] = [];
   #announced = false;
+  /** This store leads automatic sync for its database (see Platform.lead). */
+  #leader = false;
+  /** Wakes the leading tab (set while a follower). */
+  #wake: (() => void) | null = null;
   /** The network came back since the last automatic round started. */
   #reconnected = false;
 
@@ -143,7 +147,24 @@ export class SyncEngine {
       return;
     }
     this.#started = true;
-    const { platform, intervalMs } = this.#options;
+    const { platform, intervalMs, lockName, debounceMs } = this.#options;
+    // One tab leads: it alone runs automatic rounds. Others wake it after their writes.
+    const channel = platform.channel?.(`${lockName}:wake`);
+    this.#wake = channel === undefined ? null : () => channel.post();
+    if (platform.lead !== undefined) {
+      this.#leader = false;
+      this.#unlisten.push(
+        platform.lead(`${lockName}:leader`, () => {
+          this.#leader = true;
+          this.#schedule(0);
+        }),
+      );
+    } else {
+      this.#leader = true;
+    }
+    if (channel !== undefined) {
+      this.#unlisten.push(channel.listen(() => this.#schedule(debounceMs, true)), () => channel.close());
+    }
     this.#unlisten.push(
       platform.onOnline(() => {
         this.#reconnected = true;
@@ -158,6 +179,8 @@ export class SyncEngine {
   /** Stops automatic sync; a round in progress finishes. `now()` still works. */
   stop(): void {
     this.#started = false;
+    this.#leader = false;
+    this.#wake = null;
     for (const unlisten of this.#unlisten.splice(0)) unlisten();
     clearInterval(this.#interval);
     this.#clearTimer();
@@ -165,7 +188,9 @@ export class SyncEngine {
 
   /** A local write was committed: sync soon (debounced). */
   written(): void {
-    if (this.#started && !this.#paused) this.#schedule(this.#options.debounceMs, true);
+    if (!this.#started || this.#paused) return;
+    if (this.#leader) this.#schedule(this.#options.debounceMs, true);
+    else this.#wake?.();
   }
 
   /** One round now, skipping backoff deadlines. Concurrent calls share one round. */
@@ -204,7 +229,7 @@ export class SyncEngine {
    * pushes a pending write-triggered plan back (a burst of writes makes one round).
    */
   #schedule(delayMs: number, debounce = false): void {
-    if (!this.#started || this.#closed || this.#paused) return;
+    if (!this.#started || !this.#leader || this.#closed || this.#paused) return;
     const at = Date.now() + delayMs;
     if (!debounce && this.#timer !== undefined && this.#timerAt <= at) return;
     this.#clearTimer();

@@ -14,10 +14,19 @@ export interface Platform {
   isOnline(): boolean;
   /** Runs `task` while holding the exclusive lock `name` (one syncing tab at a time). */
   withLock<T>(name: string, task: () => Promise<T>): Promise<T>;
+  /**
+   * Optional leader election across tabs: calls `onLeader` once this context holds the
+   * lock `name`, and keeps it until the returned function is called (or the tab closes).
+   * Without it, every store leads.
+   */
+  lead?(name: string, onLeader: () => void): () => void;
+  /** Optional wake-ups between tabs: followers' writes wake the leader. */
+  channel?(name: string): { post(): void; listen(listener: () => void): () => void; close(): void };
 }
 
 interface LockManagerLike {
   request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+  request<T>(name: string, options: { signal: AbortSignal }, callback: () => Promise<T>): Promise<T>;
 }
 
 interface EventTargetLike {
@@ -75,5 +84,41 @@ export function defaultPlatform(): Platform {
       const locks = scope.navigator?.locks;
       return locks ? locks.request(name, task) : fallbackLock(name, task);
     },
+    ...(scope.navigator?.locks === undefined ? {} : { lead: webLockLeadership(scope.navigator.locks) }),
+    ...(typeof BroadcastChannel === 'undefined' ? {} : { channel: broadcastChannel }),
+  };
+}
+
+/** Leadership through a Web Lock held until release; the browser frees it when the tab dies. */
+function webLockLeadership(locks: LockManagerLike) {
+  return (name: string, onLeader: () => void) => {
+    const controller = new AbortController();
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    locks
+      .request(name, { signal: controller.signal }, () => {
+        onLeader();
+        return held;
+      })
+      .catch(() => {}); // Aborted before it was granted.
+    return () => {
+      controller.abort();
+      release();
+    };
+  };
+}
+
+function broadcastChannel(name: string) {
+  const channel = new BroadcastChannel(name);
+  return {
+    post: () => channel.postMessage('wake'),
+    listen: (listener: () => void) => {
+      const handler = () => listener();
+      channel.addEventListener('message', handler);
+      return () => channel.removeEventListener('message', handler);
+    },
+    close: () => channel.close(),
   };
 }
