@@ -1,0 +1,143 @@
+/**
+ * The PWA example: a live conversation list over the store, with the API's filters,
+ * toggles, create and delete, a badge on unsynced records, and a sync status bar.
+ */
+import { type Conversation, createConversationStore, type ListParams } from '../../src/index.js';
+import { requestBackgroundSync } from '../../src/sw.js';
+import { TOKEN } from './config.js';
+
+const $ = <T extends Element>(selector: string) => document.querySelector(selector) as T;
+
+// A switch that drops requests, to play offline without touching the OS.
+let forcedOffline = false;
+const store = createConversationStore({
+  baseUrl: location.origin,
+  getToken: () => TOKEN,
+  databaseName: 'protocol-offline:example',
+  fetch: (input, init) =>
+    forcedOffline ? Promise.reject(new TypeError('Failed to fetch')) : fetch(input, init),
+  sync: { debounceMs: 200, intervalMs: 30_000 },
+});
+Object.assign(globalThis, { store }); // For the browser tests and the curious.
+
+if ('serviceWorker' in navigator) {
+  void navigator.serviceWorker.register('/sw.js', { type: 'module' });
+}
+
+let pending: ReadonlySet<string> = new Set();
+let rows: Conversation[] = [];
+
+function render() {
+  const list = $<HTMLUListElement>('#list');
+  list.replaceChildren(
+    ...rows.map((row) => {
+      const item = document.createElement('li');
+      item.dataset.id = row.id;
+      item.dataset.testid = 'row';
+      const who = document.createElement('span');
+      who.className = 'who';
+      who.textContent = row.contact_id ?? `group ${row.group_id}`;
+      const flags = document.createElement('span');
+      flags.className = 'flags';
+      flags.textContent = [
+        row.is_pinned && 'pinned',
+        row.is_muted && 'muted',
+        row.archived_at !== null && 'archived',
+      ]
+        .filter(Boolean)
+        .join(' · ');
+      item.append(who, flags);
+      if (pending.has(row.id)) {
+        const badge = document.createElement('span');
+        badge.className = 'badge';
+        badge.dataset.testid = 'pending';
+        badge.textContent = 'unsynced';
+        item.append(badge);
+      }
+      const action = (label: string, testid: string, run: () => Promise<unknown>) => {
+        const button = document.createElement('button');
+        button.textContent = label;
+        button.dataset.testid = testid;
+        button.addEventListener('click', () => void run().then(afterWrite, report));
+        return button;
+      };
+      item.append(
+        action(row.is_muted ? 'Unmute' : 'Mute', 'mute', () =>
+          store.conversations.update(row.id, { is_muted: !row.is_muted }),
+        ),
+        action(row.is_pinned ? 'Unpin' : 'Pin', 'pin', () =>
+          store.conversations.update(row.id, { is_pinned: !row.is_pinned }),
+        ),
+        action(row.archived_at === null ? 'Archive' : 'Unarchive', 'archive', () =>
+          store.conversations.update(row.id, {
+            archived_at: row.archived_at === null ? Math.floor(Date.now() / 1000) : null,
+          }),
+        ),
+        action('Delete', 'delete', () => store.conversations.delete(row.id)),
+      );
+      return item;
+    }),
+  );
+}
+
+function afterWrite() {
+  // Offline? Let the service worker flush it when the network is back, even if this tab closes.
+  if (!navigator.onLine || forcedOffline) void requestBackgroundSync().catch(() => {});
+}
+
+function report(error: unknown) {
+  $('#status').textContent = `${(error as Error).name}: ${(error as Error).message}`;
+}
+
+let listSubscription = store.conversations.list$({ limit: 50 }).subscribe();
+function watch(params: ListParams) {
+  listSubscription.unsubscribe();
+  listSubscription = store.conversations.list$({ limit: 50, ...params }).subscribe((page) => {
+    rows = page.data;
+    render();
+  });
+}
+
+function filters(): ListParams {
+  const form = new FormData($<HTMLFormElement>('#filters'));
+  const params: ListParams = {};
+  for (const flag of ['muted', 'archived', 'pinned'] as const) {
+    const value = form.get(flag);
+    if (value === 'true' || value === 'false') params[flag] = value === 'true';
+  }
+  const group = String(form.get('group_id') ?? '').trim();
+  if (group !== '') params.group_id = group;
+  return params;
+}
+
+$('#filters').addEventListener('input', () => watch(filters()));
+watch({});
+
+store.sync.pending$.subscribe((ids) => {
+  pending = ids;
+  render();
+});
+store.sync.status$.subscribe((status) => {
+  const bar = $<HTMLElement>('#status');
+  bar.dataset.state = status.state;
+  const online = navigator.onLine && !forcedOffline ? 'online' : 'offline';
+  const synced =
+    status.lastSyncedAt === null ? 'never' : new Date(status.lastSyncedAt).toLocaleTimeString();
+  bar.textContent =
+    `${online} · ${status.state} · ${status.pending} pending · last synced ${synced}` +
+    (status.lastError === null ? '' : ` · ${status.lastError.name}: ${status.lastError.message}`);
+});
+
+$<HTMLFormElement>('#create').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const input = $<HTMLInputElement>('[name=contact_id]');
+  void store.conversations.create({ contact_id: input.value.trim() }).then(() => {
+    input.value = '';
+    afterWrite();
+  }, report);
+});
+$('#sync').addEventListener('click', () => void store.sync.now());
+$<HTMLInputElement>('#offline').addEventListener('change', (event) => {
+  forcedOffline = (event.target as HTMLInputElement).checked;
+  if (!forcedOffline) window.dispatchEvent(new Event('online'));
+});

@@ -1,0 +1,67 @@
+/**
+ * protocol-offline/sw: Background Sync. A write made offline is flushed by the service
+ * worker when connectivity returns, even after the tab was closed (where the browser has
+ * the Background Sync API; elsewhere the store's normal triggers do it on the next load).
+ *
+ * In the page: call `requestBackgroundSync()` after a write made offline.
+ * In the service worker: call `handleBackgroundSync({ baseUrl, getToken, databaseName })`.
+ */
+import { type ConversationStoreOptions, createConversationStore } from './store.js';
+
+/** The Background Sync tag the store registers. */
+export const BACKGROUND_SYNC_TAG = 'protocol-offline';
+
+interface SyncManagerLike {
+  register(tag: string): Promise<void>;
+}
+
+/**
+ * Page side: asks the browser to wake the service worker once the network is back.
+ * Resolves false where Background Sync (or a service worker) is not available.
+ */
+export async function requestBackgroundSync(tag = BACKGROUND_SYNC_TAG): Promise<boolean> {
+  const container = (globalThis as { navigator?: { serviceWorker?: ServiceWorkerContainer } })
+    .navigator?.serviceWorker;
+  if (container === undefined) return false;
+  const registration = (await container.ready) as ServiceWorkerRegistration & {
+    sync?: SyncManagerLike;
+  };
+  if (registration.sync === undefined) return false;
+  await registration.sync.register(tag);
+  return true;
+}
+
+interface SyncEventLike extends Event {
+  tag: string;
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/**
+ * Service-worker side: on a Background Sync event, opens the store on the same database
+ * (without automatic sync), runs one round, and closes it. Returns an unsubscribe function.
+ */
+export function handleBackgroundSync(
+  options: Omit<ConversationStoreOptions, 'sync'> & { tag?: string },
+): () => void {
+  const tag = options.tag ?? BACKGROUND_SYNC_TAG;
+  const listener = (event: Event) => {
+    const sync = event as SyncEventLike;
+    if (sync.tag !== tag) return;
+    sync.waitUntil(flushOnce(options));
+  };
+  globalThis.addEventListener('sync', listener);
+  return () => globalThis.removeEventListener('sync', listener);
+}
+
+/** One sync round from a context without a page (a service worker). */
+export async function flushOnce(options: Omit<ConversationStoreOptions, 'sync'>) {
+  const store = createConversationStore({ ...options, sync: { auto: false } });
+  try {
+    const summary = await store.sync.now();
+    // Background Sync retries a rejected promise later: ask for that while offline.
+    if (summary.state === 'offline') throw summary.error ?? new Error('offline');
+    return summary;
+  } finally {
+    await store.close();
+  }
+}
