@@ -35,9 +35,9 @@ afterEach(async () => {
 async function openApp(): Promise<Page> {
   const page = await context.newPage();
   await page.goto(example.url);
-  await page.waitForFunction(
-    () => navigator.serviceWorker.controller !== null || navigator.serviceWorker.ready,
-  );
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
   await expectStatus(page, /idle · 0 pending · last synced \d/);
   return page;
 }
