@@ -54,13 +54,25 @@ export async function startExample(
     });
   }
   const api = createReferenceServer({ token: TOKEN, seed: SEED_CONVERSATIONS });
+  const served = await serveWithApi(dist, api, options.port ?? 0);
+  return { ...served, api };
+}
+
+/**
+ * Serves the files of `root` and, under `/v1`, the reference server `api` (in-process)
+ * on one origin; `/precache.json` lists the files for a service worker to cache.
+ */
+export async function serveWithApi(
+  root: string,
+  api: ReferenceServer,
+  port = 0,
+): Promise<{ url: string; close(): Promise<void> }> {
   const files = async (dir: string): Promise<string[]> =>
     (await readdir(dir, { withFileTypes: true, recursive: true }))
       .filter((entry) => entry.isFile())
       .map(
-        (entry) => `/${relative(dist, join(entry.parentPath, entry.name)).split('\\').join('/')}`,
+        (entry) => `/${relative(root, join(entry.parentPath, entry.name)).split('\\').join('/')}`,
       );
-
   const server: Server = createServer(async (incoming, outgoing) => {
     try {
       const url = new URL(incoming.url ?? '/', 'http://localhost');
@@ -80,7 +92,7 @@ export async function startExample(
         return;
       }
       if (url.pathname === '/precache.json') {
-        const list = (await files(dist)).filter(
+        const list = (await files(root)).filter(
           (file) => file !== '/sw.js' && file !== '/index.html',
         );
         outgoing.writeHead(200, {
@@ -91,9 +103,9 @@ export async function startExample(
         return;
       }
       const path = url.pathname === '/' ? '/index.html' : url.pathname;
-      const file = join(dist, path);
-      if (!file.startsWith(dist)) throw new Error('outside');
-      const content = await readFile(file).catch(() => readFile(join(dist, 'index.html')));
+      const file = join(root, path);
+      if (!file.startsWith(root)) throw new Error('outside');
+      const content = await readFile(file).catch(() => readFile(join(root, 'index.html')));
       outgoing.writeHead(200, {
         'content-type': TYPES[extname(file)] ?? 'text/html; charset=utf-8',
         'cache-control': 'no-cache',
@@ -105,11 +117,9 @@ export async function startExample(
       outgoing.destroy();
     }
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${port}`,
-    api,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -163,7 +163,10 @@ export class SyncEngine {
       this.#leader = true;
     }
     if (channel !== undefined) {
-      this.#unlisten.push(channel.listen(() => this.#schedule(debounceMs, true)), () => channel.close());
+      this.#unlisten.push(
+        channel.listen(() => this.#schedule(debounceMs, true)),
+        () => channel.close(),
+      );
     }
     this.#unlisten.push(
       platform.onOnline(() => {

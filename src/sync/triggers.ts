@@ -26,7 +26,11 @@ export interface Platform {
 
 interface LockManagerLike {
   request<T>(name: string, callback: () => Promise<T>): Promise<T>;
-  request<T>(name: string, options: { signal: AbortSignal }, callback: () => Promise<T>): Promise<T>;
+  request<T>(
+    name: string,
+    options: { signal: AbortSignal },
+    callback: () => Promise<T>,
+  ): Promise<T>;
 }
 
 interface EventTargetLike {
@@ -84,7 +88,9 @@ export function defaultPlatform(): Platform {
       const locks = scope.navigator?.locks;
       return locks ? locks.request(name, task) : fallbackLock(name, task);
     },
-    ...(scope.navigator?.locks === undefined ? {} : { lead: webLockLeadership(scope.navigator.locks) }),
+    ...(scope.navigator?.locks === undefined
+      ? {}
+      : { lead: webLockLeadership(scope.navigator.locks) }),
     ...(typeof BroadcastChannel === 'undefined' ? {} : { channel: broadcastChannel }),
   };
 }

@@ -1,10 +1,10 @@
 /**
  * Fault injection of the reference server: latency, being offline, error statuses for
  * the next requests, replies lost after the write was applied, malformed list rows.
+ * This file holds the knobs and decides which fault a request meets; `exchange.ts`
+ * applies them.
  */
-
-/** How a malformed list row is broken. */
-export type MalformedRow = 'wrong-type' | 'missing-field' | 'proto' | 'not-json';
+import type { MalformedRow } from './malform.js';
 
 interface FailRule {
   status: number;
@@ -21,11 +21,16 @@ export interface Faults {
   latencyMs: number;
   /** While true, every request fails as a fetch without network does (nothing is applied). */
   offline: boolean;
-  /** Probability (0..1) that a request answers 500 without being applied. */
+  /**
+   * Probability (0..1) that a request answers 500 `api_error` without being applied
+   * (drawn with the server's `random` option).
+   */
   errorRate: number;
   /**
-   * The next `count` requests (of `methods`, default any) answer `status` with the
-   * documented error body, and `Retry-After` when given. The write is not applied.
+   * The next `count` (default 1) requests of `methods` (default: any) answer `status`
+   * with the documented error body (`type` defaults to `api_error` for 5xx and
+   * `invalid_request` otherwise), and `Retry-After` when given. The write is not
+   * applied and its answer is not remembered for Idempotency-Key replay.
    */
   failNext(
     status: number,
@@ -33,12 +38,18 @@ export interface Faults {
     options?: { retryAfter?: number | string; methods?: string[]; type?: string; message?: string },
   ): void;
   /**
-   * The next `count` requests (of `methods`, default writes) are applied, their answer is
-   * remembered for Idempotency-Key replay, and then the connection drops: the client
-   * sees a network failure.
+   * The next `count` (default 1) requests of `methods` (default: POST, PUT, DELETE) are
+   * applied, their answer is remembered for Idempotency-Key replay, and then the client
+   * sees a network failure: a `TypeError` from the in-process fetch, a destroyed
+   * connection over HTTP.
    */
   loseNextReply(count?: number, options?: { methods?: string[] }): void;
-  /** The next `count` list answers carry one malformed row (or, `'not-json'`, no JSON). */
+  /**
+   * The next `count` (default 1) successful list answers carry one malformed row
+   * (`row`, default `'wrong-type'`: `is_muted: "yes"`; `'missing-field'`: no
+   * `created_at`; `'proto'`: an extra row with an own `__proto__` key) or, for
+   * `'not-json'`, a body that is not JSON.
+   */
   malformNextList(count?: number, options?: { row?: MalformedRow }): void;
   /** Clears every fault. */
   clear(): void;
@@ -63,6 +74,7 @@ export class FaultState implements Faults {
       message?: string;
     } = {},
   ): void {
+    if (count < 1) return;
     this.#fail.push({
       status,
       remaining: count,
@@ -74,11 +86,13 @@ export class FaultState implements Faults {
   }
 
   loseNextReply(count = 1, options: { methods?: string[] } = {}): void {
+    if (count < 1) return;
     const methods = (options.methods ?? ['POST', 'PUT', 'DELETE']).map((m) => m.toUpperCase());
     this.#lose.push({ remaining: count, methods });
   }
 
   malformNextList(count = 1, options: { row?: MalformedRow } = {}): void {
+    if (count < 1) return;
     this.#malform.push({ remaining: count, row: options.row ?? 'wrong-type' });
   }
 

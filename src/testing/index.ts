@@ -1,10 +1,13 @@
 /**
- * protocol-offline/testing: the reference server of the Conversations API and the
- * adapters that let tests drive the network and the platform's events.
+ * protocol-offline/testing: the reference server of the Conversations API, its seed
+ * data, and the adapters that let tests drive the network and the platform's events.
  *
  * @packageDocumentation
  */
-export type { Faults, MalformedRow } from './faults.js';
+export type { RecordedRequest } from './exchange.js';
+export type { Faults } from './faults.js';
+export type { ListeningServer } from './listen.js';
+export type { MalformedRow } from './malform.js';
 export {
   createManualPlatform,
   createNetworkSwitch,
@@ -14,7 +17,6 @@ export {
 export { generateConversations, SEED_CONVERSATIONS } from './seed.js';
 export {
   createReferenceServer,
-  type RecordedRequest,
   type ReferenceServer,
   type ReferenceServerOptions,
 } from './server.js';

@@ -29,7 +29,7 @@ const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'];
  * Refuses oversize bodies (413), invalid JSON, non-objects and polluting own keys (400).
  */
 export function parseBody(text: string, contentType: string): Record<string, unknown> {
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+  if (new TextEncoder().encode(text).length > MAX_BODY_BYTES) {
     throw new RequestError(413, `The request body is larger than ${MAX_BODY_BYTES} bytes`);
   }
   if (text.trim() === '') return {};
@@ -111,10 +111,9 @@ export function parseListQuery(search: URLSearchParams): ListQuery {
 }
 
 /** Validates a create body: exactly one of contact_id or group_id, a non-empty string. */
-export function parseCreate(body: Record<string, unknown>): Pick<
-  Conversation,
-  'contact_id' | 'group_id'
-> {
+export function parseCreate(
+  body: Record<string, unknown>,
+): Pick<Conversation, 'contact_id' | 'group_id'> {
   for (const key of Object.keys(body)) {
     if (!CREATE_FIELDS.includes(key)) throw new RequestError(400, `Unknown field ${key}`);
   }

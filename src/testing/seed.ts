@@ -4,69 +4,78 @@
  */
 import type { Conversation } from '../model.js';
 
-/** The documentation's examples plus a few more, covering every filter. */
-export const SEED_CONVERSATIONS: readonly Conversation[] = Object.freeze([
-  {
-    id: 'xgQQXg3hrtjh7AvZ',
-    contact_id: 'WAz8eIbvDR60rouK',
-    group_id: null,
-    pinned_message_id: null,
-    is_pinned: false,
-    is_muted: false,
-    last_active_at: 705103200,
-    last_opened_at: 705103200,
-    created_at: 692233200,
-    archived_at: null,
-  },
-  {
-    id: 'hSIhXBhNe8X1d8Et',
-    contact_id: 'H3d0pWGDb7Ys2mZ1',
-    group_id: null,
-    pinned_message_id: 'Nf3LkqP0a9Rz7Tw2',
-    is_pinned: true,
-    is_muted: false,
-    last_active_at: 705200000,
-    last_opened_at: 705199000,
-    created_at: 692300000,
-    archived_at: null,
-  },
-  {
-    id: 's4WycXedwhQrEFuM',
-    contact_id: null,
-    group_id: 'aBk9sW3cQz8LmN2p',
-    pinned_message_id: null,
-    is_pinned: false,
-    is_muted: true,
-    last_active_at: 704000000,
-    last_opened_at: null,
-    created_at: 690000000,
-    archived_at: null,
-  },
-  {
-    id: 'Tq7VbN2mXc4ZpL9k',
-    contact_id: 'Ue6YhJ1kLp0OqR3s',
-    group_id: null,
-    pinned_message_id: null,
-    is_pinned: false,
-    is_muted: false,
-    last_active_at: 600000000,
-    last_opened_at: 600000000,
-    created_at: 590000000,
-    archived_at: 650000000,
-  },
-  {
-    id: 'Zr5DfG8hJk2LmN4q',
-    contact_id: null,
-    group_id: 'aBk9sW3cQz8LmN2p',
-    pinned_message_id: null,
-    is_pinned: true,
-    is_muted: true,
-    last_active_at: null,
-    last_opened_at: null,
-    created_at: 700000000,
-    archived_at: null,
-  },
-]);
+/**
+ * The documentation's example conversation (`xgQQXg3hrtjh7AvZ`, exactly as documented)
+ * and four more covering every filter: pinned, muted, archived, a group, and a null
+ * `last_active_at`. Frozen, rows included, so that no test can change another's seed.
+ */
+export const SEED_CONVERSATIONS: readonly Conversation[] = Object.freeze(
+  (
+    [
+      {
+        id: 'xgQQXg3hrtjh7AvZ',
+        contact_id: 'WAz8eIbvDR60rouK',
+        group_id: null,
+        pinned_message_id: null,
+        is_pinned: false,
+        is_muted: false,
+        last_active_at: 705103200,
+        last_opened_at: 705103200,
+        created_at: 692233200,
+        archived_at: null,
+      },
+      {
+        id: 'hSIhXBhNe8X1d8Et',
+        contact_id: 'H3d0pWGDb7Ys2mZ1',
+        group_id: null,
+        pinned_message_id: 'Nf3LkqP0a9Rz7Tw2',
+        is_pinned: true,
+        is_muted: false,
+        // Less recent than the example, so a list starts as the docs' list example does.
+        last_active_at: 705000000,
+        last_opened_at: 704990000,
+        created_at: 692300000,
+        archived_at: null,
+      },
+      {
+        id: 's4WycXedwhQrEFuM',
+        contact_id: null,
+        group_id: 'aBk9sW3cQz8LmN2p',
+        pinned_message_id: null,
+        is_pinned: false,
+        is_muted: true,
+        last_active_at: 704000000,
+        last_opened_at: null,
+        created_at: 690000000,
+        archived_at: null,
+      },
+      {
+        id: 'Tq7VbN2mXc4ZpL9k',
+        contact_id: 'Ue6YhJ1kLp0OqR3s',
+        group_id: null,
+        pinned_message_id: null,
+        is_pinned: false,
+        is_muted: false,
+        last_active_at: 600000000,
+        last_opened_at: 600000000,
+        created_at: 590000000,
+        archived_at: 650000000,
+      },
+      {
+        id: 'Zr5DfG8hJk2LmN4q',
+        contact_id: null,
+        group_id: 'aBk9sW3cQz8LmN2p',
+        pinned_message_id: null,
+        is_pinned: true,
+        is_muted: true,
+        last_active_at: null,
+        last_opened_at: null,
+        created_at: 700000000,
+        archived_at: null,
+      },
+    ] satisfies Conversation[]
+  ).map((row) => Object.freeze(row)),
+);
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -83,9 +92,11 @@ function random(seed: number): () => number {
 }
 
 /**
- * `count` conversations with 16-character ids and a mix of every filterable state:
- * muted, pinned, archived, group or contact, null `last_active_at`, and ties on
- * `last_active_at` and `created_at` (so the id tie-break matters).
+ * `count` conversations with unique 16-character alphanumeric ids and a mix of every
+ * filterable state: muted, pinned, archived, group (`group-0` … `group-{groups-1}`) or
+ * contact, null `last_active_at`, and ties on `last_active_at` and `created_at` (so the
+ * id tie-break matters). The same `seed` (default 1) gives the same rows on every run;
+ * `startTime` (unix seconds, default 1_600_000_000) is the earliest `created_at`.
  */
 export function generateConversations(
   count: number,

@@ -23,7 +23,10 @@ export class CursorError extends Error {
   }
 }
 
-/** The documented order: last_active_at desc (null last), created_at desc, id asc. */
+/**
+ * The list order of DESIGN section 3, as a sort comparator: `last_active_at` descending
+ * (null last), then `created_at` descending, then `id` ascending by plain string comparison.
+ */
 export function compareConversations(a: Conversation, b: Conversation): number {
   if (a.last_active_at !== b.last_active_at) {
     if (a.last_active_at === null) return 1;
@@ -42,6 +45,7 @@ function matches(row: Conversation, query: ListQuery): boolean {
   return true;
 }
 
+/** The conversations in memory, with the API's list semantics. Hands out copies only. */
 export class ConversationTable {
   readonly #rows = new Map<string, Conversation>();
   /** The rows in list order, rebuilt lazily after a change. */

@@ -1,0 +1,254 @@
+/**
+ * The Chromium benchmarks: real IndexedDB, each figure next to its raw Dexie or raw HTTP
+ * baseline in the same page and run. `bench/chromium.ts` loads this page and calls
+ * `runBenchmarks()`.
+ */
+import { Dexie, liveQuery, type Table } from 'dexie';
+import { openDatabase, type StoredConversation, toStored } from '../../src/db.js';
+import { type Conversation, createConversationStore } from '../../src/index.js';
+import { generateConversations } from '../../src/testing/seed.js';
+import { compare, median, p95, type Result, round3 } from '../measure.js';
+
+const TOKEN = 'bench-token';
+const ROUNDS = 15;
+let counter = 0;
+
+async function seed(name: string, rows: Conversation[]) {
+  const db = openDatabase(name);
+  await db.conversations.bulkPut(rows.map(toStored));
+  db.close();
+}
+
+async function rawDatabase(rows: Conversation[]) {
+  const db = new Dexie(`raw-${Date.now()}-${counter++}`);
+  db.version(1).stores({ conversations: 'id, s, f, g' });
+  await db.table('conversations').bulkPut(rows.map(toStored));
+  return db;
+}
+
+function openStore(name: string) {
+  return createConversationStore({
+    baseUrl: location.origin,
+    getToken: () => TOKEN,
+    databaseName: name,
+    sync: { auto: false },
+  });
+}
+
+/** The hand-written Dexie query for { muted: false, archived: false, limit }. */
+async function handWritten(table: Table, limit: number) {
+  const ranges = await Promise.all(
+    [0, 1].map((pinned) =>
+      table
+        .where('f')
+        .between([0, 0, pinned], [0, 0, pinned, []], true, false)
+        .limit(limit + 1)
+        .toArray(),
+    ),
+  );
+  return (ranges.flat() as StoredConversation[])
+    .sort((a, b) => (a.s < b.s ? -1 : 1))
+    .slice(0, limit);
+}
+
+async function localWrite(): Promise<Result> {
+  const rows = generateConversations(1000, { seed: 3 });
+  const name = `bench-write-${Date.now()}`;
+  await seed(name, rows);
+  const store = openStore(name);
+  const raw = await rawDatabase(rows);
+  const pick = (round: number) => rows[(round + 1000) % rows.length] as Conversation;
+  const result = await compare(
+    'local-write',
+    'chromium',
+    (round) => store.conversations.update(pick(round).id, { is_muted: round % 2 === 0 }),
+    (round) =>
+      raw.table('conversations').put(toStored({ ...pick(round), is_muted: round % 2 === 0 })),
+    200,
+    20,
+  );
+  await store.destroy();
+  await raw.delete();
+  return { ...result, note: 'update (record + outbox, one transaction) vs raw Dexie put' };
+}
+
+async function listFiltered(): Promise<Result[]> {
+  const rows = generateConversations(10_000, { seed: 7 });
+  const name = `bench-list-${Date.now()}`;
+  await seed(name, rows);
+  const store = openStore(name);
+  const raw = await rawDatabase(rows);
+  const table = raw.table('conversations');
+  const params = { muted: false, archived: false, limit: 50 } as const;
+  const vsIndex = await compare(
+    'list-filtered',
+    'chromium',
+    () => store.conversations.list(params),
+    () => handWritten(table, 50),
+    ROUNDS,
+  );
+  const vsScan = await compare(
+    'list-filtered-vs-scan',
+    'chromium',
+    () => store.conversations.list(params),
+    async () => {
+      const all = (await table.toArray()) as Conversation[];
+      return all
+        .filter((row) => !row.is_muted && row.archived_at === null)
+        .sort(
+          (a, b) =>
+            (a.last_active_at === null ? 1 : 0) - (b.last_active_at === null ? 1 : 0) ||
+            (b.last_active_at ?? 0) - (a.last_active_at ?? 0) ||
+            b.created_at - a.created_at ||
+            (a.id < b.id ? -1 : 1),
+        )
+        .slice(0, 50);
+    },
+    ROUNDS,
+  );
+  await store.destroy();
+  await raw.delete();
+  return [
+    { ...vsIndex, note: 'baseline: hand-written Dexie index query' },
+    { ...vsScan, note: 'baseline: toArray() of 10k rows + JS filter/sort' },
+  ];
+}
+
+/** Time from a write to the next emission of a subscription, `rounds` times. */
+async function emissionTimes(
+  subscribe: (next: () => void) => { unsubscribe(): void },
+  write: (round: number) => Promise<unknown>,
+  rounds: number,
+): Promise<number[]> {
+  let resolveNext: (() => void) | null = null;
+  let first: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    first = resolve;
+  });
+  let seen = 0;
+  const subscription = subscribe(() => {
+    seen += 1;
+    if (seen === 1) first();
+    resolveNext?.();
+  });
+  await ready;
+  const times: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const emitted = new Promise<void>((resolve) => {
+      resolveNext = resolve;
+    });
+    const start = performance.now();
+    await write(round);
+    await emitted;
+    times.push(performance.now() - start);
+    resolveNext = null;
+  }
+  subscription.unsubscribe();
+  return times;
+}
+
+async function listLiveEmit(): Promise<Result> {
+  const rows = generateConversations(10_000, { seed: 9 });
+  const name = `bench-live-${Date.now()}`;
+  await seed(name, rows);
+  const store = openStore(name);
+  const raw = await rawDatabase(rows);
+  const table = raw.table('conversations');
+  const params = { muted: false, archived: false, limit: 50 } as const;
+  const page = (await store.conversations.list(params)).data;
+  const target = page[10] as Conversation; // A row on the page: each write changes the page.
+  const rounds = 40;
+  const storeTimes: number[] = [];
+  const rawTimes: number[] = [];
+  for (let batch = 0; batch < 4; batch++) {
+    storeTimes.push(
+      ...(await emissionTimes(
+        (next) => store.conversations.list$(params).subscribe(next),
+        (round) =>
+          store.conversations.update(target.id, { is_pinned: (batch * rounds + round) % 2 === 0 }),
+        rounds / 4,
+      )),
+    );
+    rawTimes.push(
+      ...(await emissionTimes(
+        (next) => liveQuery(() => handWritten(table, 50)).subscribe(next),
+        (round) =>
+          table.put(toStored({ ...target, is_pinned: (batch * rounds + round) % 2 === 0 })),
+        rounds / 4,
+      )),
+    );
+  }
+  await store.destroy();
+  await raw.delete();
+  const value = median(storeTimes);
+  const baseline = median(rawTimes);
+  return {
+    name: 'list-live-emit',
+    env: 'chromium',
+    value: round3(value),
+    baseline: round3(baseline),
+    ratio: round3(value / baseline),
+    unit: 'ms',
+    p95: round3(p95(storeTimes)),
+    baselineP95: round3(p95(rawTimes)),
+    note: 'local update → re-emission of a 50-row list$ over 10,000 rows vs raw Dexie liveQuery of the same query after a raw put',
+  };
+}
+
+async function pull10k(): Promise<Result> {
+  const rounds = 5;
+  const result = await compare(
+    'pull-10k',
+    'chromium',
+    async () => {
+      const store = openStore(`bench-pull-${Date.now()}-${counter++}`);
+      const summary = await store.sync.now();
+      if (summary.pulled !== 10_000) throw new Error(`pulled ${summary.pulled}: ${summary.error}`);
+      await store.destroy();
+    },
+    async () => {
+      const db = new Dexie(`raw-pull-${Date.now()}-${counter++}`);
+      db.version(1).stores({ conversations: 'id, s, f, g' });
+      let cursor: string | undefined;
+      for (;;) {
+        const query = new URLSearchParams({ limit: '100' });
+        if (cursor !== undefined) query.set('starting_after', cursor);
+        const response = await fetch(`/v1/conversations?${query}`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
+        const body = (await response.json()) as { has_more: boolean; data: Conversation[] };
+        await db.table('conversations').bulkPut(body.data.map(toStored));
+        if (!body.has_more) break;
+        cursor = body.data.at(-1)?.id;
+      }
+      await db.delete();
+    },
+    rounds,
+    1,
+  );
+  return {
+    ...result,
+    note: 'sync.now() into an empty store vs the same pages fetched + bulkPut (reference server over HTTP)',
+  };
+}
+
+async function runBenchmarks(only: string[] = []): Promise<Result[]> {
+  const wanted = (name: string) => only.length === 0 || only.some((o) => name.startsWith(o));
+  const results: Result[] = [];
+  const state = document.querySelector('#state') as HTMLElement;
+  for (const [name, run] of [
+    ['local-write', async () => [await localWrite()]],
+    ['list-filtered', listFiltered],
+    ['list-live-emit', async () => [await listLiveEmit()]],
+    ['pull-10k', async () => [await pull10k()]],
+  ] as const) {
+    if (!wanted(name)) continue;
+    state.textContent = `running ${name}`;
+    results.push(...(await run()));
+  }
+  state.textContent = 'done';
+  return results;
+}
+
+Object.assign(globalThis, { runBenchmarks });
+(document.querySelector('#state') as HTMLElement).textContent = 'ready';

@@ -1,0 +1,36 @@
+/** Shared set-up of the reference server tests: headers and a typed list call. */
+import type { Conversation } from '../../src/model.js';
+import type { ReferenceServer } from '../../src/testing/index.js';
+
+export const TOKEN = 'test-token';
+export const ORIGIN = 'https://api.protocol.chat';
+export const auth = { authorization: `Bearer ${TOKEN}` };
+export const form = { ...auth, 'content-type': 'application/x-www-form-urlencoded' };
+export const json = { ...auth, 'content-type': 'application/json' };
+
+export interface ListAnswer {
+  status: number;
+  body: { has_more: boolean; data: Conversation[]; type?: string; message?: string };
+}
+
+/** `GET /v1/conversations?{query}` in-process, with the default token. */
+export async function list(server: ReferenceServer, query = ''): Promise<ListAnswer> {
+  const response = await server.fetch(`${ORIGIN}/v1/conversations?${query}`, { headers: auth });
+  return { status: response.status, body: (await response.json()) as ListAnswer['body'] };
+}
+
+/** A conversation with every field set; `fields` override. */
+export function row(fields: Partial<Conversation> & { id: string }): Conversation {
+  return {
+    contact_id: 'contact',
+    group_id: null,
+    pinned_message_id: null,
+    is_pinned: false,
+    is_muted: false,
+    last_active_at: null,
+    last_opened_at: null,
+    created_at: 1,
+    archived_at: null,
+    ...fields,
+  };
+}
