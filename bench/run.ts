@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { printTable, type Result, round3 } from './measure.js';
+import { runChromium } from './chromium.js';
 import { listFiltered, localWrite, pull10k, pushCoalesced } from './node.js';
 
 const only = process.argv.slice(2);
@@ -47,6 +48,14 @@ if (wanted('pull-100k-heap')) {
     unit: 'MiB',
     note: `peak heap growth (garbage included) pulling ${heap.count} rows in ${heap.seconds}s vs the heap size of the rows; live peak after GC ${round3(heap.livePeakGrowthMiB)} MiB, of which ${round3(heap.retainedMiB)} MiB stays after the pull: fake-indexeddb keeps the database itself on the heap`,
   });
+}
+
+if (process.env.BENCH_NODE_ONLY === undefined) {
+  const browserNames = ['local-write', 'list-filtered', 'list-live-emit', 'pull-10k'].filter(wanted);
+  if (browserNames.length > 0) {
+    process.stderr.write(`chromium: ${browserNames.join(', ')}…\n`);
+    results.push(...(await runChromium(only)));
+  }
 }
 
 printTable(results);
