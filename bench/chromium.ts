@@ -13,7 +13,10 @@ export async function runChromium(only: string[] = []): Promise<Result[]> {
   const root = fileURLToPath(new URL('./browser/', import.meta.url));
   const dist = fileURLToPath(new URL('./browser/dist/', import.meta.url));
   await build({ root, logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
-  const api = createReferenceServer({ token: 'bench-token', seed: generateConversations(10_000, { seed: 11 }) });
+  const api = createReferenceServer({
+    token: 'bench-token',
+    seed: generateConversations(10_000, { seed: 11 }),
+  });
   const served = await serveWithApi(dist, api);
   const browser = await launch();
   try {
@@ -21,7 +24,10 @@ export async function runChromium(only: string[] = []): Promise<Result[]> {
     await page.goto(served.url);
     await page.waitForFunction(() => document.querySelector('#state')?.textContent === 'ready');
     return (await page.evaluate(
-      (names) => (globalThis as unknown as { runBenchmarks(o: string[]): Promise<Result[]> }).runBenchmarks(names),
+      (names) =>
+        (globalThis as unknown as { runBenchmarks(o: string[]): Promise<Result[]> }).runBenchmarks(
+          names,
+        ),
       only,
     )) as Result[];
   } finally {

@@ -5,8 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { printTable, type Result, round3 } from './measure.js';
 import { runChromium } from './chromium.js';
+import { printTable, type Result, round3 } from './measure.js';
 import { listFiltered, localWrite, pull10k, pushCoalesced } from './node.js';
 
 const only = process.argv.slice(2);
@@ -51,7 +51,9 @@ if (wanted('pull-100k-heap')) {
 }
 
 if (process.env.BENCH_NODE_ONLY === undefined) {
-  const browserNames = ['local-write', 'list-filtered', 'list-live-emit', 'pull-10k'].filter(wanted);
+  const browserNames = ['local-write', 'list-filtered', 'list-live-emit', 'pull-10k'].filter(
+    wanted,
+  );
   if (browserNames.length > 0) {
     process.stderr.write(`chromium: ${browserNames.join(', ')}…\n`);
     results.push(...(await runChromium(only)));

@@ -4,13 +4,13 @@
  * step by step: pull, go offline, write, another device writes, come back, sync.
  */
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { type Conversation, createConversationStore } from '../../src/index.js';
+import { type Conversation, createConversationStore } from 'protocol-offline';
 import {
   createManualPlatform,
   createNetworkSwitch,
   createReferenceServer,
   SEED_CONVERSATIONS,
-} from '../../src/testing/index.js';
+} from 'protocol-offline/testing';
 
 const TOKEN = 'demo-token';
 const say = (text: string) => console.log(text);

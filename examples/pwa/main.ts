@@ -2,8 +2,8 @@
  * The PWA example: a live conversation list over the store, with the API's filters,
  * toggles, create and delete, a badge on unsynced records, and a sync status bar.
  */
-import { type Conversation, createConversationStore, type ListParams } from '../../src/index.js';
-import { requestBackgroundSync } from '../../src/sw.js';
+import { type Conversation, createConversationStore, type ListParams } from 'protocol-offline';
+import { requestBackgroundSync } from 'protocol-offline/sw';
 import { TOKEN } from './config.js';
 
 const $ = <T extends Element>(selector: string) => document.querySelector(selector) as T;

@@ -8,12 +8,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
 import {
   createReferenceServer,
   type ReferenceServer,
   SEED_CONVERSATIONS,
-} from '../../src/testing/index.js';
+} from 'protocol-offline/testing';
+import { build } from 'vite';
 import { TOKEN } from './config.js';
 
 const root = fileURLToPath(new URL('.', import.meta.url));

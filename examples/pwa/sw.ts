@@ -3,7 +3,7 @@
  * The example's service worker: keeps the app shell available offline (network first,
  * cache as the fallback) and flushes the outbox on Background Sync.
  */
-import { handleBackgroundSync } from '../../src/sw.js';
+import { handleBackgroundSync } from 'protocol-offline/sw';
 import { TOKEN } from './config.js';
 
 const worker = globalThis as unknown as ServiceWorkerGlobalScope;

@@ -1,0 +1,124 @@
+/**
+ * `npm run test:package`: packs the package, installs the tarball into a fresh project
+ * (only it and its dependencies), runs a Node script that writes offline and syncs
+ * against the packaged reference server, and typechecks a consumer file against the
+ * published types with moduleResolution `bundler` and `node16`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const repo = new URL('..', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'protocol-offline-package-'));
+const run = (command: string, args: string[], cwd = work) => {
+  process.stdout.write(`$ ${command} ${args.join(' ')}\n`);
+  return execFileSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+};
+
+try {
+  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], repo)) as {
+    filename: string;
+    size: number;
+    files: { path: string }[];
+  }[];
+  const tarball = join(work, packed[0]?.filename as string);
+  const files = packed[0]?.files.map((file) => file.path) ?? [];
+  if (
+    files.some(
+      (file) =>
+        file.startsWith('test/') || file.startsWith('bench/') || file.startsWith('examples/'),
+    )
+  ) {
+    throw new Error('the tarball carries files users do not need');
+  }
+  process.stdout.write(`packed ${files.length} files, ${packed[0]?.size} bytes\n`);
+
+  writeFileSync(
+    join(work, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+  );
+  run('npm', [
+    'install',
+    '--no-audit',
+    '--no-fund',
+    '--loglevel=error',
+    tarball,
+    'fake-indexeddb@^6',
+    'typescript@~5.9',
+    '@types/node@^20',
+  ]);
+
+  writeFileSync(
+    join(work, 'consumer.mjs'),
+    `import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { createConversationStore, ValidationError } from 'protocol-offline';
+import { createNetworkSwitch, createReferenceServer, SEED_CONVERSATIONS } from 'protocol-offline/testing';
+
+const server = createReferenceServer({ token: 't', seed: SEED_CONVERSATIONS });
+const network = createNetworkSwitch(server.fetch);
+const store = createConversationStore({
+  baseUrl: 'https://api.example', getToken: () => 't', fetch: network.fetch,
+  indexedDB: new IDBFactory(), IDBKeyRange, sync: { auto: false },
+});
+await store.sync.now();
+network.offline = true;
+const created = await store.conversations.create({ contact_id: 'packaged' });
+await store.conversations.update(created.id, { is_muted: true });
+const offline = await store.sync.now();
+network.offline = false;
+const online = await store.sync.now();
+const onServer = server.all().filter((row) => row.contact_id === 'packaged');
+await store.close();
+const refused = await store.conversations.list({ limit: 0 }).catch((e) => e instanceof ValidationError);
+console.log(JSON.stringify({ offline: offline.state, online: online.state, pushed: online.pushed, onServer }));
+if (onServer.length !== 1 || !onServer[0].is_muted || offline.state !== 'offline' || !refused) process.exit(1);
+`,
+  );
+  process.stdout.write(run('node', ['consumer.mjs']));
+
+  writeFileSync(
+    join(work, 'consumer.ts'),
+    `import { type Conversation, type ConversationStore, createConversationStore, type SyncStatus, ValidationError } from 'protocol-offline';
+import { createReferenceServer, type ReferenceServer } from 'protocol-offline/testing';
+import { requestBackgroundSync } from 'protocol-offline/sw';
+
+const server: ReferenceServer = createReferenceServer();
+const store: ConversationStore = createConversationStore({ baseUrl: 'https://api.example', getToken: () => 't', fetch: server.fetch });
+const first: Promise<Conversation | undefined> = store.conversations.retrieve('x');
+store.sync.status$.subscribe((status: SyncStatus) => status.pending satisfies number);
+const background: Promise<boolean> = requestBackgroundSync();
+const error: ValidationError = new ValidationError('limit', 'bad');
+export { background, error, first };
+`,
+  );
+  for (const [module, resolution] of [
+    ['esnext', 'bundler'],
+    ['node16', 'node16'],
+  ]) {
+    writeFileSync(
+      join(work, `tsconfig.${resolution}.json`),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          target: 'ES2022',
+          lib: ['ES2022', 'DOM'],
+          module,
+          moduleResolution: resolution,
+          types: ['node'],
+        },
+        files: ['consumer.ts'],
+      }),
+    );
+    run('npx', ['tsc', '-p', `tsconfig.${resolution}.json`]);
+    process.stdout.write(`types check with moduleResolution ${resolution}\n`);
+  }
+  process.stdout.write('package test passed\n');
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
