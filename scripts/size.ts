@@ -18,7 +18,9 @@ const output = await build({
     rollupOptions: { external: ['dexie', 'rxjs', 'ky'] },
   },
 });
-const outputs = (Array.isArray(output) ? output : [output]) as { output: { type: string; code?: string }[] }[];
+const outputs = (Array.isArray(output) ? output : [output]) as {
+  output: { type: string; code?: string }[];
+}[];
 const code = outputs
   .flatMap((result) => result.output)
   .filter((chunk) => chunk.type === 'chunk')
@@ -27,7 +29,9 @@ const code = outputs
 const minified = Buffer.byteLength(code);
 const gzipped = gzipSync(code, { level: 9 }).length;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
-console.log(`core entry: ${kib(minified)} minified, ${kib(gzipped)} gzipped (budget ${kib(BUDGET_BYTES)} gzipped)`);
+console.log(
+  `core entry: ${kib(minified)} minified, ${kib(gzipped)} gzipped (budget ${kib(BUDGET_BYTES)} gzipped)`,
+);
 if (gzipped > BUDGET_BYTES) {
   console.error('over the size budget');
   process.exit(1);

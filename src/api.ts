@@ -7,7 +7,9 @@ import ky, { isTimeoutError, type KyInstance } from 'ky';
 import { ApiError, AuthError, NetworkError } from './errors.js';
 import type { ConversationPatch, CreateConversationInput } from './model.js';
 
+/** Returns the bearer token for the next request (option `getToken`). */
 export type TokenProvider = () => string | Promise<string>;
+/** A `fetch` implementation (option `fetch`); bound `window.fetch` by default. */
 export type FetchFunction = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
 export interface ApiOptions {

@@ -9,7 +9,7 @@
  * A filter that leaves a flag open reads one key range per open value and merges them.
  */
 import { Dexie, type EntityTable } from 'dexie';
-import type { Conversation, ConversationPatch, CreateConversationInput } from './model.js';
+import type { Conversation, WriteOperation } from './model.js';
 
 export type SortKey = [number, number, number, string];
 
@@ -36,11 +36,7 @@ export type OutboxEntry = {
   offline?: boolean;
   enqueuedAt: number;
   lastError: string | null;
-} & (
-  | { op: 'create'; body: CreateConversationInput }
-  | { op: 'update'; patch: ConversationPatch }
-  | { op: 'delete' }
-);
+} & WriteOperation;
 
 /** The last state the server acknowledged for a record that has queued writes. */
 export interface BaseRow {
@@ -60,11 +56,7 @@ export type RejectionRow = {
   recordId: string;
   rejectedAt: number;
   error: { status: number; type: string; message: string };
-} & (
-  | { op: 'create'; body: CreateConversationInput }
-  | { op: 'update'; patch: ConversationPatch }
-  | { op: 'delete' }
-);
+} & WriteOperation;
 
 export interface MetaRow {
   key: string;

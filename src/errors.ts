@@ -6,6 +6,7 @@
 
 /** Base class of every error raised by protocol-offline. */
 export class ProtocolOfflineError extends Error {
+  /** `'ProtocolOfflineError'`; each subclass sets its own class name. */
   override name = 'ProtocolOfflineError';
 }
 
@@ -14,7 +15,9 @@ export class ProtocolOfflineError extends Error {
  * `field` names the offending field or parameter.
  */
 export class ValidationError extends ProtocolOfflineError {
+  /** Always `'ValidationError'`. */
   override name = 'ValidationError';
+  /** The offending field or parameter, for example `'is_muted'` or `'limit'`. */
   readonly field: string;
 
   constructor(field: string, message: string) {
@@ -28,8 +31,11 @@ export class ValidationError extends ProtocolOfflineError {
  * (`api_error` or `invalid_request`), `message` the API's message.
  */
 export class ApiError extends ProtocolOfflineError {
+  /** Always `'ApiError'`. */
   override name = 'ApiError';
+  /** The HTTP status of the answer. */
   readonly status: number;
+  /** The API's error type: `'api_error'` or `'invalid_request'`. */
   readonly type: string;
   /** Seconds the server asked to wait (`Retry-After`), when it said so. */
   readonly retryAfter: number | undefined;
@@ -49,12 +55,15 @@ export class ApiError extends ProtocolOfflineError {
 
 /** The API refused the bearer token, also after asking `getToken` again. Sync is paused. */
 export class AuthError extends ProtocolOfflineError {
+  /** Always `'AuthError'`. */
   override name = 'AuthError';
+  /** Always 401. */
   readonly status = 401;
 }
 
 /** The request did not get an answer: no network, a timeout, or a dropped connection. */
 export class NetworkError extends ProtocolOfflineError {
+  /** Always `'NetworkError'`. */
   override name = 'NetworkError';
   /** True when the request timed out rather than failed outright. */
   readonly timeout: boolean;
@@ -67,6 +76,7 @@ export class NetworkError extends ProtocolOfflineError {
 
 /** IndexedDB failed: quota exceeded, an aborted transaction, a closed database. */
 export class StorageError extends ProtocolOfflineError {
+  /** Always `'StorageError'`. */
   override name = 'StorageError';
   /** True when the browser refused to store more data (QuotaExceededError). */
   readonly quota: boolean;

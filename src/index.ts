@@ -23,6 +23,7 @@ export type {
   CreateConversationInput,
   ListPage,
   ListParams,
+  WriteOperation,
 } from './model.js';
 export type {
   ConversationStore,
@@ -37,5 +38,5 @@ export type { RetryOptions } from './sync/backoff.js';
 export type { IdChange, Rejection } from './sync/context.js';
 export type { SyncStatus, SyncSummary } from './sync/engine.js';
 export type { Conflict, ConflictContext, ResolveConflict } from './sync/reconcile.js';
-export type { Platform } from './sync/triggers.js';
+export type { Platform, WakeChannel } from './sync/triggers.js';
 export { defaultPlatform } from './sync/triggers.js';

@@ -7,43 +7,93 @@ import { ValidationError } from './errors.js';
 
 /** A conversation exactly as the API returns it. Timestamps are unix seconds. */
 export interface Conversation {
+  /** The server's id, or a `tmp_` id until the server acknowledges a local create. */
   id: string;
+  /** The contact of a one-to-one conversation; null for a group conversation. */
   contact_id: string | null;
+  /** The group of a group conversation; null for a one-to-one conversation. */
   group_id: string | null;
+  /** The message pinned in this conversation, if any. */
   pinned_message_id: string | null;
+  /** Whether the conversation is pinned (filter `pinned`). */
   is_pinned: boolean;
+  /** Whether the conversation is muted (filter `muted`). */
   is_muted: boolean;
+  /** When the last message was sent or received; null when there is none. First key of the order. */
   last_active_at: number | null;
+  /** When the user last opened the conversation. */
   last_opened_at: number | null;
+  /** When the conversation was created. */
   created_at: number;
+  /** When the conversation was archived; null when it is not (filter `archived`). */
   archived_at: number | null;
 }
 
 /** The fields `update` accepts (the API's `PUT /v1/conversations/:id`). */
 export interface ConversationPatch {
+  /** Pin a message (its id) or unpin with null. */
   pinned_message_id?: string | null;
+  /** Pin or unpin the conversation. */
   is_pinned?: boolean;
+  /** Mute or unmute the conversation. */
   is_muted?: boolean;
+  /** Archive (a unix time in seconds) or unarchive (null). */
   archived_at?: number | null;
 }
 
 /** What `create` accepts: a contact or a group, exactly one of them. */
-export type CreateConversationInput = { contact_id: string } | { group_id: string };
+export type CreateConversationInput =
+  | {
+      /** Start a one-to-one conversation with this contact. */
+      contact_id: string;
+    }
+  | {
+      /** Start a conversation in this group. */
+      group_id: string;
+    };
+
+/** A write as it is queued, sent, or refused: the request it stands for. */
+export type WriteOperation =
+  | {
+      /** A POST that creates the record on the server. */
+      op: 'create';
+      /** The POST's body. */
+      body: CreateConversationInput;
+    }
+  | {
+      /** A PUT of the fields changed locally (coalesced). */
+      op: 'update';
+      /** The PUT's body: only the changed fields. */
+      patch: ConversationPatch;
+    }
+  | {
+      /** A DELETE. */
+      op: 'delete';
+    };
 
 /** The list parameters of `GET /v1/conversations`. */
 export interface ListParams {
+  /** Conversations per page, 1 to 100. Default 10. */
   limit?: number;
+  /** Only muted (true) or only unmuted (false) conversations. */
   muted?: boolean;
+  /** Only archived (true) or only unarchived (false) conversations. */
   archived?: boolean;
+  /** Only pinned (true) or only unpinned (false) conversations. */
   pinned?: boolean;
+  /** Only the conversations of this group. */
   group_id?: string;
+  /** Cursor: the page that follows the conversation with this id. */
   starting_after?: string;
+  /** Cursor: the page that precedes the conversation with this id. */
   ending_before?: string;
 }
 
 /** The API's list shape. */
 export interface ListPage<T = Conversation> {
+  /** Whether more conversations follow in the direction of the cursor. */
   has_more: boolean;
+  /** The page, in list order. */
   data: T[];
 }
 

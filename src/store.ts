@@ -12,6 +12,7 @@ import type {
   CreateConversationInput,
   ListPage,
   ListParams,
+  WriteOperation,
 } from './model.js';
 import { listConversations, listLive, retrieveConversation, retrieveLive } from './queries.js';
 import { backoffPolicy, type RetryOptions } from './sync/backoff.js';
@@ -53,6 +54,7 @@ export interface ConversationStoreOptions {
   indexedDB?: IDBFactory;
   /** The `IDBKeyRange` that goes with `indexedDB`. */
   IDBKeyRange?: typeof IDBKeyRange;
+  /** How and when to sync; see {@link SyncOptions}. */
   sync?: SyncOptions;
   /** Decides conflicts differently from the default rebase (see ConflictContext). */
   resolveConflict?: ResolveConflict;
@@ -64,12 +66,22 @@ export interface ConversationStoreOptions {
 
 /** Local reads and writes with the API's parameters and shapes. */
 export interface ConversationsView {
+  /**
+   * One page of conversations from IndexedDB, with the API's parameters and answer.
+   * @throws {@link ValidationError} for a bad parameter (nothing is read).
+   */
   list(params?: ListParams): Promise<ListPage>;
+  /** The same page, re-emitted after every change that alters it (from any tab). */
   list$(params?: ListParams): Observable<ListPage>;
+  /** One conversation by id (a temporary id still works after its create is acknowledged). */
   retrieve(id: string): Promise<Conversation | undefined>;
+  /** One conversation, re-emitted after every change to it; `undefined` once deleted. */
   retrieve$(id: string): Observable<Conversation | undefined>;
+  /** Creates locally with a `tmp_` id and queues the POST; resolves once both are stored. */
   create(input: CreateConversationInput): Promise<Conversation>;
+  /** Applies the patch locally and queues the PUT; resolves with the new local state. */
   update(id: string, patch: ConversationPatch): Promise<Conversation>;
+  /** Removes locally and queues the DELETE (an unsent create is simply dropped). */
   delete(id: string): Promise<void>;
 }
 
@@ -81,20 +93,23 @@ export type OutboxItem = {
   attempts: number;
   /** Why the last attempt failed, if it did. */
   lastError: string | null;
-} & (
-  | { op: 'create'; body: CreateConversationInput }
-  | { op: 'update'; patch: ConversationPatch }
-  | { op: 'delete' }
-);
+} & WriteOperation;
 
 /** The sync engine as the app sees it. */
 export interface SyncView {
+  /** The current sync state; replays the latest to new subscribers. */
   status$: Observable<SyncStatus>;
+  /** The ids of records with changes not yet on the server (for "unsent" badges). */
   pending$: Observable<ReadonlySet<string>>;
+  /** Each write the server refused for good, once, when it is refused. */
   rejections$: Observable<Rejection>;
+  /** Each disagreement between local pending changes and the server, with how it was settled. */
   conflicts$: Observable<Conflict>;
+  /** Pushes, then pulls; concurrent calls share one round. Resolves with what it did. */
   now(): Promise<SyncSummary>;
+  /** Resumes automatic sync (and clears a paused `AuthError`). */
   start(): void;
+  /** Stops automatic sync; writes keep landing locally and in the outbox. */
   stop(): void;
   /** The queued writes, in the order they will be sent (for a "waiting to sync" view). */
   listOutbox(): Promise<OutboxItem[]>;
@@ -106,11 +121,17 @@ export interface SyncView {
   discard(rejectionId: number): Promise<void>;
 }
 
+/** The store {@link createConversationStore} returns. */
 export interface ConversationStore {
+  /** Local reads and writes. */
   conversations: ConversationsView;
+  /** The sync engine. */
   sync: SyncView;
+  /** Emits `{ from, to }` when the server's id replaces a temporary id. */
   idChanges$: Observable<IdChange>;
+  /** Stops syncing and closes the database; the outbox stays for the next session. */
   close(): Promise<void>;
+  /** Closes and deletes the database, outbox included (sign-out). Other tabs' stores close too. */
   destroy(): Promise<void>;
 }
 

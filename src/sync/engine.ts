@@ -15,6 +15,10 @@ import type { Platform } from './triggers.js';
 
 /** The sync state the app shows (DESIGN section 2). */
 export interface SyncStatus {
+  /**
+   * `'idle'`: nothing running; `'syncing'`: a round is running; `'offline'`: the network is
+   * unreachable; `'paused'`: the token was refused (`AuthError`); `'error'`: the last round failed.
+   */
   state: 'idle' | 'syncing' | 'offline' | 'paused' | 'error';
   /** Records with changes not yet on the server (the size of `pending$`). */
   pending: number;
@@ -22,21 +26,29 @@ export interface SyncStatus {
   rejected: number;
   /** Unix ms of the end of the last round whose pull read every page. */
   lastSyncedAt: number | null;
+  /** The last round's error (typed: NetworkError, AuthError, ApiError, StorageError...), or null. */
   lastError: Error | null;
 }
 
 /** What one round did; `sync.now()` resolves with it. */
 export interface SyncSummary {
+  /** Requests the server acknowledged. */
   pushed: number;
+  /** Server rows read. */
   pulled: number;
+  /** Local records removed because the server no longer lists them. */
   removed: number;
+  /** Conflicts reported on `conflicts$`. */
   conflicts: number;
+  /** Writes refused and reported on `rejections$`. */
   rejected: number;
   /** Malformed server rows or pages skipped. */
   skipped: number;
   /** True when the pull read every page. */
   complete: boolean;
+  /** The state the round ended in. */
   state: SyncStatus['state'];
+  /** The round's error, or null when it succeeded. */
   error: Error | null;
 }
 

@@ -14,6 +14,7 @@ import {
 
 /** What `resolveConflict` is told about a record both sides changed. */
 export interface ConflictContext {
+  /** The record's id. */
   id: string;
   /** The fields the server changed that the local pending changes also set. */
   fields: WritableField[];
@@ -34,12 +35,14 @@ export type ResolveConflict = (context: ConflictContext) => ConversationPatch;
 
 /** Something the store reports on `conflicts$`. */
 export interface Conflict {
+  /** The record's id. */
   id: string;
   /**
    * `'field'`: the server changed fields that local pending changes also set.
    * `'deleted'`: the server deleted a record that had local pending changes; they were dropped.
    */
   kind: 'field' | 'deleted';
+  /** The fields both sides changed (empty for `'deleted'` when nothing overlapped). */
   fields: WritableField[];
   /** The server's state (null when deleted there). */
   server: Conversation | null;

@@ -4,6 +4,16 @@
  * only code that touches `window`, `document` or `navigator`.
  */
 
+/** A cross-tab wake-up channel (a BroadcastChannel in browsers). */
+export interface WakeChannel {
+  /** Tells the other tabs that something changed. */
+  post(): void;
+  /** Calls `listener` on every other tab's `post()`; returns an unsubscribe function. */
+  listen(listener: () => void): () => void;
+  /** Closes the channel. */
+  close(): void;
+}
+
 /** What the sync engine needs from its platform (option `platform`). */
 export interface Platform {
   /** Calls `listener` when the network comes back; returns an unsubscribe function. */
@@ -21,7 +31,7 @@ export interface Platform {
    */
   lead?(name: string, onLeader: () => void): () => void;
   /** Optional wake-ups between tabs: followers' writes wake the leader. */
-  channel?(name: string): { post(): void; listen(listener: () => void): () => void; close(): void };
+  channel?(name: string): WakeChannel;
 }
 
 interface LockManagerLike {

@@ -12,8 +12,11 @@ import { malformListBody } from './malform.js';
 
 /** One request as the server saw it. The bearer token is never recorded. */
 export interface RecordedRequest {
+  /** `GET`, `POST`, `PUT` or `DELETE`. */
   method: string;
+  /** The path, for example `/v1/conversations/conv_1`. */
   path: string;
+  /** The query parameters. */
   query: Record<string, string>;
   /** Lower-cased header names and their values, without `authorization`. */
   headers: Record<string, string>;
@@ -21,6 +24,7 @@ export interface RecordedRequest {
   authorized: boolean;
   /** The parsed body (JSON or form); the raw text when it did not parse; `undefined` when empty. */
   body: unknown;
+  /** The `Idempotency-Key` header, when sent. */
   idempotencyKey: string | undefined;
   /** The status answered (also when the reply was then lost). */
   status: number;

@@ -9,7 +9,9 @@ import { LOST } from './exchange.js';
 
 /** A running HTTP server: its origin (`http://127.0.0.1:PORT`), port, and `close()`. */
 export interface ListeningServer {
+  /** The origin, `http://127.0.0.1:PORT`: pass it as the store's `baseUrl`. */
   url: string;
+  /** The port it listens on. */
   port: number;
   /** Stops listening and drops open connections. */
   close(): Promise<void>;

@@ -57,7 +57,9 @@ export function createManualPlatform(options: { online?: boolean } = {}): Manual
  * way a browser's fetch fails without a network (a TypeError), before reaching the server.
  */
 export interface NetworkSwitch {
+  /** Pass as the store's `fetch`. */
   fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+  /** While true, every request fails like a browser without a network. */
   offline: boolean;
 }
 
