@@ -12,15 +12,12 @@ import {
   applyPatch,
   type Conversation,
   type ConversationPatch,
-  type CreateConversationInput,
   WRITABLE_FIELDS,
+  type WriteOperation,
 } from './model.js';
 
 /** A local write, before it becomes (or merges into) an outbox entry. */
-export type Operation =
-  | { op: 'create'; body: CreateConversationInput }
-  | { op: 'update'; patch: ConversationPatch }
-  | { op: 'delete' };
+export type Operation = WriteOperation;
 
 /** What to do to a record's entries so that they include one more operation. */
 export interface CoalescePlan {
@@ -95,9 +92,12 @@ export function materialize(
   return row;
 }
 
-/** One record's entries, in order. Must run inside a transaction that includes `outbox`. */
+/**
+ * One record's entries, in order. Must run inside a transaction that includes `outbox`.
+ * An index lists equal keys in primary-key order, so the entries come sorted by `seq`.
+ */
 export function entriesOf(db: StoreDatabase, recordId: string): Promise<OutboxEntry[]> {
-  return db.outbox.where('recordId').equals(recordId).sortBy('seq');
+  return db.outbox.where('recordId').equals(recordId).toArray();
 }
 
 export function newEntry(recordId: string, operation: Operation, now: number): OutboxEntry {
@@ -113,43 +113,63 @@ export function newEntry(recordId: string, operation: Operation, now: number): O
   };
 }
 
+/** A record's queue as a write needs it: its entries in order and the base they apply to. */
+export interface RecordQueue {
+  entries: OutboxEntry[];
+  /** The last server state acknowledged (kept while entries are queued). */
+  base: Conversation | null;
+}
+
+/** The queue of a record that has never been queued (a fresh local create). */
+export const EMPTY_QUEUE: RecordQueue = Object.freeze({ entries: [], base: null });
+
+/** Reads a record's queue; both reads go out at once. Inside a transaction on outbox and bases. */
+export async function readQueue(db: StoreDatabase, recordId: string): Promise<RecordQueue> {
+  const [entries, base] = await Promise.all([entriesOf(db, recordId), db.bases.get(recordId)]);
+  return { entries, base: base?.row ?? null };
+}
+
 /**
- * Adds one operation to a record's queue, coalescing with entries that were never sent.
- * Runs inside the caller's write transaction (conversations, outbox, bases).
+ * Adds one operation to a record's queue (read by `readQueue` in the same transaction),
+ * coalescing with entries that were never sent. Runs inside the caller's write
+ * transaction (conversations, outbox, bases) and issues its writes at once: the requests
+ * of one transaction run in the order they were made, so nothing waits for a round trip.
  */
-export async function enqueue(
+export function enqueue(
   db: StoreDatabase,
   recordId: string,
   operation: Operation,
   current: Conversation | null,
   now: number,
-): Promise<void> {
-  const entries = await entriesOf(db, recordId);
-  let base: Conversation | null;
-  if (entries.length === 0) {
-    // A record with nothing queued shows the server's state: keep it as the base that
-    // later acknowledgements, pulls and rollbacks rebase onto.
-    base = current;
-    if (current !== null) void db.bases.put({ id: recordId, row: current });
-  } else {
-    base = (await db.bases.get(recordId))?.row ?? null;
-  }
+  queue: RecordQueue,
+): Promise<unknown> {
+  const { entries } = queue;
+  // A record with nothing queued shows the server's state: that is the base later
+  // acknowledgements, pulls and rollbacks rebase onto.
+  const base = entries.length === 0 ? current : queue.base;
   const prior = (seq: number) =>
     materialize(
       base,
       entries.filter((entry) => (entry.seq as number) < seq),
     );
   const plan = coalesce(entries, operation, prior);
-  if (plan.remove.length > 0) await db.outbox.bulkDelete(plan.remove);
+  const remaining = entries.length - plan.remove.length + (plan.append === null ? 0 : 1);
+  const writes: Promise<unknown>[] = [];
+  if (entries.length === 0 && remaining > 0 && current !== null) {
+    writes.push(db.bases.put({ id: recordId, row: current }));
+  }
+  if (plan.remove.length > 0) writes.push(db.outbox.bulkDelete(plan.remove));
   const replace = plan.replace;
   if (replace !== null) {
-    await db.outbox.update(replace.seq, (entry) => {
-      if (entry.op === 'update') entry.patch = replace.patch;
-    });
+    const entry = entries.find((candidate) => candidate.seq === replace.seq);
+    if (entry?.op === 'update') {
+      const merged: OutboxEntry = { ...entry, patch: replace.patch };
+      writes.push(db.outbox.put(merged));
+    }
   }
-  if (plan.append !== null) await db.outbox.add(newEntry(recordId, plan.append, now));
-  const remaining = entries.length - plan.remove.length + (plan.append === null ? 0 : 1);
-  if (remaining === 0) await db.bases.delete(recordId);
+  if (plan.append !== null) writes.push(db.outbox.add(newEntry(recordId, plan.append, now)));
+  if (remaining === 0 && entries.length > 0) writes.push(db.bases.delete(recordId));
+  return Promise.all(writes);
 }
 
 /**

@@ -13,7 +13,7 @@ import {
   parsePatch,
   pickConversation,
 } from './model.js';
-import { enqueue } from './outbox.js';
+import { EMPTY_QUEUE, enqueue, readQueue } from './outbox.js';
 import { resolveId, TEMPORARY_PREFIX } from './queries.js';
 
 export interface WriteContext {
@@ -67,17 +67,24 @@ export async function createLocal(context: WriteContext, input: unknown): Promis
     created_at: context.now(),
     archived_at: null,
   };
+  const { db } = context;
   return inWriteTransaction(context, 'create', async () => {
-    await context.db.conversations.add(toStored(row));
-    await enqueue(context.db, row.id, { op: 'create', body }, null, Date.now());
+    // A fresh temporary id has no queue yet. Requests of one transaction run in order,
+    // so issuing both at once saves a round trip.
+    await Promise.all([
+      db.conversations.add(toStored(row)),
+      enqueue(db, row.id, { op: 'create', body }, null, Date.now(), EMPTY_QUEUE),
+    ]);
     return row;
   });
 }
 
-async function existing(db: StoreDatabase, id: string): Promise<Conversation> {
-  const row = await db.conversations.get(await resolveId(db, id));
+/** Reads a record and its queue in one go; a ValidationError when the record is unknown. */
+async function existing(db: StoreDatabase, id: string) {
+  const recordId = await resolveId(db, id);
+  const [row, queue] = await Promise.all([db.conversations.get(recordId), readQueue(db, recordId)]);
   if (row === undefined) throw new ValidationError('id', `no conversation ${id}`);
-  return pickConversation(row);
+  return { current: pickConversation(row), queue };
 }
 
 /** Updates a conversation locally; the PUT is queued (merged with unsent ones). */
@@ -88,13 +95,13 @@ export async function updateLocal(
 ): Promise<Conversation> {
   const id = parseId(idInput);
   const patch = parsePatch(patchInput);
+  const { db } = context;
   return inWriteTransaction(context, 'update', async () => {
-    const current = await existing(context.db, id);
+    const { current, queue } = await existing(db, id);
     const next = applyPatch(current, patch);
-    // Requests of one transaction run in order; issuing both at once saves a round trip.
     await Promise.all([
-      context.db.conversations.put(toStored(next)),
-      enqueue(context.db, current.id, { op: 'update', patch }, current, Date.now()),
+      db.conversations.put(toStored(next)),
+      enqueue(db, current.id, { op: 'update', patch }, current, Date.now(), queue),
     ]);
     return next;
   });
@@ -103,9 +110,12 @@ export async function updateLocal(
 /** Deletes a conversation locally; the DELETE is queued (or nothing, if never sent). */
 export async function deleteLocal(context: WriteContext, idInput: unknown): Promise<void> {
   const id = parseId(idInput);
+  const { db } = context;
   return inWriteTransaction(context, 'delete', async () => {
-    const current = await existing(context.db, id);
-    await context.db.conversations.delete(current.id);
-    await enqueue(context.db, current.id, { op: 'delete' }, current, Date.now());
+    const { current, queue } = await existing(db, id);
+    await Promise.all([
+      db.conversations.delete(current.id),
+      enqueue(db, current.id, { op: 'delete' }, current, Date.now(), queue),
+    ]);
   });
 }

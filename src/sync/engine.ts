@@ -7,11 +7,14 @@
  */
 import { type Observable, ReplaySubject, type Subscription } from 'rxjs';
 import { AuthError, NetworkError, toStorageError } from '../errors.js';
-import { live } from '../queries.js';
+import { live, throttledLive } from '../queries.js';
 import type { SyncContext } from './context.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
 import type { Platform } from './triggers.js';
+
+/** `pending$` re-reads the outbox at most this often while writes keep coming. */
+const PENDING_WINDOW_MS = 50;
 
 /** The sync state the app shows (DESIGN section 2). */
 export interface SyncStatus {
@@ -94,6 +97,8 @@ export class SyncEngine {
   #interval: ReturnType<typeof setInterval> | undefined;
   #unlisten: (() => void)[] = [];
   #announced = false;
+  /** The last set `pending$` emitted. */
+  #pendingIds: ReadonlySet<string> | null = null;
   /** This store leads automatic sync for its database (see Platform.lead). */
   #leader = false;
   /** Wakes the leading tab (set while a follower). */
@@ -105,18 +110,17 @@ export class SyncEngine {
     this.#context = context;
     this.#options = options;
     const { db } = context;
-    const pendingIds: Observable<ReadonlySet<string>> = live(
-      async () => new Set((await db.outbox.orderBy('recordId').uniqueKeys()) as string[]),
+    // One getAll rather than a key cursor (a round trip per step), and at most one read
+    // per PENDING_WINDOW_MS during a burst of writes.
+    const pendingIds: Observable<ReadonlySet<string>> = throttledLive(
+      db,
+      ['outbox'],
+      () => this.#readPending(),
       sameSet,
+      PENDING_WINDOW_MS,
     );
     this.#subscriptions.push(
-      pendingIds.subscribe({
-        next: (ids) => {
-          this.pending$.next(ids);
-          this.#update({ pending: ids.size });
-        },
-        error: () => {},
-      }),
+      pendingIds.subscribe({ next: (ids) => this.#setPending(ids), error: () => {} }),
       live(
         () => db.rejections.count(),
         (a, b) => a === b,
@@ -129,6 +133,30 @@ export class SyncEngine {
         error: () => {},
       }),
     );
+  }
+
+  async #readPending(): Promise<ReadonlySet<string>> {
+    return new Set((await this.#context.db.outbox.toArray()).map((entry) => entry.recordId));
+  }
+
+  #setPending(ids: ReadonlySet<string>): void {
+    if (this.#pendingIds !== null && sameSet(this.#pendingIds, ids)) return;
+    this.#pendingIds = ids;
+    this.pending$.next(ids);
+    this.#update({ pending: ids.size });
+  }
+
+  /**
+   * Sets a new state with a pending count read just now: `pending$` may trail a burst of
+   * writes by up to PENDING_WINDOW_MS, but a state change never shows a stale count.
+   */
+  async #announce(change: Partial<SyncStatus>): Promise<void> {
+    try {
+      this.#setPending(await this.#readPending());
+    } catch {
+      // The state still changes; the live read reports the count when it can.
+    }
+    this.#update(change);
   }
 
   /** The latest status (also before status$ first emits). */
@@ -292,7 +320,7 @@ export class SyncEngine {
     };
     if (this.#closed) return { ...summary, state: this.#status.state };
     if (!force && !this.#options.platform.isOnline()) {
-      this.#update({ state: 'offline' });
+      await this.#announce({ state: 'offline' });
       return { ...summary, state: 'offline' };
     }
     this.#update({ state: 'syncing' });
@@ -346,7 +374,7 @@ export class SyncEngine {
           ? 'error'
           : 'idle';
     summary.error = errors[0] ?? problems[0] ?? null;
-    this.#update({ state: summary.state, lastError: summary.error });
+    await this.#announce({ state: summary.state, lastError: summary.error });
     return summary;
   }
 

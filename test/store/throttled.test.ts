@@ -1,0 +1,125 @@
+/**
+ * throttledLive: the summary observable behind `pending$`. It must read at once after a
+ * quiet period, coalesce a burst of writes into a few reads, ignore other tables, and
+ * still end on the committed state.
+ */
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openDatabase, type StoreDatabase } from '../../src/db.js';
+import { newEntry } from '../../src/outbox.js';
+import { throttledLive } from '../../src/queries.js';
+import { localStore } from './support.js';
+
+const WINDOW_MS = 50;
+let counter = 0;
+let db: StoreDatabase;
+
+afterEach(() => {
+  vi.useRealTimers();
+  db?.close();
+});
+
+async function watched() {
+  db = openDatabase(`throttled-${counter++}`, { indexedDB: new IDBFactory(), IDBKeyRange });
+  await db.open(); // Creating the database notifies a change of every table.
+  const seen: number[] = [];
+  let reads = 0;
+  const subscription = throttledLive(
+    db,
+    ['outbox'],
+    () => {
+      reads++;
+      return db.outbox.count();
+    },
+    (a, b) => a === b,
+    WINDOW_MS,
+  ).subscribe((count) => seen.push(count));
+  return { seen, reads: () => reads, subscription };
+}
+
+const enqueueOne = (id: string) =>
+  db.outbox.add(newEntry(id, { op: 'update', patch: { is_muted: true } }, Date.now()));
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((resolve) => setImmediate(resolve));
+  expect(check()).toBe(true);
+}
+
+describe('throttledLive', () => {
+  it('reads at once after a quiet period, then at most once per window during a burst', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { seen, reads, subscription } = await watched();
+    await until(() => seen.length === 1);
+    expect(seen).toEqual([0]);
+
+    vi.advanceTimersByTime(WINDOW_MS * 2); // Quiet: the next change is read without waiting.
+    await enqueueOne('a');
+    await until(() => seen.at(-1) === 1);
+
+    // Within the window: committed, but not read until the window ends.
+    await enqueueOne('b');
+    await enqueueOne('c');
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(seen.at(-1)).toBe(1);
+    const readsBefore = reads();
+    vi.advanceTimersByTime(WINDOW_MS);
+    await until(() => seen.at(-1) === 3);
+    expect(reads()).toBe(readsBefore + 1); // Two changes, one read.
+    subscription.unsubscribe();
+  });
+
+  it('ends on the committed state after a burst of 100 writes, with far fewer reads', async () => {
+    const { seen, reads, subscription } = await watched();
+    await until(() => seen.length === 1);
+    for (let i = 0; i < 100; i++) await enqueueOne(`r${i}`);
+    await vi.waitFor(() => expect(seen.at(-1)).toBe(100), { timeout: 2000 });
+    expect(reads()).toBeLessThan(50);
+    subscription.unsubscribe();
+  });
+
+  it('ignores changes to other tables and stops reading once unsubscribed', async () => {
+    const { seen, reads, subscription } = await watched();
+    await until(() => seen.length === 1);
+    await db.meta.put({ key: 'lastSyncedAt', value: 1 });
+    await new Promise((resolve) => setTimeout(resolve, WINDOW_MS * 2));
+    expect(reads()).toBe(1);
+    subscription.unsubscribe();
+    await enqueueOne('x');
+    await new Promise((resolve) => setTimeout(resolve, WINDOW_MS * 2));
+    expect(reads()).toBe(1);
+    expect(seen).toEqual([0]);
+  });
+});
+
+describe('pending$ and status$ during a burst of writes', () => {
+  it('end on every written id, and a state change carries a fresh pending count', async () => {
+    const local = await localStore();
+    const { store } = local;
+    const ids: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      ids.push((await store.conversations.create({ contact_id: `k${i}` })).id);
+    }
+    await vi.waitFor(async () => {
+      const pending = await new Promise<ReadonlySet<string>>((resolve) => {
+        const subscription = store.sync.pending$.subscribe((set) => {
+          resolve(set);
+          queueMicrotask(() => subscription.unsubscribe());
+        });
+      });
+      expect([...pending].sort()).toEqual([...ids].sort());
+    });
+    // The server is unreachable: the round ends 'offline' with the count read right then.
+    await store.conversations.update(ids[0] as string, { is_muted: true });
+    await store.conversations.create({ contact_id: 'last' });
+    const summary = await store.sync.now();
+    expect(summary.state).toBe('offline');
+    const status = await new Promise<{ state: string; pending: number }>((resolve) => {
+      const subscription = store.sync.status$.subscribe((value) => {
+        resolve(value);
+        queueMicrotask(() => subscription.unsubscribe());
+      });
+    });
+    expect(status).toMatchObject({ state: 'offline', pending: 61 });
+    await store.close();
+  });
+});
