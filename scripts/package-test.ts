@@ -2,10 +2,11 @@
  * `npm run test:package`: packs the package, installs the tarball into a fresh project
  * (only it and its dependencies), runs a Node script that writes offline and syncs
  * against the packaged reference server, and typechecks a consumer file against the
- * published types with moduleResolution `bundler` and `node16`.
+ * published types with moduleResolution `bundler` and `node16`, together with every
+ * TypeScript example of the README.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -96,6 +97,37 @@ const error: ValidationError = new ValidationError('limit', 'bad');
 export { background, error, first };
 `,
   );
+  // Every TypeScript block of the README, as a user would paste it: imports at the top, the
+  // rest in an async function; the names the examples leave to the app are declared.
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const snippets = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] as string);
+  if (snippets.length === 0) throw new Error('no TypeScript examples found in the README');
+  const snippetFiles = snippets.map((code, index) => {
+    const lines = code.split('\n');
+    const isImport = (line: string) => line.startsWith('import ');
+    const file = `readme-${index + 1}.ts`;
+    writeFileSync(
+      join(work, file),
+      [
+        "import type { Conversation, ConversationStore } from 'protocol-offline';",
+        ...lines.filter(isImport),
+        'declare const auth: { accessToken(): Promise<string> };',
+        'declare const userId: string;',
+        'declare const baseUrl: string;',
+        'declare function getToken(): Promise<string>;',
+        'declare function render(rows: readonly Conversation[]): void;',
+        'declare function bar(state: string): void;',
+        'declare function badges(ids: ReadonlySet<string>): void;',
+        'declare const store: ConversationStore;',
+        'export async function example(): Promise<void> {',
+        ...lines.filter((line) => !isImport(line)),
+        '}',
+      ].join('\n'),
+    );
+    return file;
+  });
+  process.stdout.write(`README: ${snippets.length} TypeScript examples\n`);
+
   for (const [module, resolution] of [
     ['esnext', 'bundler'],
     ['node16', 'node16'],
@@ -112,7 +144,7 @@ export { background, error, first };
           moduleResolution: resolution,
           types: ['node'],
         },
-        files: ['consumer.ts'],
+        files: ['consumer.ts', ...snippetFiles],
       }),
     );
     run('npx', ['tsc', '-p', `tsconfig.${resolution}.json`]);
