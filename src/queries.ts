@@ -188,7 +188,7 @@ export function throttledLive<T>(
     const run = async () => {
       running = true;
       dirty = false;
-      lastRead = Date.now();
+      lastRead = performance.now(); // Monotonic: a clock set back must not stall reads.
       try {
         // Outside any transaction the change notification may have been fired from.
         const value = await Dexie.ignoreTransaction(query);
@@ -204,7 +204,7 @@ export function throttledLive<T>(
     const schedule = () => {
       dirty = true;
       if (closed || running || timer !== undefined) return;
-      const wait = lastRead + windowMs - Date.now();
+      const wait = lastRead + windowMs - performance.now();
       if (wait <= 0) {
         void run();
         return;

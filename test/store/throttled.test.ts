@@ -47,7 +47,7 @@ async function until(check: () => boolean): Promise<void> {
 
 describe('throttledLive', () => {
   it('reads at once after a quiet period, then at most once per window during a burst', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const { seen, reads, subscription } = await watched();
     await until(() => seen.length === 1);
     expect(seen).toEqual([0]);
