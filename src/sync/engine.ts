@@ -139,11 +139,13 @@ export class SyncEngine {
     return new Set((await this.#context.db.outbox.toArray()).map((entry) => entry.recordId));
   }
 
-  #setPending(ids: ReadonlySet<string>): void {
-    if (this.#pendingIds !== null && sameSet(this.#pendingIds, ids)) return;
-    this.#pendingIds = ids;
-    this.pending$.next(ids);
-    this.#update({ pending: ids.size });
+  /** Emits `ids` on `pending$` when they differ, and sets the count with `change` in one status. */
+  #setPending(ids: ReadonlySet<string>, change: Partial<SyncStatus> = {}): void {
+    if (this.#pendingIds === null || !sameSet(this.#pendingIds, ids)) {
+      this.#pendingIds = ids;
+      this.pending$.next(ids);
+    }
+    this.#update({ ...change, pending: ids.size });
   }
 
   /**
@@ -151,12 +153,14 @@ export class SyncEngine {
    * writes by up to PENDING_WINDOW_MS, but a state change never shows a stale count.
    */
   async #announce(change: Partial<SyncStatus>): Promise<void> {
+    let ids: ReadonlySet<string>;
     try {
-      this.#setPending(await this.#readPending());
+      ids = await this.#readPending();
     } catch {
-      // The state still changes; the live read reports the count when it can.
+      this.#update(change); // The live read reports the count when it can.
+      return;
     }
-    this.#update(change);
+    this.#setPending(ids, change);
   }
 
   /** The latest status (also before status$ first emits). */
