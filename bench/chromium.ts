@@ -18,7 +18,7 @@ export async function runChromium(only: string[] = []): Promise<Result[]> {
     seed: generateConversations(10_000, { seed: 11 }),
   });
   const served = await serveWithApi(dist, api);
-  const browser = await launch();
+  const browser = await launch(['--js-flags=--expose-gc']);
   try {
     const page = await browser.context.newPage();
     await page.goto(served.url);

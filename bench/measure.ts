@@ -51,6 +51,8 @@ export async function sample(
  * Alternates store and baseline runs so that both see the same machine state (GC, JIT,
  * thermal), then reports medians and p95.
  */
+const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
+
 export async function compare(
   name: string,
   env: Result['env'],
@@ -58,6 +60,8 @@ export async function compare(
   baseline: (round: number) => Promise<unknown>,
   rounds: number,
   warmup = 3,
+  /** Collect garbage before each timed call (where one side leaves much garbage behind). */
+  isolateGarbage = false,
 ): Promise<Result> {
   for (let i = 0; i < warmup; i++) {
     await store(-1 - i);
@@ -66,9 +70,13 @@ export async function compare(
   const a: number[] = [];
   const b: number[] = [];
   for (let i = 0; i < rounds; i++) {
+    // Outside the timed calls, so that neither side pays for the other's garbage (a
+    // full-scan baseline leaves 10,000 rows behind). `npm run bench` exposes gc().
+    if (isolateGarbage) collectGarbage();
     let start = performance.now();
     await store(i);
     a.push(performance.now() - start);
+    if (isolateGarbage) collectGarbage();
     start = performance.now();
     await baseline(i);
     b.push(performance.now() - start);

@@ -9,7 +9,10 @@ import { type BrowserContext, chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-export async function launch(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+/** `extraArgs`: more Chromium flags (the benchmarks expose `gc()` to the page). */
+export async function launch(
+  extraArgs: string[] = [],
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'protocol-offline-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -23,6 +26,7 @@ export async function launch(): Promise<{ context: BrowserContext; close(): Prom
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      ...extraArgs,
     ],
   });
   return {
