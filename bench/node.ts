@@ -7,8 +7,8 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { openDatabase, toStored } from '../src/db.js';
 import { type Conversation, createConversationStore } from '../src/index.js';
 import { createReferenceServer, generateConversations } from '../src/testing/index.js';
+import { fullScanList, handWrittenList, sameRequestsAsUpdate } from './baselines.js';
 import { compare, median, type Result, round3 } from './measure.js';
-import { sameRequestsAsUpdate } from './requests.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 /** Reads take milliseconds: more rounds steady their medians. */
@@ -67,45 +67,18 @@ export async function listFiltered(): Promise<Result[]> {
   const raw = await rawDatabase(deps, rows);
   const params = { muted: false, archived: false, limit: 50 } as const;
   const table = raw.table('conversations');
-  // The hand-written index query: the two pinned values of [muted=0, archived=0, pinned, ...s].
-  const handWritten = async () => {
-    const ranges = await Promise.all(
-      [0, 1].map((pinned) =>
-        table
-          .where('f')
-          .between([0, 0, pinned], [0, 0, pinned, []], true, false)
-          .limit(51)
-          .toArray(),
-      ),
-    );
-    const merged = ranges.flat().sort((a, b) => (a.s < b.s ? -1 : 1));
-    return merged.slice(0, 50);
-  };
-  const fullScan = async () => {
-    const all = (await table.toArray()) as Conversation[];
-    return all
-      .filter((row) => !row.is_muted && row.archived_at === null)
-      .sort(
-        (a, b) =>
-          (a.last_active_at === null ? 1 : 0) - (b.last_active_at === null ? 1 : 0) ||
-          (b.last_active_at ?? 0) - (a.last_active_at ?? 0) ||
-          b.created_at - a.created_at ||
-          (a.id < b.id ? -1 : 1),
-      )
-      .slice(0, 50);
-  };
   const vsIndex = await compare(
     'list-filtered',
     'node',
     () => store.conversations.list(params),
-    handWritten,
+    () => handWrittenList(table, 50),
     LIST_ROUNDS,
   );
   const vsScan = await compare(
     'list-filtered-vs-scan',
     'node',
     () => store.conversations.list(params),
-    fullScan,
+    () => fullScanList(table, 50),
     LIST_ROUNDS,
     3,
     true,

@@ -3,12 +3,12 @@
  * baseline in the same page and run. `bench/chromium.ts` loads this page and calls
  * `runBenchmarks()`.
  */
-import { Dexie, liveQuery, type Table } from 'dexie';
-import { openDatabase, type StoredConversation, toStored } from '../../src/db.js';
+import { Dexie, liveQuery } from 'dexie';
+import { openDatabase, toStored } from '../../src/db.js';
 import { type Conversation, createConversationStore } from '../../src/index.js';
 import { generateConversations } from '../../src/testing/seed.js';
+import { fullScanList, handWrittenList, sameRequestsAsUpdate } from '../baselines.js';
 import { compare, median, p95, type Result, round3 } from '../measure.js';
-import { sameRequestsAsUpdate } from '../requests.js';
 
 const TOKEN = 'bench-token';
 const ROUNDS = 15;
@@ -36,22 +36,6 @@ function openStore(name: string) {
     databaseName: name,
     sync: { auto: false },
   });
-}
-
-/** The hand-written Dexie query for { muted: false, archived: false, limit }. */
-async function handWritten(table: Table, limit: number) {
-  const ranges = await Promise.all(
-    [0, 1].map((pinned) =>
-      table
-        .where('f')
-        .between([0, 0, pinned], [0, 0, pinned, []], true, false)
-        .limit(limit + 1)
-        .toArray(),
-    ),
-  );
-  return (ranges.flat() as StoredConversation[])
-    .sort((a, b) => (a.s < b.s ? -1 : 1))
-    .slice(0, limit);
 }
 
 async function localWrite(): Promise<Result[]> {
@@ -106,26 +90,14 @@ async function listFiltered(): Promise<Result[]> {
     'list-filtered',
     'chromium',
     () => store.conversations.list(params),
-    () => handWritten(table, 50),
+    () => handWrittenList(table, 50),
     LIST_ROUNDS,
   );
   const vsScan = await compare(
     'list-filtered-vs-scan',
     'chromium',
     () => store.conversations.list(params),
-    async () => {
-      const all = (await table.toArray()) as Conversation[];
-      return all
-        .filter((row) => !row.is_muted && row.archived_at === null)
-        .sort(
-          (a, b) =>
-            (a.last_active_at === null ? 1 : 0) - (b.last_active_at === null ? 1 : 0) ||
-            (b.last_active_at ?? 0) - (a.last_active_at ?? 0) ||
-            b.created_at - a.created_at ||
-            (a.id < b.id ? -1 : 1),
-        )
-        .slice(0, 50);
-    },
+    () => fullScanList(table, 50),
     LIST_ROUNDS,
     3,
     true,
@@ -195,7 +167,7 @@ async function listLiveEmit(): Promise<Result> {
     );
     rawTimes.push(
       ...(await emissionTimes(
-        (next) => liveQuery(() => handWritten(table, 50)).subscribe(next),
+        (next) => liveQuery(() => handWrittenList(table, 50)).subscribe(next),
         (round) =>
           table.put(toStored({ ...target, is_pinned: (batch * rounds + round) % 2 === 0 })),
         rounds / 4,

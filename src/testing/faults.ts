@@ -27,7 +27,7 @@ export interface Faults {
    */
   errorRate: number;
   /**
-   * The next `count` (default 1) requests of `methods` (default: any) answer `status`
+   * The next `count` (default 1) requests of `methods` (default: every method) answer `status`
    * with the documented error body (`type` defaults to `api_error` for 5xx and
    * `invalid_request` otherwise), and `Retry-After` when given. The write is not
    * applied and its answer is not remembered for Idempotency-Key replay.

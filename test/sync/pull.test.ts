@@ -1,20 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Conflict, ConversationStore } from '../../src/index.js';
 import { generateConversations } from '../../src/testing/index.js';
-import { conversation, type Harness, harness, requests, until } from './support.js';
-
-const A = conversation({ id: 'AAAAAAAAAAAAAAAA', last_active_at: 300 });
-const B = conversation({ id: 'BBBBBBBBBBBBBBBB', last_active_at: 200 });
-const C = conversation({ id: 'CCCCCCCCCCCCCCCC', last_active_at: 100 });
+import { A, B, C, type Harness, harness, requests, syncedHarness, until } from './support.js';
 
 let h: Harness;
 let store: ConversationStore;
 
+/** A store that already pulled A, B, C (or `seed`), then the request log cleared. */
 async function synced(seed = [A, B, C], options: Parameters<Harness['open']>[0] = {}) {
-  h = harness(seed);
-  store = h.open(options);
-  await store.sync.now();
-  h.server.clearRequests();
+  ({ h, store } = await syncedHarness(seed, options));
   return store;
 }
 

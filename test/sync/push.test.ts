@@ -1,20 +1,23 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, AuthError, type ConversationStore, type Rejection } from '../../src/index.js';
-import { conversation, type Harness, harness, requests, TOKEN, until } from './support.js';
-
-const A = conversation({ id: 'AAAAAAAAAAAAAAAA', last_active_at: 300 });
-const B = conversation({ id: 'BBBBBBBBBBBBBBBB', last_active_at: 200 });
-const C = conversation({ id: 'CCCCCCCCCCCCCCCC', last_active_at: 100 });
+import {
+  A,
+  B,
+  C,
+  conversation,
+  type Harness,
+  requests,
+  syncedHarness,
+  TOKEN,
+  until,
+} from './support.js';
 
 let h: Harness;
 let store: ConversationStore;
 
-/** A store that already pulled the server's rows, then the request log cleared. */
+/** A store that already pulled A, B, C (or `seed`), then the request log cleared. */
 async function synced(seed = [A, B, C], options: Parameters<Harness['open']>[0] = {}) {
-  h = harness(seed);
-  store = h.open(options);
-  await store.sync.now();
-  h.server.clearRequests();
+  ({ h, store } = await syncedHarness(seed, options));
   return store;
 }
 

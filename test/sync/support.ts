@@ -92,3 +92,20 @@ export function conversation(overrides: Partial<Conversation> & { id: string }):
     ...overrides,
   };
 }
+
+/** Three server rows in list order, the usual seed of the sync tests. */
+export const A = conversation({ id: 'AAAAAAAAAAAAAAAA', last_active_at: 300 });
+export const B = conversation({ id: 'BBBBBBBBBBBBBBBB', last_active_at: 200 });
+export const C = conversation({ id: 'CCCCCCCCCCCCCCCC', last_active_at: 100 });
+
+/** A harness and a store that already pulled `seed`, with the request log cleared. */
+export async function syncedHarness(
+  seed: Conversation[] = [A, B, C],
+  options: Parameters<Harness['open']>[0] = {},
+): Promise<{ h: Harness; store: ConversationStore }> {
+  const h = harness(seed);
+  const store = h.open(options);
+  await store.sync.now();
+  h.server.clearRequests();
+  return { h, store };
+}

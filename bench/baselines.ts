@@ -1,0 +1,62 @@
+/**
+ * The raw Dexie baselines shared by the Node and the Chromium benchmarks.
+ */
+import { cmp, type Table } from 'dexie';
+import { type StoreDatabase, type StoredConversation, toStored } from '../src/db.js';
+import type { Conversation } from '../src/index.js';
+import { pickConversation } from '../src/model.js';
+import { newEntry } from '../src/outbox.js';
+
+/**
+ * The IndexedDB requests of one store `update`, hand-written in raw Dexie: the floor of
+ * a write that keeps an outbox entry and a base in the same transaction. The store's own
+ * cost over raw IndexedDB is its `update` next to this, not next to a lone `put`.
+ */
+export function sameRequestsAsUpdate(db: StoreDatabase, row: Conversation, muted: boolean) {
+  return db.transaction('rw', [db.conversations, db.outbox, db.bases], async () => {
+    const [stored] = await Promise.all([
+      db.conversations.get(row.id),
+      db.outbox.where('recordId').equals(row.id).toArray(),
+      db.bases.get(row.id),
+    ]);
+    if (stored === undefined) throw new Error(`missing ${row.id}`);
+    const current = pickConversation(stored);
+    await Promise.all([
+      db.conversations.put(toStored({ ...current, is_muted: muted })),
+      db.bases.put({ id: row.id, row: current }),
+      db.outbox.add(newEntry(row.id, { op: 'update', patch: { is_muted: muted } }, Date.now())),
+    ]);
+  });
+}
+
+/**
+ * `{ muted: false, archived: false, limit }` as a hand-written index query: the two
+ * pinned values of `[muted=0, archived=0, pinned, ...s]`, merged in `s` order.
+ */
+export async function handWrittenList(table: Table, limit: number) {
+  const ranges = await Promise.all(
+    [0, 1].map((pinned) =>
+      table
+        .where('f')
+        .between([0, 0, pinned], [0, 0, pinned, []], true, false)
+        .limit(limit + 1)
+        .toArray(),
+    ),
+  );
+  return (ranges.flat() as StoredConversation[]).sort((a, b) => cmp(a.s, b.s)).slice(0, limit);
+}
+
+/** The same list the naive way: every row, filtered and sorted in JavaScript. */
+export async function fullScanList(table: Table, limit: number) {
+  const all = (await table.toArray()) as Conversation[];
+  return all
+    .filter((row) => !row.is_muted && row.archived_at === null)
+    .sort(
+      (a, b) =>
+        (a.last_active_at === null ? 1 : 0) - (b.last_active_at === null ? 1 : 0) ||
+        (b.last_active_at ?? 0) - (a.last_active_at ?? 0) ||
+        b.created_at - a.created_at ||
+        (a.id < b.id ? -1 : 1),
+    )
+    .slice(0, limit);
+}
