@@ -3,18 +3,10 @@
  * (DESIGN section 3) written independently of the store's index-based queries, so that
  * the parity tests compare two implementations rather than one with itself.
  */
-import type { Conversation } from '../model.js';
+import type { Conversation, ListParams } from '../model.js';
 
-/** Filters and cursors of `GET /v1/conversations`, already validated. */
-export interface ListQuery {
-  limit: number;
-  muted?: boolean;
-  archived?: boolean;
-  pinned?: boolean;
-  group_id?: string;
-  starting_after?: string;
-  ending_before?: string;
-}
+/** Filters and cursors of `GET /v1/conversations`, already validated (limit filled in). */
+export type ListQuery = ListParams & { limit: number };
 
 /** A cursor id that is not in the filtered list. */
 export class CursorError extends Error {

@@ -11,6 +11,7 @@ import {
   type ConversationStore,
   createConversationStore,
 } from '../../src/index.js';
+import { dumpDatabase } from '../dump.js';
 
 export const NOW = 1_700_000_000;
 let counter = 0;
@@ -48,13 +49,7 @@ export async function localStore(rows: Conversation[] = []): Promise<LocalStore>
     indexedDB,
     databaseName,
     openTab: open,
-    dump: async () => {
-      const db = openDatabase(databaseName, { indexedDB, IDBKeyRange });
-      const tables: Record<string, unknown[]> = {};
-      for (const table of db.tables) tables[table.name] = await table.toArray();
-      db.close();
-      return tables;
-    },
+    dump: () => dumpDatabase(databaseName, indexedDB),
   };
 }
 

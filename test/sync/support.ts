@@ -4,7 +4,6 @@
  */
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { firstValueFrom, type Observable, filter as rxFilter } from 'rxjs';
-import { openDatabase } from '../../src/db.js';
 import {
   type Conversation,
   type ConversationStore,
@@ -17,6 +16,7 @@ import {
   createReferenceServer,
   type ReferenceServer,
 } from '../../src/testing/index.js';
+import { dumpDatabase } from '../dump.js';
 
 export const TOKEN = 'secret-token-0b7c1f';
 
@@ -58,13 +58,7 @@ export function harness(seed: Conversation[] = []): Harness {
         sync: { auto: false, retry: { baseMs: 10, maxMs: 100 } },
         ...options,
       }),
-    dump: async () => {
-      const db = openDatabase(databaseName, { indexedDB, IDBKeyRange });
-      const tables: Record<string, unknown[]> = {};
-      for (const table of db.tables) tables[table.name] = await table.toArray();
-      db.close();
-      return tables;
-    },
+    dump: () => dumpDatabase(databaseName, indexedDB),
   };
 }
 

@@ -5,7 +5,7 @@ import {
   generateConversations,
   SEED_CONVERSATIONS,
 } from '../../src/testing/index.js';
-import { auth, list, ORIGIN } from './support.js';
+import { auth, DOC_EXAMPLE, list, ORIGIN } from './support.js';
 
 describe('direct data access', () => {
   it('insert fills the defaults, generates an id and sets created_at to now()', () => {
@@ -96,18 +96,7 @@ describe('direct data access', () => {
 
 describe('seed data', () => {
   it('starts with the documented example exactly, and every row is frozen', () => {
-    expect(SEED_CONVERSATIONS[0]).toEqual({
-      id: 'xgQQXg3hrtjh7AvZ',
-      contact_id: 'WAz8eIbvDR60rouK',
-      group_id: null,
-      pinned_message_id: null,
-      is_pinned: false,
-      is_muted: false,
-      last_active_at: 705103200,
-      last_opened_at: 705103200,
-      created_at: 692233200,
-      archived_at: null,
-    });
+    expect(SEED_CONVERSATIONS[0]).toEqual(DOC_EXAMPLE);
     expect(Object.isFrozen(SEED_CONVERSATIONS)).toBe(true);
     expect(SEED_CONVERSATIONS.every((row) => Object.isFrozen(row))).toBe(true);
   });

@@ -6,21 +6,9 @@ import {
   type ReferenceServer,
   SEED_CONVERSATIONS,
 } from '../../src/testing/index.js';
-import { auth, form, json, ORIGIN } from './support.js';
+import { auth, DOC_EXAMPLE, form, json, ORIGIN } from './support.js';
 
 const CREATED_AT = 692233200;
-const DOC_EXAMPLE = {
-  id: 'xgQQXg3hrtjh7AvZ',
-  contact_id: 'WAz8eIbvDR60rouK',
-  group_id: null,
-  pinned_message_id: null,
-  is_pinned: false,
-  is_muted: false,
-  last_active_at: 705103200,
-  last_opened_at: 705103200,
-  created_at: 692233200,
-  archived_at: null,
-};
 
 type Fetch = ReferenceServer['fetch'];
 

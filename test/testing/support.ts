@@ -8,6 +8,20 @@ export const auth = { authorization: `Bearer ${TOKEN}` };
 export const form = { ...auth, 'content-type': 'application/x-www-form-urlencoded' };
 export const json = { ...auth, 'content-type': 'application/json' };
 
+/** The example conversation of the API's documentation (conversations.txt), written out by hand. */
+export const DOC_EXAMPLE: Conversation = {
+  id: 'xgQQXg3hrtjh7AvZ',
+  contact_id: 'WAz8eIbvDR60rouK',
+  group_id: null,
+  pinned_message_id: null,
+  is_pinned: false,
+  is_muted: false,
+  last_active_at: 705103200,
+  last_opened_at: 705103200,
+  created_at: 692233200,
+  archived_at: null,
+};
+
 export interface ListAnswer {
   status: number;
   body: { has_more: boolean; data: Conversation[]; type?: string; message?: string };
