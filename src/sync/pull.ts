@@ -14,6 +14,7 @@ import {
   sameConversation,
 } from '../model.js';
 import { materialize, newEntry } from '../outbox.js';
+import { TEMPORARY_PREFIX } from '../queries.js';
 import type { SyncContext } from './context.js';
 import { type Conflict, diff, mergePatches, rebase } from './reconcile.js';
 
@@ -91,6 +92,18 @@ async function requeue(
   }
 }
 
+/**
+ * How many creates left without their answer being stored yet. A create is queued on its
+ * temporary id until the answer renames it, so an index range finds them without a scan.
+ */
+async function sentCreates(db: StoreDatabase): Promise<number> {
+  const queuedOnTemporary = await db.outbox
+    .where('recordId')
+    .startsWith(TEMPORARY_PREFIX)
+    .toArray();
+  return queuedOnTemporary.filter((entry) => entry.op === 'create' && entry.sentAt !== null).length;
+}
+
 /** Reconciles one page in one transaction; returns the conflicts to report. */
 async function reconcilePage(context: SyncContext, rows: Conversation[]) {
   const { db } = context;
@@ -105,9 +118,10 @@ async function reconcilePage(context: SyncContext, rows: Conversation[]) {
       outboxSize === 0
         ? [[], [], 0]
         : await Promise.all([
-            db.outbox.where('recordId').anyOf(ids).sortBy('seq'),
+            // An index lists equal keys in primary-key order: entries come sorted by seq.
+            db.outbox.where('recordId').anyOf(ids).toArray(),
             db.bases.bulkGet(ids),
-            db.outbox.filter((entry) => entry.op === 'create' && entry.sentAt !== null).count(),
+            sentCreates(db),
           ]);
     const entriesById = new Map<string, OutboxEntry[]>();
     for (const entry of queued) {
