@@ -46,9 +46,9 @@ export function acknowledgeCreate(
     const temporaryId = entry.recordId;
     await db.outbox.delete(entry.seq as number);
     const queuedOnTemporary = await entriesOf(db, temporaryId);
-    for (const queued of queuedOnTemporary) {
-      await db.outbox.update(queued.seq as number, { recordId: server.id });
-    }
+    await db.outbox.bulkPut(
+      queuedOnTemporary.map((queued) => ({ ...queued, recordId: server.id })),
+    );
     // Defensive: writes already queued under the server id (a copy of the record that a
     // pull brought in) keep their place in the global order.
     const remaining = await entriesOf(db, server.id);
