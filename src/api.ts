@@ -4,7 +4,8 @@
  * ky's own retries are off: the sync engine owns retry policy (sync/backoff.ts).
  */
 import ky, { isTimeoutError, type KyInstance } from 'ky';
-import { ApiError, AuthError, NetworkError } from './errors.js';
+import { clock } from './clock.js';
+import { ApiError, AuthError, type FailedRequest, NetworkError } from './errors.js';
 import type { ConversationPatch, CreateConversationInput } from './model.js';
 
 /** Returns the bearer token for the next request (option `getToken`). */
@@ -29,6 +30,15 @@ export interface ApiReply {
 
 const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
 
+type Method = 'get' | 'post' | 'put' | 'delete';
+
+/** One request's parts, besides its method and path. */
+interface RequestOptions {
+  json?: unknown;
+  searchParams?: Record<string, string | number>;
+  idempotencyKey?: string;
+}
+
 /** Seconds from a Retry-After header (delta-seconds or an HTTP date). */
 export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
   if (header === null || header.trim() === '') return undefined;
@@ -42,6 +52,7 @@ export class ConversationsApi {
   readonly #ky: KyInstance;
   readonly #getToken: TokenProvider;
   readonly #maxBodyBytes: number;
+  readonly #prefixUrl: string;
   /** The latest token refresh, shared by the requests that were sent before it. */
   #refreshing: Promise<string> | null = null;
   /** Counts refreshes; a request remembers the count it was sent under. */
@@ -51,8 +62,9 @@ export class ConversationsApi {
     const fetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#getToken = options.getToken;
     this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    this.#prefixUrl = `${options.baseUrl.replace(/\/+$/, '')}/v1`;
     this.#ky = ky.create({
-      prefixUrl: `${options.baseUrl.replace(/\/+$/, '')}/v1`,
+      prefixUrl: this.#prefixUrl,
       retry: 0,
       throwHttpErrors: false,
       timeout: options.timeoutMs,
@@ -86,39 +98,46 @@ export class ConversationsApi {
     return this.#send('delete', `conversations/${encodeURIComponent(id)}`, { idempotencyKey });
   }
 
-  async #send(
-    method: 'get' | 'post' | 'put' | 'delete',
-    path: string,
-    options: {
-      json?: unknown;
-      searchParams?: Record<string, string | number>;
-      idempotencyKey?: string;
-    },
-  ): Promise<ApiReply> {
+  async #send(method: Method, path: string, options: RequestOptions): Promise<ApiReply> {
+    const request = this.#describe(method, path, options);
     const generation = this.#generation;
-    let token = await this.#token(() => this.#getToken());
-    let response = await this.#request(method, path, options, token);
+    let token = await this.#token(() => this.#getToken(), request);
+    let response = await this.#request(method, path, options, token, request);
     if (response.status === 401) {
-      token = await this.#token(() => this.#refreshToken(generation));
-      response = await this.#request(method, path, options, token);
+      token = await this.#token(() => this.#refreshToken(generation), request);
+      response = await this.#request(method, path, options, token, request);
       if (response.status === 401) {
         await response.body?.cancel();
-        throw new AuthError('The API refused the bearer token (401), also after a refresh');
+        throw new AuthError(
+          `The API refused the bearer token (401), also after a refresh: ${request.method} ${request.url}`,
+          { request },
+        );
       }
     }
-    return this.#read(response);
+    return this.#read(response, request);
+  }
+
+  /** Names a request for errors: method and URL, never a header. */
+  #describe(method: Method, path: string, options: RequestOptions): FailedRequest {
+    const query =
+      options.searchParams === undefined
+        ? ''
+        : `?${new URLSearchParams(
+            Object.entries(options.searchParams).map(([key, value]) => [key, String(value)]),
+          )}`;
+    return { method: method.toUpperCase(), url: `${this.#prefixUrl}/${path}${query}` };
   }
 
   /** A failing `getToken` is an authentication failure; its message is not repeated. */
-  async #token(get: () => string | Promise<string>): Promise<string> {
+  async #token(get: () => string | Promise<string>, request: FailedRequest): Promise<string> {
     let token: unknown;
     try {
       token = await get();
     } catch (error) {
-      throw new AuthError('getToken failed', { cause: error });
+      throw new AuthError('getToken failed', { cause: error, request });
     }
     if (typeof token !== 'string' || token === '') {
-      throw new AuthError('getToken did not return a non-empty string');
+      throw new AuthError('getToken did not return a non-empty string', { request });
     }
     return token;
   }
@@ -135,14 +154,11 @@ export class ConversationsApi {
   }
 
   async #request(
-    method: 'get' | 'post' | 'put' | 'delete',
+    method: Method,
     path: string,
-    options: {
-      json?: unknown;
-      searchParams?: Record<string, string | number>;
-      idempotencyKey?: string;
-    },
+    options: RequestOptions,
     token: string,
+    request: FailedRequest,
   ): Promise<Response> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${token}`,
@@ -157,23 +173,29 @@ export class ConversationsApi {
         ...(options.searchParams === undefined ? {} : { searchParams: options.searchParams }),
       });
     } catch (error) {
+      const name = `${request.method} ${request.url}`;
       if (isTimeoutError(error)) {
-        throw new NetworkError(`${method.toUpperCase()} timed out`, { timeout: true });
+        throw new NetworkError(`${name} timed out`, { timeout: true, request });
       }
       const reason = error instanceof Error ? error.message : String(error);
-      throw new NetworkError(`${method.toUpperCase()} failed: ${reason}`, { cause: error });
+      throw new NetworkError(`${name} failed: ${reason}`, { cause: error, request });
     }
   }
 
-  async #read(response: Response): Promise<ApiReply> {
+  async #read(response: Response, request: FailedRequest): Promise<ApiReply> {
     let text: string;
     try {
       text = await response.text();
     } catch (error) {
-      throw new NetworkError('The connection dropped while reading the reply', { cause: error });
+      throw new NetworkError('The connection dropped while reading the reply', {
+        cause: error,
+        request,
+      });
     }
     if (text.length > this.#maxBodyBytes) {
-      throw new ApiError(response.status, 'invalid_response', 'The reply body is too large');
+      throw new ApiError(response.status, 'invalid_response', 'The reply body is too large', {
+        request,
+      });
     }
     let body: unknown = null;
     if (text.trim() !== '') {
@@ -183,6 +205,7 @@ export class ConversationsApi {
         if (response.ok) {
           throw new ApiError(response.status, 'invalid_response', 'The reply is not JSON', {
             cause: error,
+            request,
           });
         }
       }
@@ -198,7 +221,8 @@ export class ConversationsApi {
         ? fields.message
         : `The API answered ${response.status} ${response.statusText}`.trim();
     throw new ApiError(response.status, type, message, {
-      retryAfter: parseRetryAfter(response.headers.get('retry-after'), Date.now()),
+      retryAfter: parseRetryAfter(response.headers.get('retry-after'), clock().now()),
+      request,
     });
   }
 }

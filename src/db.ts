@@ -72,6 +72,39 @@ export type StoreDatabase = Dexie & {
   meta: EntityTable<MetaRow, 'key'>;
 };
 
+/**
+ * The transaction scopes, named once. Dexie accepts table names, so the modules that own
+ * a table are still the only ones that read or write it.
+ */
+export const SCOPES = {
+  /** Local reads: records and the aliases that resolve temporary ids. */
+  read: ['conversations', 'aliases'],
+  /** A local write: the record, its outbox entries and base, alias lookups. */
+  write: ['conversations', 'outbox', 'bases', 'aliases'],
+  /** Settling a reply, or re-applying a refused write: a write plus the rejections. */
+  settle: ['conversations', 'outbox', 'bases', 'aliases', 'rejections'],
+  /** Reconciling pulled rows with local records and their queues. */
+  pull: ['conversations', 'outbox', 'bases'],
+} as const satisfies Record<string, readonly (keyof TableRows)[]>;
+
+type TableRows = {
+  conversations: StoredConversation;
+  outbox: OutboxEntry;
+  bases: BaseRow;
+  aliases: AliasRow;
+  rejections: RejectionRow;
+  meta: MetaRow;
+};
+
+/** Runs `body` in a read-write transaction over one of {@link SCOPES}. */
+export function inTransaction<T>(
+  db: StoreDatabase,
+  scope: readonly (keyof TableRows)[],
+  body: () => Promise<T>,
+): Promise<T> {
+  return db.transaction('rw', scope as (keyof TableRows)[], body);
+}
+
 export interface DatabaseOptions {
   indexedDB?: IDBFactory | undefined;
   IDBKeyRange?: typeof IDBKeyRange | undefined;

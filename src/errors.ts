@@ -4,10 +4,33 @@
  * None of them ever carries the bearer token.
  */
 
+/** The HTTP request an error came from (never its headers: they hold the token). */
+export interface FailedRequest {
+  /** `GET`, `POST`, `PUT` or `DELETE`. */
+  method: string;
+  /** The full URL, query included. */
+  url: string;
+}
+
+/** What the error classes' constructors take besides the message. */
+export interface ErrorDetails {
+  /** The underlying error. */
+  cause?: unknown;
+  /** The request that failed, for errors of the API client. */
+  request?: FailedRequest | undefined;
+}
+
 /** Base class of every error raised by protocol-offline. */
 export class ProtocolOfflineError extends Error {
   /** `'ProtocolOfflineError'`; each subclass sets its own class name. */
   override name = 'ProtocolOfflineError';
+  /** The HTTP request that failed, when the error came from one. */
+  readonly request: FailedRequest | undefined;
+
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.request = details.request;
+  }
 }
 
 /**
@@ -44,12 +67,12 @@ export class ApiError extends ProtocolOfflineError {
     status: number,
     type: string,
     message: string,
-    options?: { retryAfter?: number | undefined; cause?: unknown },
+    options: ErrorDetails & { retryAfter?: number | undefined } = {},
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options);
     this.status = status;
     this.type = type;
-    this.retryAfter = options?.retryAfter;
+    this.retryAfter = options.retryAfter;
   }
 }
 
@@ -68,9 +91,9 @@ export class NetworkError extends ProtocolOfflineError {
   /** True when the request timed out rather than failed outright. */
   readonly timeout: boolean;
 
-  constructor(message: string, options?: { timeout?: boolean; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.timeout = options?.timeout ?? false;
+  constructor(message: string, options: ErrorDetails & { timeout?: boolean } = {}) {
+    super(message, options);
+    this.timeout = options.timeout ?? false;
   }
 }
 
@@ -81,9 +104,9 @@ export class StorageError extends ProtocolOfflineError {
   /** True when the browser refused to store more data (QuotaExceededError). */
   readonly quota: boolean;
 
-  constructor(message: string, options?: { quota?: boolean; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.quota = options?.quota ?? false;
+  constructor(message: string, options: ErrorDetails & { quota?: boolean } = {}) {
+    super(message, options);
+    this.quota = options.quota ?? false;
   }
 }
 

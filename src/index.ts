@@ -12,6 +12,8 @@ export type { FetchFunction, TokenProvider } from './api.js';
 export {
   ApiError,
   AuthError,
+  type ErrorDetails,
+  type FailedRequest,
   NetworkError,
   ProtocolOfflineError,
   StorageError,
@@ -25,18 +27,13 @@ export type {
   ListParams,
   WriteOperation,
 } from './model.js';
-export type {
-  ConversationStore,
-  ConversationStoreOptions,
-  ConversationsView,
-  OutboxItem,
-  SyncOptions,
-  SyncView,
-} from './store.js';
+export type { ConversationStoreOptions, RetryOptions, SyncOptions } from './options.js';
+export type { Platform, WakeChannel } from './platform.js';
+export { defaultPlatform } from './platform.js';
+export type { Rejection } from './rejections.js';
+export type { ConversationStore, ConversationsView, OutboxItem, SyncView } from './store.js';
 export { createConversationStore } from './store.js';
-export type { RetryOptions } from './sync/backoff.js';
-export type { IdChange, Rejection } from './sync/context.js';
-export type { SyncStatus, SyncSummary } from './sync/engine.js';
+export type { IdChange } from './sync/context.js';
+export type { SyncSummary } from './sync/engine.js';
 export type { Conflict, ConflictContext, ResolveConflict } from './sync/reconcile.js';
-export type { Platform, WakeChannel } from './sync/triggers.js';
-export { defaultPlatform } from './sync/triggers.js';
+export type { SyncStatus } from './sync/status.js';

@@ -1,110 +1,43 @@
 /**
- * The persistent outbox: enqueue and coalesce inside the write transaction, claim an
- * entry before it is sent, and settle it once its reply is stored.
- *
- * Invariants, per record: entries keep their order (`seq`); only the first one may be
- * in flight; an entry that has ever left (`sentAt` set) is frozen: it is never merged
- * into or dropped by coalescing, because a retry with its Idempotency-Key replays the
- * first answer and would silently ignore anything merged into it later.
+ * The persistent outbox and the bases its entries apply to: the only module that reads or
+ * writes the `outbox` and `bases` tables. Writes enqueue (and coalesce, coalesce.ts)
+ * inside their own transaction; the sync engine claims an entry before sending it and
+ * settles it once its reply is stored; pulls rebase queued changes onto new server states.
  */
+
+import { coalesce, materialize, type Operation } from './coalesce.js';
 import type { OutboxEntry, StoreDatabase } from './db.js';
-import {
-  applyPatch,
-  type Conversation,
-  type ConversationPatch,
-  WRITABLE_FIELDS,
-  type WriteOperation,
-} from './model.js';
-
-/** A local write, before it becomes (or merges into) an outbox entry. */
-export type Operation = WriteOperation;
-
-/** What to do to a record's entries so that they include one more operation. */
-export interface CoalescePlan {
-  remove: number[];
-  replace: { seq: number; patch: ConversationPatch } | null;
-  append: Operation | null;
-}
+import { idempotencyKey, TEMPORARY_PREFIX } from './ids.js';
+import { type Conversation, type ConversationPatch, diff } from './model.js';
 
 /**
- * Pure coalescing rule. `entries` are one record's entries in order; `prior(seq)` gives
- * the record's state just before entry `seq` applies (to drop fields that change nothing).
- */
-export function coalesce(
-  entries: readonly OutboxEntry[],
-  next: Operation,
-  prior: (seq: number) => Conversation | null,
-): CoalescePlan {
-  const plan: CoalescePlan = { remove: [], replace: null, append: null };
-  const unsent = entries.filter((entry) => entry.sentAt === null);
-  if (next.op === 'create') {
-    plan.append = next;
-    return plan;
-  }
-  if (next.op === 'delete') {
-    if (unsent.some((entry) => entry.op === 'create')) {
-      // Never sent: the server has never heard of it, so nothing needs to be sent at all.
-      plan.remove = entries.map((entry) => entry.seq as number);
-      return plan;
-    }
-    plan.remove = unsent.filter((entry) => entry.op === 'update').map((e) => e.seq as number);
-    plan.append = next;
-    return plan;
-  }
-  const last = entries.at(-1);
-  if (last !== undefined && last.op === 'update' && last.sentAt === null) {
-    const seq = last.seq as number;
-    const merged = withoutNoOps({ ...last.patch, ...next.patch }, prior(seq));
-    if (Object.keys(merged).length === 0) plan.remove = [seq];
-    else plan.replace = { seq, patch: merged };
-    return plan;
-  }
-  const patch = withoutNoOps(next.patch, prior(Number.POSITIVE_INFINITY));
-  if (Object.keys(patch).length > 0) plan.append = { op: 'update', patch };
-  return plan;
-}
-
-/** Drops the fields of a patch that already hold that value in `state`. */
-function withoutNoOps(patch: ConversationPatch, state: Conversation | null): ConversationPatch {
-  if (state === null) return patch;
-  const kept: ConversationPatch = {};
-  for (const field of WRITABLE_FIELDS) {
-    if (Object.hasOwn(patch, field) && patch[field] !== state[field]) {
-      (kept as Record<string, unknown>)[field] = patch[field];
-    }
-  }
-  return kept;
-}
-
-/**
- * The local view of a server-known record: its last acknowledged server state with the
- * queued entries on top, in order. `null` when a queued delete removes it.
- */
-export function materialize(
-  base: Conversation | null,
-  entries: readonly OutboxEntry[],
-): Conversation | null {
-  let row = base;
-  for (const entry of entries) {
-    if (entry.op === 'delete') row = null;
-    else if (entry.op === 'update' && row !== null) row = applyPatch(row, entry.patch);
-  }
-  return row;
-}
-
-/**
- * One record's entries, in order. Must run inside a transaction that includes `outbox`.
+ * One record's entries, in order. Inside a transaction that includes `outbox`.
  * An index lists equal keys in primary-key order, so the entries come sorted by `seq`.
  */
 export function entriesOf(db: StoreDatabase, recordId: string): Promise<OutboxEntry[]> {
   return db.outbox.where('recordId').equals(recordId).toArray();
 }
 
+/** The entries of several records, each record's in order. */
+export async function entriesByRecord(
+  db: StoreDatabase,
+  recordIds: readonly string[],
+): Promise<Map<string, OutboxEntry[]>> {
+  const byRecord = new Map<string, OutboxEntry[]>();
+  if (recordIds.length === 0) return byRecord;
+  for (const entry of await db.outbox.where('recordId').anyOf(recordIds).toArray()) {
+    const list = byRecord.get(entry.recordId) ?? [];
+    list.push(entry);
+    byRecord.set(entry.recordId, list);
+  }
+  return byRecord;
+}
+
 export function newEntry(recordId: string, operation: Operation, now: number): OutboxEntry {
   return {
     ...operation,
     recordId,
-    key: crypto.randomUUID(),
+    key: idempotencyKey(),
     sentAt: null,
     attempts: 0,
     notBefore: 0,
@@ -132,17 +65,18 @@ export async function readQueue(db: StoreDatabase, recordId: string): Promise<Re
 /**
  * Adds one operation to a record's queue (read by `readQueue` in the same transaction),
  * coalescing with entries that were never sent. Runs inside the caller's write
- * transaction (conversations, outbox, bases) and issues its writes at once: the requests
- * of one transaction run in the order they were made, so nothing waits for a round trip.
+ * transaction and issues its writes at once: the requests of one transaction run in the
+ * order they were made, so nothing waits for a round trip. Resolves with whether the
+ * record still has anything queued (a create then delete of an unsent record has not).
  */
-export function enqueue(
+export async function enqueue(
   db: StoreDatabase,
   recordId: string,
   operation: Operation,
   current: Conversation | null,
   now: number,
   queue: RecordQueue,
-): Promise<unknown> {
+): Promise<boolean> {
   const { entries } = queue;
   // A record with nothing queued shows the server's state: that is the base later
   // acknowledgements, pulls and rollbacks rebase onto.
@@ -169,7 +103,8 @@ export function enqueue(
   }
   if (plan.append !== null) writes.push(db.outbox.add(newEntry(recordId, plan.append, now)));
   if (remaining === 0 && entries.length > 0) writes.push(db.bases.delete(recordId));
-  return Promise.all(writes);
+  await Promise.all(writes);
+  return remaining > 0;
 }
 
 /**
@@ -192,4 +127,148 @@ export function claimHead(
     await db.outbox.put(claimed);
     return claimed;
   });
+}
+
+/** The ids of records with queued entries, in id order. */
+export async function queuedRecordIds(db: StoreDatabase): Promise<string[]> {
+  return (await db.outbox.orderBy('recordId').uniqueKeys()) as string[];
+}
+
+/** The ids of records with queued entries, as a set (what `pending$` shows). */
+export async function pendingRecordIds(db: StoreDatabase): Promise<Set<string>> {
+  return new Set((await db.outbox.toArray()).map((entry) => entry.recordId));
+}
+
+/** Every entry, in the order they will be sent. */
+export function allEntries(db: StoreDatabase): Promise<OutboxEntry[]> {
+  return db.outbox.toArray();
+}
+
+/** The earliest backoff deadline of a record's first entry (only those can be sent). */
+export async function earliestDeadline(db: StoreDatabase): Promise<number> {
+  let earliest = Number.POSITIVE_INFINITY;
+  const heads = new Set<string>();
+  await db.outbox.each((entry) => {
+    if (heads.has(entry.recordId)) return;
+    heads.add(entry.recordId);
+    if (entry.notBefore < earliest) earliest = entry.notBefore;
+  });
+  return earliest;
+}
+
+/** Whether this entry is still queued (a concurrent settle may have removed it). */
+export async function stillQueued(db: StoreDatabase, entry: OutboxEntry): Promise<boolean> {
+  return (await db.outbox.get(entry.seq as number)) !== undefined;
+}
+
+/** Removes one settled entry. */
+export function removeEntry(db: StoreDatabase, entry: OutboxEntry): Promise<void> {
+  return db.outbox.delete(entry.seq as number);
+}
+
+/** Moves a record's queued entries to a new id (an acknowledged create). Returns them all. */
+export async function moveQueue(
+  db: StoreDatabase,
+  from: string,
+  to: string,
+): Promise<OutboxEntry[]> {
+  const moved = await entriesOf(db, from);
+  await db.outbox.bulkPut(moved.map((entry) => ({ ...entry, recordId: to })));
+  // Writes already queued under the server id (a copy of the record that a pull brought
+  // in) keep their place in the global order.
+  return entriesOf(db, to);
+}
+
+/** The last acknowledged server state of a record with queued entries. */
+export async function baseOf(db: StoreDatabase, recordId: string): Promise<Conversation | null> {
+  return (await db.bases.get(recordId))?.row ?? null;
+}
+
+/** The bases of several records, in the order of `recordIds`. */
+export async function basesOf(
+  db: StoreDatabase,
+  recordIds: readonly string[],
+): Promise<(Conversation | null)[]> {
+  return (await db.bases.bulkGet([...recordIds])).map((base) => base?.row ?? null);
+}
+
+/** Keeps `base` as the record's server state while entries remain, and drops it after. */
+export function keepBase(
+  db: StoreDatabase,
+  recordId: string,
+  base: Conversation,
+  entriesLeft: number,
+): Promise<unknown> {
+  return entriesLeft > 0 ? db.bases.put({ id: recordId, row: base }) : db.bases.delete(recordId);
+}
+
+/** Drops everything queued for a record, and its base. */
+export async function dropQueue(db: StoreDatabase, recordId: string): Promise<void> {
+  await db.outbox.where('recordId').equals(recordId).delete();
+  await db.bases.delete(recordId);
+}
+
+/** A retryable failure: the entry waits until `notBefore` (wall ms). */
+export function markFailed(
+  db: StoreDatabase,
+  entry: OutboxEntry,
+  failure: { notBefore: number; offline: boolean; lastError: string },
+): Promise<void> {
+  return db.transaction('rw', db.outbox, async () => {
+    if (!(await stillQueued(db, entry))) return;
+    await db.outbox.update(entry.seq as number, failure);
+  });
+}
+
+/** Whether the outbox is empty (most pulled pages then need no queue lookups). */
+export async function isEmpty(db: StoreDatabase): Promise<boolean> {
+  return (await db.outbox.count()) === 0;
+}
+
+/**
+ * How many creates left without their answer being stored yet. A create is queued on its
+ * temporary id until the answer renames it, so an index range finds them without a scan.
+ */
+export async function unansweredCreates(db: StoreDatabase): Promise<number> {
+  const onTemporary = await db.outbox.where('recordId').startsWith(TEMPORARY_PREFIX).toArray();
+  return onTemporary.filter((entry) => entry.op === 'create' && entry.sentAt !== null).length;
+}
+
+/**
+ * Rewrites a record's unsent entries so that, once its in-flight entry (if any) lands,
+ * the server ends up at `desired`. Resolves with whether anything is left queued.
+ */
+export async function requeue(
+  db: StoreDatabase,
+  server: Conversation,
+  entries: readonly OutboxEntry[],
+  desired: Conversation,
+  now: number,
+): Promise<boolean> {
+  const frozen = entries.filter((entry) => entry.sentAt !== null);
+  const unsent = entries.filter((entry) => entry.sentAt === null);
+  await db.outbox.bulkDelete(unsent.map((entry) => entry.seq as number));
+  const afterFrozen = materialize(server, frozen) ?? server;
+  const patch: ConversationPatch = diff(afterFrozen, desired);
+  if (Object.keys(patch).length > 0) {
+    await db.outbox.add(newEntry(server.id, { op: 'update', patch }, now));
+    return true;
+  }
+  if (frozen.length === 0) await db.bases.delete(server.id);
+  return frozen.length > 0;
+}
+
+/** Records `server` as the base of a record with queued entries (a pull saw it). */
+export function rebaseOnto(db: StoreDatabase, server: Conversation): Promise<unknown> {
+  return db.bases.put({ id: server.id, row: server });
+}
+
+/** Removes the given entries (a record that is gone). */
+export function removeEntries(db: StoreDatabase, entries: readonly OutboxEntry[]): Promise<void> {
+  return db.outbox.bulkDelete(entries.map((entry) => entry.seq as number));
+}
+
+/** Drops a record's base (with its entries removed by {@link removeEntries}). */
+export function dropBase(db: StoreDatabase, recordId: string): Promise<void> {
+  return db.bases.delete(recordId);
 }

@@ -2,24 +2,25 @@
  * List and retrieve with the API's semantics (DESIGN section 3), answered from the
  * indexes that db.ts declares, and their live versions.
  */
-import { Dexie, liveQuery } from 'dexie';
-import { distinctUntilChanged, Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import {
   compareSortKeys,
+  SCOPES,
   type SortKey,
   type StoreDatabase,
   type StoredConversation,
 } from './db.js';
 import { toStorageError, ValidationError } from './errors.js';
+import { resolveId } from './ids.js';
+import { live } from './live.js';
 import {
   type Conversation,
   type ListPage,
   type ListParams,
-  parseId,
-  parseListParams,
   pickConversation,
   sameConversation,
 } from './model.js';
+import { parseId, parseListParams } from './validate.js';
 
 type IndexName = 's' | 'f' | 'g';
 type KeyPart = string | number;
@@ -55,16 +56,6 @@ export function matchesFilters(row: Conversation, params: ListParams): boolean {
   );
 }
 
-/** Temporary ids carry this prefix; only they can have been replaced by a server id. */
-export const TEMPORARY_PREFIX = 'tmp_';
-
-/** Resolves a temporary id the server has since replaced. */
-export async function resolveId(db: StoreDatabase, id: string): Promise<string> {
-  if (!id.startsWith(TEMPORARY_PREFIX)) return id; // Saves a read on every server id.
-  const alias = await db.aliases.get(id);
-  return alias?.to ?? id;
-}
-
 // Arrays sort after every number and string in IndexedDB, so `[...prefix, []]` bounds
 // every key that starts with `prefix`.
 const AFTER_ALL: KeyPart[] = [];
@@ -93,7 +84,7 @@ async function readRange(
 export async function listConversations(db: StoreDatabase, input: unknown): Promise<ListPage> {
   const params = parseListParams(input);
   try {
-    return await db.transaction('r', db.conversations, db.aliases, async () => {
+    return await db.transaction('r', SCOPES.read, async () => {
       const cursorParam = params.starting_after !== undefined ? 'starting_after' : 'ending_before';
       const cursorId = params[cursorParam];
       let cursor: SortKey | undefined;
@@ -133,7 +124,7 @@ export async function retrieveConversation(
 ): Promise<Conversation | undefined> {
   const id = parseId(input);
   try {
-    return await db.transaction('r', db.conversations, db.aliases, async () => {
+    return await db.transaction('r', SCOPES.read, async () => {
       const row = await db.conversations.get(await resolveId(db, id));
       return row === undefined ? undefined : pickConversation(row);
     });
@@ -148,85 +139,6 @@ export function samePage(a: ListPage, b: ListPage): boolean {
     a.data.length === b.data.length &&
     a.data.every((row, i) => sameConversation(row, b.data[i]))
   );
-}
-
-/**
- * Wraps a Dexie live query in an RxJS Observable that emits only on a real change.
- * Each subscriber gets its own live query; unsubscribing releases it.
- */
-export function live<T>(query: () => Promise<T>, equal: (a: T, b: T) => boolean): Observable<T> {
-  return new Observable<T>((subscriber) => {
-    const subscription = liveQuery(query).subscribe({
-      next: (value) => subscriber.next(value),
-      error: (error) => subscriber.error(error),
-    });
-    return () => subscription.unsubscribe();
-  }).pipe(distinctUntilChanged(equal));
-}
-
-/**
- * Like {@link live}, for summaries over whole tables (what the outbox holds): re-reads when
- * one of `tables` changes, in this tab or another, at most once per `windowMs`. The first
- * change after a quiet period reads at once; changes during a read or the window after it
- * are coalesced into one more read. A burst of writes thus costs a few reads, not one each.
- */
-export function throttledLive<T>(
-  db: StoreDatabase,
-  tables: readonly string[],
-  query: () => Promise<T>,
-  equal: (a: T, b: T) => boolean,
-  windowMs: number,
-): Observable<T> {
-  return new Observable<T>((subscriber) => {
-    // Dexie names changed parts `idb://<database>/<table>/<index>`.
-    const prefixes = tables.map((table) => `idb://${db.name}/${table}/`);
-    let running = false;
-    let dirty = false;
-    let closed = false;
-    let lastRead = Number.NEGATIVE_INFINITY;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const run = async () => {
-      running = true;
-      dirty = false;
-      lastRead = performance.now(); // Monotonic: a clock set back must not stall reads.
-      try {
-        // Outside any transaction the change notification may have been fired from.
-        const value = await Dexie.ignoreTransaction(query);
-        if (!closed) subscriber.next(value);
-      } catch (error) {
-        if (!closed) subscriber.error(error);
-        return;
-      } finally {
-        running = false;
-      }
-      if (dirty) schedule();
-    };
-    const schedule = () => {
-      dirty = true;
-      if (closed || running || timer !== undefined) return;
-      const wait = lastRead + windowMs - performance.now();
-      if (wait <= 0) {
-        void run();
-        return;
-      }
-      timer = setTimeout(() => {
-        timer = undefined;
-        void run();
-      }, wait);
-    };
-    const listener = (parts: Record<string, unknown>) => {
-      for (const part of Object.keys(parts)) {
-        if (prefixes.some((prefix) => part.startsWith(prefix))) return schedule();
-      }
-    };
-    Dexie.on('storagemutated', listener);
-    void run();
-    return () => {
-      closed = true;
-      clearTimeout(timer);
-      Dexie.on('storagemutated').unsubscribe(listener);
-    };
-  }).pipe(distinctUntilChanged(equal));
 }
 
 export function listLive(db: StoreDatabase, input: unknown): Observable<ListPage> {

@@ -1,11 +1,12 @@
 /**
- * createConversationStore: normalises the options once, wires the database, the local
- * reads and writes, the API client and the sync engine, and owns close/destroy.
+ * createConversationStore: wires the database, the local reads and writes, the API
+ * client and the sync engine, and owns close/destroy. The public types of the store
+ * live here; its options in options.ts.
  */
 import { type Observable, Subject } from 'rxjs';
-import { ConversationsApi, type FetchFunction, type TokenProvider } from './api.js';
-import { type OutboxEntry, openDatabase, type RejectionRow, type StoreDatabase } from './db.js';
-import { ApiError, ProtocolOfflineError, toStorageError, ValidationError } from './errors.js';
+import { ConversationsApi } from './api.js';
+import { inTransaction, type OutboxEntry, openDatabase, SCOPES } from './db.js';
+import { toStorageError } from './errors.js';
 import type {
   Conversation,
   ConversationPatch,
@@ -14,55 +15,22 @@ import type {
   ListParams,
   WriteOperation,
 } from './model.js';
+import { operationOf } from './model.js';
+import { type ConversationStoreOptions, normalizeOptions } from './options.js';
+import { allEntries } from './outbox.js';
 import { listConversations, listLive, retrieveConversation, retrieveLive } from './queries.js';
-import { backoffPolicy, type RetryOptions } from './sync/backoff.js';
-import type { IdChange, Rejection } from './sync/context.js';
-import { SyncEngine, type SyncStatus, type SyncSummary } from './sync/engine.js';
-import type { Conflict, ResolveConflict } from './sync/reconcile.js';
-import { defaultPlatform, type Platform } from './sync/triggers.js';
-import { createLocal, deleteLocal, updateLocal, type WriteContext } from './writes.js';
-
-/** Options of the sync engine (`createConversationStore({ sync })`). */
-export interface SyncOptions {
-  /** Sync by itself: at start, after writes, online, visible, on the interval. Default true. */
-  auto?: boolean;
-  /** Pull period in ms while started; 0 turns the interval off. Default 60 000. */
-  intervalMs?: number;
-  /** Rows per page when pulling, 1..100. Default 100 (the API's maximum). */
-  pageSize?: number;
-  /** Backoff of failed writes. Default `{ baseMs: 1000, maxMs: 60000 }`. */
-  retry?: RetryOptions;
-  /** Timeout of each HTTP request in ms. Default 10 000. */
-  timeoutMs?: number;
-  /** Delay in ms between a local write and the round it triggers. Default 300. */
-  debounceMs?: number;
-  /** Records pushed at once (one request in flight per record). Default 4. */
-  concurrency?: number;
-}
-
-/** Options of {@link createConversationStore}. */
-export interface ConversationStoreOptions {
-  /** The API's origin; `/v1/conversations` is appended. */
-  baseUrl: string;
-  /** Returns the bearer token; called for every request, never stored. */
-  getToken: TokenProvider;
-  /** The IndexedDB database; use one per signed-in user. Default `'protocol-offline'`. */
-  databaseName?: string;
-  /** The fetch to use (default: the global `fetch`). */
-  fetch?: FetchFunction;
-  /** An IndexedDB factory, for Node and tests (for example fake-indexeddb). */
-  indexedDB?: IDBFactory;
-  /** The `IDBKeyRange` that goes with `indexedDB`. */
-  IDBKeyRange?: typeof IDBKeyRange;
-  /** How and when to sync; see {@link SyncOptions}. */
-  sync?: SyncOptions;
-  /** Decides conflicts differently from the default rebase (see ConflictContext). */
-  resolveConflict?: ResolveConflict;
-  /** Clock in unix seconds, for `created_at` of local creates. Default: the system clock. */
-  now?: () => number;
-  /** Online/visibility events and the cross-tab lock; default: the browser's. */
-  platform?: Platform;
-}
+import { discardRejection, listRejections, type Rejection, takeRejection } from './rejections.js';
+import type { IdChange } from './sync/context.js';
+import { SyncEngine, type SyncSummary } from './sync/engine.js';
+import type { Conflict } from './sync/reconcile.js';
+import type { SyncStatus } from './sync/status.js';
+import {
+  createLocal,
+  deleteLocal,
+  type QueueChange,
+  updateLocal,
+  type WriteContext,
+} from './writes.js';
 
 /** Local reads and writes with the API's parameters and shapes. */
 export interface ConversationsView {
@@ -135,58 +103,11 @@ export interface ConversationStore {
   destroy(): Promise<void>;
 }
 
-function positiveInteger(
-  value: number | undefined,
-  fallback: number,
-  field: string,
-  max = Infinity,
-) {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new ValidationError(field, `must be an integer from 0 to ${max}`);
-  }
-  return value;
-}
-
-const systemClock = () => Math.floor(Date.now() / 1000);
-
 /** Opens the local store for one signed-in user and (by default) starts syncing. */
-export function createConversationStore(options: ConversationStoreOptions): ConversationStore {
-  if (typeof options !== 'object' || options === null) {
-    throw new ValidationError('options', 'must be an object');
-  }
-  if (typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) {
-    throw new ValidationError('baseUrl', 'must be an http(s) URL');
-  }
-  if (typeof options.getToken !== 'function') {
-    throw new ValidationError('getToken', 'must be a function');
-  }
-  const databaseName = options.databaseName ?? 'protocol-offline';
-  if (typeof databaseName !== 'string' || databaseName === '') {
-    throw new ValidationError('databaseName', 'must be a non-empty string');
-  }
-  const sync = options.sync ?? {};
-  const pageSize = positiveInteger(sync.pageSize, 100, 'sync.pageSize', 100);
-  if (pageSize < 1) throw new ValidationError('sync.pageSize', 'must be from 1 to 100');
-  const settings = {
-    auto: sync.auto ?? true,
-    intervalMs: positiveInteger(sync.intervalMs, 60_000, 'sync.intervalMs'),
-    timeoutMs: positiveInteger(sync.timeoutMs, 10_000, 'sync.timeoutMs'),
-    debounceMs: positiveInteger(sync.debounceMs, 300, 'sync.debounceMs'),
-    concurrency: Math.max(1, positiveInteger(sync.concurrency, 4, 'sync.concurrency')),
-  };
-  const now = options.now ?? systemClock;
-
-  const db: StoreDatabase = openDatabase(databaseName, {
-    indexedDB: options.indexedDB,
-    IDBKeyRange: options.IDBKeyRange,
-  });
-  const api = new ConversationsApi({
-    baseUrl: options.baseUrl,
-    getToken: options.getToken,
-    fetch: options.fetch,
-    timeoutMs: settings.timeoutMs,
-  });
+export function createConversationStore(input: ConversationStoreOptions): ConversationStore {
+  const options = normalizeOptions(input);
+  const db = openDatabase(options.databaseName, options);
+  const api = new ConversationsApi({ ...options, timeoutMs: options.sync.timeoutMs });
   const idChanges = new Subject<IdChange>();
   const conflicts = new Subject<Conflict>();
   const rejections = new Subject<Rejection>();
@@ -194,31 +115,30 @@ export function createConversationStore(options: ConversationStoreOptions): Conv
     {
       db,
       api,
-      clockMs: () => Date.now(),
       random: Math.random,
-      policy: backoffPolicy(sync.retry),
-      pageSize,
-      concurrency: settings.concurrency,
+      policy: options.sync.retry,
+      pageSize: options.sync.pageSize,
+      concurrency: options.sync.concurrency,
       resolveConflict: options.resolveConflict,
       events: {
         idChange: (change) => idChanges.next(change),
         conflict: (conflict) => conflicts.next(conflict),
         rejection: (rejection) => rejections.next(rejection),
         problem: () => {},
+        queueChanged: () => {},
       },
     },
     {
-      auto: settings.auto,
-      intervalMs: settings.intervalMs,
-      debounceMs: settings.debounceMs,
-      lockName: `protocol-offline:sync:${databaseName}`,
-      platform: options.platform ?? defaultPlatform(),
+      ...options.sync,
+      lockName: `protocol-offline:sync:${options.databaseName}`,
+      platform: options.platform,
     },
   );
-  const writes: WriteContext = { db, now, written: () => engine.written() };
-
-  const toRejection = (row: RejectionRow) =>
-    ({ ...row, id: row.id as number, error: rejectionError(row.error) }) as Rejection;
+  const writes: WriteContext = {
+    db,
+    nowSeconds: options.nowSeconds,
+    written: ({ recordId, queued }) => engine.written(recordId, queued),
+  };
 
   let closing: Promise<void> | null = null;
   const close = () => {
@@ -239,6 +159,24 @@ export function createConversationStore(options: ConversationStoreOptions): Conv
     return false;
   });
 
+  /** Re-applies a refused write and removes the rejection, in one transaction. */
+  const retryRejection = async (rejectionId: number) => {
+    const changes: QueueChange[] = [];
+    const quiet: WriteContext = { ...writes, written: (change) => changes.push(change) };
+    try {
+      await inTransaction(db, SCOPES.settle, async () => {
+        const rejection = await takeRejection(db, rejectionId);
+        if (rejection.op === 'create') await createLocal(quiet, rejection.body);
+        else if (rejection.op === 'update')
+          await updateLocal(quiet, rejection.recordId, rejection.patch);
+        else await deleteLocal(quiet, rejection.recordId);
+      });
+    } catch (error) {
+      throw toStorageError(error, 'retry');
+    }
+    for (const change of changes) writes.written(change);
+  };
+
   const store: ConversationStore = {
     conversations: {
       list: (params) => listConversations(db, params),
@@ -250,8 +188,8 @@ export function createConversationStore(options: ConversationStoreOptions): Conv
       delete: (id) => deleteLocal(writes, id),
     },
     sync: {
-      status$: engine.status$.asObservable(),
-      pending$: engine.pending$.asObservable(),
+      status$: engine.statusStore.status$.asObservable(),
+      pending$: engine.statusStore.pending$.asObservable(),
       rejections$: rejections.asObservable(),
       conflicts$: conflicts.asObservable(),
       now: () => engine.now(),
@@ -259,26 +197,14 @@ export function createConversationStore(options: ConversationStoreOptions): Conv
       stop: () => engine.stop(),
       listOutbox: async () => {
         try {
-          return (await db.outbox.toArray()).map(toOutboxItem);
+          return (await allEntries(db)).map(toOutboxItem);
         } catch (error) {
           throw toStorageError(error, 'listOutbox');
         }
       },
-      listRejections: async () => {
-        try {
-          return (await db.rejections.toArray()).map(toRejection);
-        } catch (error) {
-          throw toStorageError(error, 'listRejections');
-        }
-      },
-      retry: (rejectionId) => retryRejection(db, writes, rejectionId),
-      discard: async (rejectionId) => {
-        try {
-          await db.rejections.delete(rejectionId);
-        } catch (error) {
-          throw toStorageError(error, 'discard');
-        }
-      },
+      listRejections: () => listRejections(db),
+      retry: retryRejection,
+      discard: (rejectionId) => discardRejection(db, rejectionId),
     },
     idChanges$: idChanges.asObservable(),
     close,
@@ -291,40 +217,11 @@ export function createConversationStore(options: ConversationStoreOptions): Conv
       }
     },
   };
-  if (settings.auto) engine.start();
+  if (options.sync.auto) engine.start();
   return store;
 }
 
 function toOutboxItem(entry: OutboxEntry): OutboxItem {
   const { recordId, attempts, lastError } = entry;
-  if (entry.op === 'create')
-    return { recordId, attempts, lastError, op: 'create', body: entry.body };
-  if (entry.op === 'update')
-    return { recordId, attempts, lastError, op: 'update', patch: entry.patch };
-  return { recordId, attempts, lastError, op: 'delete' };
-}
-
-function rejectionError(error: { status: number; type: string; message: string }): ApiError {
-  return new ApiError(error.status, error.type, error.message);
-}
-
-/** Re-applies a refused write and removes the rejection, in one transaction. */
-async function retryRejection(db: StoreDatabase, writes: WriteContext, rejectionId: number) {
-  const tables = [db.conversations, db.outbox, db.bases, db.aliases, db.rejections];
-  let written = false;
-  const quiet: WriteContext = { ...writes, written: () => (written = true) };
-  try {
-    await db.transaction('rw', tables, async () => {
-      const row = await db.rejections.get(rejectionId);
-      if (row === undefined)
-        throw new ValidationError('rejectionId', `no rejection ${rejectionId}`);
-      await db.rejections.delete(rejectionId);
-      if (row.op === 'create') await createLocal(quiet, row.body);
-      else if (row.op === 'update') await updateLocal(quiet, row.recordId, row.patch);
-      else await deleteLocal(quiet, row.recordId);
-    });
-  } catch (error) {
-    throw error instanceof ProtocolOfflineError ? error : toStorageError(error, 'retry');
-  }
-  if (written) writes.written();
+  return { recordId, attempts, lastError, ...operationOf(entry) };
 }

@@ -6,7 +6,8 @@
  * In the page: call `requestBackgroundSync()` after a write made offline.
  * In the service worker: call `handleBackgroundSync({ baseUrl, getToken, databaseName })`.
  */
-import { type ConversationStoreOptions, createConversationStore } from './store.js';
+import type { ConversationStoreOptions } from './options.js';
+import { createConversationStore } from './store.js';
 
 /** The Background Sync tag the store registers. */
 export const BACKGROUND_SYNC_TAG = 'protocol-offline';

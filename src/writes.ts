@@ -2,54 +2,45 @@
  * Local writes: validate first, then change the record and its outbox entry in one
  * Dexie transaction, so that neither ever exists without the other.
  */
-import type { StoreDatabase } from './db.js';
-import { toStored } from './db.js';
+import { clock } from './clock.js';
+import { inTransaction, SCOPES, type StoreDatabase, toStored } from './db.js';
 import { toStorageError, ValidationError } from './errors.js';
-import {
-  applyPatch,
-  type Conversation,
-  parseCreateInput,
-  parseId,
-  parsePatch,
-  pickConversation,
-} from './model.js';
+import { resolveId, temporaryId } from './ids.js';
+import { applyPatch, type Conversation, pickConversation } from './model.js';
 import { EMPTY_QUEUE, enqueue, readQueue } from './outbox.js';
-import { resolveId, TEMPORARY_PREFIX } from './queries.js';
+import { parseCreateInput, parseId, parsePatch } from './validate.js';
+
+/** What a committed write did to a record's queue. */
+export interface QueueChange {
+  /** The record's id. */
+  recordId: string;
+  /** Whether the record still has writes waiting for the server. */
+  queued: boolean;
+}
 
 export interface WriteContext {
   db: StoreDatabase;
-  /** Unix seconds. */
-  now: () => number;
-  /** Called after every committed write (wakes the sync engine). */
-  written: () => void;
+  /** Unix seconds, for `created_at` of local creates. */
+  nowSeconds: () => number;
+  /**
+   * Called once the write committed and before its promise resolves: `pending$` shows it
+   * at once, and the sync engine wakes up.
+   */
+  written: (change: QueueChange) => void;
 }
 
-const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-export function temporaryId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let id = TEMPORARY_PREFIX;
-  for (const byte of bytes) id += ID_ALPHABET[byte % ID_ALPHABET.length];
-  return id;
-}
-
-function writeTables(db: StoreDatabase) {
-  return [db.conversations, db.outbox, db.bases, db.aliases];
-}
-
-async function inWriteTransaction<T>(
+async function inWriteTransaction(
   context: WriteContext,
   action: string,
-  body: () => Promise<T>,
-): Promise<T> {
-  let result: T;
+  body: () => Promise<QueueChange>,
+): Promise<void> {
+  let change: QueueChange;
   try {
-    result = await context.db.transaction('rw', writeTables(context.db), body);
+    change = await inTransaction(context.db, SCOPES.write, body);
   } catch (error) {
     throw toStorageError(error, action);
   }
-  context.written();
-  return result;
+  context.written(change);
 }
 
 /** Creates a conversation locally with a temporary id; the POST is queued. */
@@ -64,19 +55,20 @@ export async function createLocal(context: WriteContext, input: unknown): Promis
     is_muted: false,
     last_active_at: null,
     last_opened_at: null,
-    created_at: context.now(),
+    created_at: context.nowSeconds(),
     archived_at: null,
   };
   const { db } = context;
-  return inWriteTransaction(context, 'create', async () => {
+  await inWriteTransaction(context, 'create', async () => {
     // A fresh temporary id has no queue yet. Requests of one transaction run in order,
     // so issuing both at once saves a round trip.
-    await Promise.all([
+    const [, queued] = await Promise.all([
       db.conversations.add(toStored(row)),
-      enqueue(db, row.id, { op: 'create', body }, null, Date.now(), EMPTY_QUEUE),
+      enqueue(db, row.id, { op: 'create', body }, null, clock().now(), EMPTY_QUEUE),
     ]);
-    return row;
+    return { recordId: row.id, queued };
   });
+  return row;
 }
 
 /** Reads a record and its queue in one go; a ValidationError when the record is unknown. */
@@ -96,26 +88,29 @@ export async function updateLocal(
   const id = parseId(idInput);
   const patch = parsePatch(patchInput);
   const { db } = context;
-  return inWriteTransaction(context, 'update', async () => {
+  let next: Conversation | undefined;
+  await inWriteTransaction(context, 'update', async () => {
     const { current, queue } = await existing(db, id);
-    const next = applyPatch(current, patch);
-    await Promise.all([
+    next = applyPatch(current, patch);
+    const [, queued] = await Promise.all([
       db.conversations.put(toStored(next)),
-      enqueue(db, current.id, { op: 'update', patch }, current, Date.now(), queue),
+      enqueue(db, current.id, { op: 'update', patch }, current, clock().now(), queue),
     ]);
-    return next;
+    return { recordId: current.id, queued };
   });
+  return next as Conversation;
 }
 
 /** Deletes a conversation locally; the DELETE is queued (or nothing, if never sent). */
 export async function deleteLocal(context: WriteContext, idInput: unknown): Promise<void> {
   const id = parseId(idInput);
   const { db } = context;
-  return inWriteTransaction(context, 'delete', async () => {
+  await inWriteTransaction(context, 'delete', async () => {
     const { current, queue } = await existing(db, id);
-    await Promise.all([
+    const [, queued] = await Promise.all([
       db.conversations.delete(current.id),
-      enqueue(db, current.id, { op: 'delete' }, current, Date.now(), queue),
+      enqueue(db, current.id, { op: 'delete' }, current, clock().now(), queue),
     ]);
+    return { recordId: current.id, queued };
   });
 }

@@ -3,21 +3,9 @@
  * capped exponential), never shorter than what the server asked for in Retry-After.
  */
 
-/** How failed requests are retried (option `sync.retry`). */
-export interface RetryOptions {
-  /** First backoff ceiling in ms (default 1000). */
-  baseMs?: number;
-  /** Largest backoff ceiling in ms (default 60000). */
-  maxMs?: number;
-}
-
 export interface BackoffPolicy {
   baseMs: number;
   maxMs: number;
-}
-
-export function backoffPolicy(options: RetryOptions | undefined): BackoffPolicy {
-  return { baseMs: options?.baseMs ?? 1000, maxMs: options?.maxMs ?? 60_000 };
 }
 
 /**

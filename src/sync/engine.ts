@@ -1,37 +1,23 @@
 /**
- * The sync engine: rounds (push, then pull), their scheduling, and `status$`.
- * One round at a time in this store, and one tab at a time per database (a platform
- * lock around every round). Automatic rounds run at start, shortly after local writes,
- * when the network comes back, when the page becomes visible, on an interval, and when
- * the earliest backoff deadline passes.
+ * The sync engine: one round at a time in this store, and one tab at a time per
+ * database (a platform lock around every round). A round pushes the outbox, then pulls.
+ * When rounds run is schedule.ts's business; what the app sees is status.ts's.
  */
-import { type Observable, ReplaySubject, type Subscription } from 'rxjs';
-import { AuthError, NetworkError, toStorageError } from '../errors.js';
-import { live, throttledLive } from '../queries.js';
+import type { Subscription } from 'rxjs';
+import { clock } from '../clock.js';
+import { AuthError, NetworkError, StorageError, toStorageError } from '../errors.js';
+import { live, throttledLive } from '../live.js';
+import { earliestDeadline, pendingRecordIds } from '../outbox.js';
+import type { Platform } from '../platform.js';
+import { countRejections } from '../rejections.js';
 import type { SyncContext } from './context.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
-import type { Platform } from './triggers.js';
+import { Scheduler } from './schedule.js';
+import { type StatusAction, StatusStore, type SyncStatus } from './status.js';
 
 /** `pending$` re-reads the outbox at most this often while writes keep coming. */
 const PENDING_WINDOW_MS = 50;
-
-/** The sync state the app shows (DESIGN section 2). */
-export interface SyncStatus {
-  /**
-   * `'idle'`: nothing running; `'syncing'`: a round is running; `'offline'`: the network is
-   * unreachable; `'paused'`: the token was refused (`AuthError`); `'error'`: the last round failed.
-   */
-  state: 'idle' | 'syncing' | 'offline' | 'paused' | 'error';
-  /** Records with changes not yet on the server (the size of `pending$`). */
-  pending: number;
-  /** Writes the server refused that the app has not retried or discarded yet. */
-  rejected: number;
-  /** Unix ms of the end of the last round whose pull read every page. */
-  lastSyncedAt: number | null;
-  /** The last round's error (typed: NetworkError, AuthError, ApiError, StorageError...), or null. */
-  lastError: Error | null;
-}
 
 /** What one round did; `sync.now()` resolves with it. */
 export interface SyncSummary {
@@ -63,186 +49,114 @@ export interface EngineOptions {
   platform: Platform;
 }
 
-const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>) =>
-  a.size === b.size && [...a].every((id) => b.has(id));
+const LAST_SYNCED = 'lastSyncedAt';
 
 export class SyncEngine {
-  /**
-   * Replays the latest status to each subscriber. The first value waits until the
-   * counts were read from IndexedDB, so no subscriber ever sees a false "0 pending".
-   */
-  readonly status$ = new ReplaySubject<SyncStatus>(1);
-  readonly pending$ = new ReplaySubject<ReadonlySet<string>>(1);
-  #status: SyncStatus = {
-    state: 'idle',
-    pending: 0,
-    rejected: 0,
-    lastSyncedAt: null,
-    lastError: null,
-  };
-  /** The counts still to be read before status$ first emits. */
-  readonly #loading = new Set<keyof SyncStatus>(['pending', 'rejected', 'lastSyncedAt']);
+  readonly statusStore = new StatusStore();
   readonly #context: SyncContext;
   readonly #options: EngineOptions;
+  readonly #scheduler: Scheduler;
   readonly #subscriptions: Subscription[] = [];
   #running: Promise<SyncSummary> | null = null;
   #runningForced = false;
   #followUp: Promise<SyncSummary> | null = null;
-  #started = false;
   #closed = false;
   #paused = false;
-  #rerun = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #timerAt = Number.POSITIVE_INFINITY;
-  #interval: ReturnType<typeof setInterval> | undefined;
-  #unlisten: (() => void)[] = [];
-  #announced = false;
-  /** The last set `pending$` emitted. */
-  #pendingIds: ReadonlySet<string> | null = null;
-  /** This store leads automatic sync for its database (see Platform.lead). */
-  #leader = false;
-  /** Wakes the leading tab (set while a follower). */
-  #wake: (() => void) | null = null;
-  /** The network came back since the last automatic round started. */
-  #reconnected = false;
 
   constructor(context: SyncContext, options: EngineOptions) {
-    this.#context = context;
     this.#options = options;
+    const status = this.statusStore;
+    this.#context = {
+      ...context,
+      events: {
+        ...context.events,
+        queueChanged: (recordId, queued) => {
+          status.queueChanged(recordId, queued);
+          context.events.queueChanged(recordId, queued);
+        },
+      },
+    };
+    this.#scheduler = new Scheduler(options, () => {
+      if (this.#closed || this.#paused) return true;
+      if (this.#running !== null) return false;
+      void this.#run(false);
+      return true;
+    });
     const { db } = context;
     // One getAll rather than a key cursor (a round trip per step), and at most one read
     // per PENDING_WINDOW_MS during a burst of writes.
-    const pendingIds: Observable<ReadonlySet<string>> = throttledLive(
-      db,
-      ['outbox'],
-      () => this.#readPending(),
-      sameSet,
-      PENDING_WINDOW_MS,
-    );
     this.#subscriptions.push(
-      pendingIds.subscribe({ next: (ids) => this.#setPending(ids), error: () => {} }),
+      throttledLive(
+        db.name,
+        ['outbox'],
+        () => this.#readPending(),
+        () => false,
+        PENDING_WINDOW_MS,
+      ).subscribe({
+        next: ({ ids, version }) => status.readPending(ids, version),
+        error: () => {},
+      }),
       live(
-        () => db.rejections.count(),
-        (a, b) => a === b,
-      ).subscribe({ next: (rejected) => this.#update({ rejected }), error: () => {} }),
-      live(
-        async () => (await db.meta.get('lastSyncedAt'))?.value ?? null,
+        () => countRejections(db),
         (a, b) => a === b,
       ).subscribe({
-        next: (value) => this.#update({ lastSyncedAt: typeof value === 'number' ? value : null }),
+        next: (count) => status.dispatch({ type: 'rejected', count }),
+        error: () => {},
+      }),
+      live(
+        async () => (await db.meta.get(LAST_SYNCED))?.value ?? null,
+        (a, b) => a === b,
+      ).subscribe({
+        next: (at) => status.dispatch({ type: 'synced', at: typeof at === 'number' ? at : null }),
         error: () => {},
       }),
     );
   }
 
-  async #readPending(): Promise<ReadonlySet<string>> {
-    return new Set((await this.#context.db.outbox.toArray()).map((entry) => entry.recordId));
-  }
-
-  /** Emits `ids` on `pending$` when they differ, and sets the count with `change` in one status. */
-  #setPending(ids: ReadonlySet<string>, change: Partial<SyncStatus> = {}): void {
-    if (this.#pendingIds === null || !sameSet(this.#pendingIds, ids)) {
-      this.#pendingIds = ids;
-      this.pending$.next(ids);
-    }
-    this.#update({ ...change, pending: ids.size });
+  async #readPending() {
+    const version = this.statusStore.version;
+    return { ids: await pendingRecordIds(this.#context.db), version };
   }
 
   /**
-   * Sets a new state with a pending count read just now: `pending$` may trail a burst of
-   * writes by up to PENDING_WINDOW_MS, but a state change never shows a stale count.
+   * Dispatches `actions` with a pending count read just now: a state change never shows
+   * a stale count.
    */
-  async #announce(change: Partial<SyncStatus>): Promise<void> {
-    let ids: ReadonlySet<string>;
+  async #announce(...actions: StatusAction[]): Promise<void> {
     try {
-      ids = await this.#readPending();
+      const { ids, version } = await this.#readPending();
+      this.statusStore.readPending(ids, version, ...actions);
     } catch {
-      this.#update(change); // The live read reports the count when it can.
-      return;
+      this.statusStore.dispatch(...actions); // The live read reports the count when it can.
     }
-    this.#setPending(ids, change);
   }
 
   /** The latest status (also before status$ first emits). */
   get status(): SyncStatus {
-    return this.#status;
-  }
-
-  #update(change: Partial<SyncStatus>): void {
-    if (this.#closed) return;
-    const next = { ...this.#status, ...change };
-    for (const key of Object.keys(change) as (keyof SyncStatus)[]) this.#loading.delete(key);
-    const same = (Object.keys(next) as (keyof SyncStatus)[]).every(
-      (key) => next[key] === this.#status[key],
-    );
-    this.#status = next;
-    if (this.#loading.size === 0 && (!same || !this.#announced)) {
-      this.#announced = true;
-      this.status$.next(next);
-    }
+    return this.statusStore.status;
   }
 
   /** Starts automatic sync (and resumes after an authentication pause). */
   start(): void {
     if (this.#closed) return;
     this.#paused = false;
-    if (this.#started) {
-      this.#schedule(0);
-      return;
-    }
-    this.#started = true;
-    const { platform, intervalMs, lockName, debounceMs } = this.#options;
-    // One tab leads: it alone runs automatic rounds. Others wake it after their writes.
-    const channel = platform.channel?.(`${lockName}:wake`);
-    this.#wake = channel === undefined ? null : () => channel.post();
-    if (platform.lead !== undefined) {
-      this.#leader = false;
-      this.#unlisten.push(
-        platform.lead(`${lockName}:leader`, () => {
-          this.#leader = true;
-          this.#schedule(0);
-        }),
-      );
-    } else {
-      this.#leader = true;
-    }
-    if (channel !== undefined) {
-      this.#unlisten.push(
-        channel.listen(() => this.#schedule(debounceMs, true)),
-        () => channel.close(),
-      );
-    }
-    this.#unlisten.push(
-      platform.onOnline(() => {
-        this.#reconnected = true;
-        this.#schedule(0);
-      }),
-      platform.onVisible(() => this.#schedule(0)),
-    );
-    if (intervalMs > 0) this.#interval = setInterval(() => this.#schedule(0), intervalMs);
-    this.#schedule(0);
+    this.#scheduler.start();
   }
 
   /** Stops automatic sync; a round in progress finishes. `now()` still works. */
   stop(): void {
-    this.#started = false;
-    this.#leader = false;
-    this.#wake = null;
-    for (const unlisten of this.#unlisten.splice(0)) unlisten();
-    clearInterval(this.#interval);
-    this.#clearTimer();
+    this.#scheduler.stop();
   }
 
-  /** A local write was committed: sync soon (debounced). */
-  written(): void {
-    if (!this.#started || this.#paused) return;
-    if (this.#leader) this.#schedule(this.#options.debounceMs, true);
-    else this.#wake?.();
+  /** A local write was committed: `pending$` shows it now, and a round runs soon. */
+  written(recordId: string, queued: boolean): void {
+    this.statusStore.queueChanged(recordId, queued);
+    if (!this.#paused) this.#scheduler.written();
   }
 
   /** One round now, skipping backoff deadlines. Concurrent calls share one round. */
   now(): Promise<SyncSummary> {
-    if (this.#closed) return Promise.reject(new Error('The store is closed'));
+    if (this.#closed) return Promise.reject(new StorageError('sync.now: the store is closed'));
     this.#paused = false;
     if (this.#running !== null) {
       if (this.#runningForced) return this.#running;
@@ -261,34 +175,7 @@ export class SyncEngine {
     this.#closed = true;
     await Promise.allSettled([this.#running, this.#followUp]);
     for (const subscription of this.#subscriptions.splice(0)) subscription.unsubscribe();
-    this.pending$.complete();
-    this.status$.complete();
-  }
-
-  #clearTimer(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = Number.POSITIVE_INFINITY;
-  }
-
-  /**
-   * Plans an automatic round in `delayMs`. An earlier plan wins, except that `debounce`
-   * pushes a pending write-triggered plan back (a burst of writes makes one round).
-   */
-  #schedule(delayMs: number, debounce = false): void {
-    if (!this.#started || !this.#leader || this.#closed || this.#paused) return;
-    const at = Date.now() + delayMs;
-    if (!debounce && this.#timer !== undefined && this.#timerAt <= at) return;
-    this.#clearTimer();
-    this.#timerAt = at;
-    this.#timer = setTimeout(() => {
-      this.#clearTimer();
-      if (this.#running !== null) {
-        this.#rerun = true;
-        return;
-      }
-      void this.#run(false);
-    }, delayMs);
+    this.statusStore.close();
   }
 
   #run(force: boolean): Promise<SyncSummary> {
@@ -297,20 +184,15 @@ export class SyncEngine {
       .withLock(this.#options.lockName, () => this.#round(force))
       .finally(() => {
         this.#running = null;
-        if (this.#rerun && !this.#closed) {
-          this.#rerun = false;
-          this.#schedule(0);
-        } else {
-          void this.#scheduleRetry();
-        }
+        if (this.#closed || this.#paused || this.#scheduler.roundEnded()) return;
+        void this.#scheduleRetry();
       });
     this.#running = round;
     return round;
   }
 
   async #round(force: boolean): Promise<SyncSummary> {
-    const reconnected = this.#reconnected;
-    this.#reconnected = false;
+    const reconnected = this.#scheduler.takeReconnected();
     const summary: SyncSummary = {
       pushed: 0,
       pulled: 0,
@@ -322,12 +204,12 @@ export class SyncEngine {
       state: 'idle',
       error: null,
     };
-    if (this.#closed) return { ...summary, state: this.#status.state };
+    if (this.#closed) return { ...summary, state: this.status.state };
     if (!force && !this.#options.platform.isOnline()) {
-      await this.#announce({ state: 'offline' });
+      await this.#announce({ type: 'state', state: 'offline' });
       return { ...summary, state: 'offline' };
     }
-    this.#update({ state: 'syncing' });
+    this.statusStore.dispatch({ type: 'started' });
     const errors: Error[] = [];
     const problems: Error[] = [];
     const events = this.#context.events;
@@ -367,7 +249,7 @@ export class SyncEngine {
     }
     if (summary.complete) {
       await this.#context.db.meta
-        .put({ key: 'lastSyncedAt', value: this.#context.clockMs() })
+        .put({ key: LAST_SYNCED, value: clock().now() })
         .catch((error: unknown) => errors.push(error as Error));
     }
     summary.state = this.#paused
@@ -378,29 +260,23 @@ export class SyncEngine {
           ? 'error'
           : 'idle';
     summary.error = errors[0] ?? problems[0] ?? null;
-    await this.#announce({ state: summary.state, lastError: summary.error });
+    await this.#announce({ type: 'ended', state: summary.state, error: summary.error });
     return summary;
   }
 
   /** Wakes up when the earliest backoff deadline of the outbox passes. */
   async #scheduleRetry(): Promise<void> {
-    if (!this.#started || this.#closed || this.#paused) return;
+    if (!this.#scheduler.started) return;
     if (!this.#options.platform.isOnline()) return; // The online event wakes it.
-    let earliest = Number.POSITIVE_INFINITY;
-    const heads = new Set<string>();
+    let earliest: number;
     try {
-      // Only each record's first entry can be sent; later ones wait behind it.
-      await this.#context.db.outbox.each((entry) => {
-        if (heads.has(entry.recordId)) return;
-        heads.add(entry.recordId);
-        if (entry.notBefore < earliest) earliest = entry.notBefore;
-      });
+      earliest = await earliestDeadline(this.#context.db);
     } catch {
       return; // The database closed meanwhile.
     }
-    if (earliest === Number.POSITIVE_INFINITY) return;
+    if (earliest === Number.POSITIVE_INFINITY || this.#closed || this.#paused) return;
     // After a failed round, never spin: wait at least the first backoff step.
-    const floor = this.#status.state === 'idle' ? 0 : this.#context.policy.baseMs;
-    this.#schedule(Math.max(floor, earliest - this.#context.clockMs()));
+    const floor = this.status.state === 'idle' ? 0 : this.#context.policy.baseMs;
+    this.#scheduler.plan(Math.max(floor, earliest - clock().now()));
   }
 }

@@ -4,10 +4,12 @@
  * settled (settle.ts); retryable failures wait for their backoff.
  */
 import type { ApiReply } from '../api.js';
+import { clock } from '../clock.js';
 import type { OutboxEntry } from '../db.js';
 import { ApiError, AuthError, NetworkError } from '../errors.js';
-import { type Conversation, parseServerConversation } from '../model.js';
-import { claimHead } from '../outbox.js';
+import type { Conversation } from '../model.js';
+import { claimHead, markFailed, queuedRecordIds } from '../outbox.js';
+import { malformed, parseServerConversation } from '../validate.js';
 import { retryDelay } from './backoff.js';
 import type { SyncContext } from './context.js';
 import {
@@ -16,7 +18,6 @@ import {
   acknowledgeUpdate,
   deletedOnServer,
   reject,
-  retryLater,
 } from './settle.js';
 
 export interface PushResult {
@@ -58,9 +59,7 @@ function send(context: SyncContext, entry: OutboxEntry): Promise<ApiReply> {
 
 function replyConversation(reply: ApiReply): Conversation {
   const row = parseServerConversation(reply.body);
-  if (row === null) {
-    throw new ApiError(reply.status, 'invalid_response', 'The reply is not a valid conversation');
-  }
+  if (row === null) throw malformed('The reply is not a valid conversation', reply.status);
   return row;
 }
 
@@ -76,38 +75,46 @@ async function pushRecord(
   result: PushResult,
 ): Promise<void> {
   let recordId = firstId;
+  const { db, events } = context;
   while (result.auth === null) {
-    const entry = await claimHead(context.db, recordId, context.clockMs(), dueBy, reconnected);
+    const entry = await claimHead(db, recordId, clock().now(), dueBy, reconnected);
     if (entry === null) return;
     try {
       const reply = await send(context, entry);
       if (entry.op === 'create') {
-        const serverId = await acknowledgeCreate(context.db, entry, replyConversation(reply));
-        if (serverId === null) return;
-        context.events.idChange({ from: entry.recordId, to: serverId });
-        recordId = serverId;
+        const settled = await acknowledgeCreate(db, entry, replyConversation(reply));
+        if (settled === null) return;
+        events.queueChanged(entry.recordId, false);
+        events.queueChanged(settled.serverId, settled.queued);
+        events.idChange({ from: entry.recordId, to: settled.serverId });
+        recordId = settled.serverId;
       } else if (entry.op === 'update') {
-        await acknowledgeUpdate(context.db, entry, replyConversation(reply));
+        const queued = await acknowledgeUpdate(db, entry, replyConversation(reply));
+        events.queueChanged(entry.recordId, queued);
       } else {
-        await acknowledgeDelete(context.db, entry);
+        events.queueChanged(entry.recordId, await acknowledgeDelete(db, entry));
       }
       result.pushed += 1;
     } catch (error) {
       const verdict = classify(error, entry.op);
       if (verdict === 'done') {
-        await acknowledgeDelete(context.db, entry);
+        events.queueChanged(entry.recordId, await acknowledgeDelete(db, entry));
         result.pushed += 1;
         continue;
       }
       if (verdict === 'gone') {
-        const conflict = await deletedOnServer(context.db, entry);
-        if (conflict !== null) context.events.conflict(conflict);
+        const conflict = await deletedOnServer(db, entry);
+        events.queueChanged(entry.recordId, false);
+        if (conflict !== null) events.conflict(conflict);
         return;
       }
       if (verdict === 'reject') {
-        const rejection = await reject(context.db, entry, error as ApiError, context.clockMs());
+        const refused = await reject(db, entry, error as ApiError, clock().now());
         result.rejected += 1;
-        if (rejection !== null) context.events.rejection(rejection);
+        if (refused !== null) {
+          events.queueChanged(entry.recordId, refused.queued);
+          events.rejection(refused.rejection);
+        }
         if (entry.op === 'create') return;
         continue;
       }
@@ -118,7 +125,11 @@ async function pushRecord(
       const failure = error instanceof Error ? error : new Error(String(error));
       const retryAfter = error instanceof ApiError ? error.retryAfter : undefined;
       const delay = retryDelay(context.policy, entry.attempts, context.random(), retryAfter);
-      await retryLater(context.db, entry, context.clockMs() + delay, failure);
+      await markFailed(db, entry, {
+        notBefore: clock().now() + delay,
+        offline: failure instanceof NetworkError,
+        lastError: failure.message,
+      });
       result.failures.push(failure);
       return;
     }
@@ -136,8 +147,8 @@ export interface PushMode {
 /** Pushes the outbox: the due entries, or every entry when forced. */
 export async function push(context: SyncContext, mode: PushMode): Promise<PushResult> {
   const result: PushResult = { pushed: 0, rejected: 0, failures: [], auth: null };
-  const records = (await context.db.outbox.orderBy('recordId').uniqueKeys()) as string[];
-  const dueBy = mode.force ? Number.POSITIVE_INFINITY : context.clockMs();
+  const records = await queuedRecordIds(context.db);
+  const dueBy = mode.force ? Number.POSITIVE_INFINITY : clock().now();
   let next = 0;
   const worker = async () => {
     while (next < records.length && result.auth === null) {

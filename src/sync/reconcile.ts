@@ -7,10 +7,10 @@ import {
   applyPatch,
   type Conversation,
   type ConversationPatch,
-  parsePatch,
   WRITABLE_FIELDS,
   type WritableField,
 } from '../model.js';
+import { parsePatch } from '../validate.js';
 
 /** What `resolveConflict` is told about a record both sides changed. */
 export interface ConflictContext {
@@ -52,11 +52,6 @@ export interface Conflict {
   resolved: Conversation | null;
 }
 
-/** The union of the pending patches, later ones winning. */
-export function mergePatches(patches: readonly ConversationPatch[]): ConversationPatch {
-  return Object.assign({}, ...patches) as ConversationPatch;
-}
-
 /** Fields both the server (since `base`) and the local `pending` changes set differently. */
 export function conflictingFields(
   base: Conversation,
@@ -69,15 +64,6 @@ export function conflictingFields(
       server[field] !== base[field] &&
       server[field] !== pending[field],
   );
-}
-
-/** The difference that turns `from` into `to`, over writable fields. */
-export function diff(from: Conversation, to: Conversation): ConversationPatch {
-  const patch: ConversationPatch = {};
-  for (const field of WRITABLE_FIELDS) {
-    if (from[field] !== to[field]) (patch as Record<string, unknown>)[field] = to[field];
-  }
-  return patch;
 }
 
 export interface RebaseResult {

@@ -3,16 +3,22 @@
  * one transaction: the entry leaves the outbox only together with the state its reply
  * produced, so a crash in between resends it (with the same Idempotency-Key).
  */
-import { type OutboxEntry, type StoreDatabase, toStored } from '../db.js';
-import { type ApiError, NetworkError } from '../errors.js';
-import { type Conversation, pickConversation } from '../model.js';
-import { entriesOf, materialize } from '../outbox.js';
-import type { Rejection } from './context.js';
+import { materialize } from '../coalesce.js';
+import { inTransaction, type OutboxEntry, SCOPES, type StoreDatabase, toStored } from '../db.js';
+import type { ApiError } from '../errors.js';
+import { addAlias } from '../ids.js';
+import { type Conversation, operationOf, pickConversation } from '../model.js';
+import {
+  baseOf,
+  dropQueue,
+  entriesOf,
+  keepBase,
+  moveQueue,
+  removeEntry,
+  stillQueued,
+} from '../outbox.js';
+import { addRejection, type Rejection } from '../rejections.js';
 import type { Conflict } from './reconcile.js';
-
-function tables(db: StoreDatabase) {
-  return [db.conversations, db.outbox, db.bases, db.aliases, db.rejections];
-}
 
 /** Shows `base` with the record's remaining entries on top, and keeps `base` while any remain. */
 async function showRebased(
@@ -21,41 +27,31 @@ async function showRebased(
   base: Conversation,
   remaining: readonly OutboxEntry[],
 ): Promise<void> {
-  if (remaining.length > 0) await db.bases.put({ id, row: base });
-  else await db.bases.delete(id);
+  await keepBase(db, id, base, remaining.length);
   const local = materialize(base, remaining);
   if (local === null) await db.conversations.delete(id);
   else await db.conversations.put(toStored(local));
 }
 
-async function stillQueued(db: StoreDatabase, entry: OutboxEntry): Promise<boolean> {
-  return (await db.outbox.get(entry.seq as number)) !== undefined;
-}
-
 /**
  * A create was acknowledged: the record takes the server's id, its queued entries move
- * to that id, and the temporary id becomes an alias. Returns the server id.
+ * to that id, and the temporary id becomes an alias. Returns the server id and whether
+ * anything is still queued for it.
  */
 export function acknowledgeCreate(
   db: StoreDatabase,
   entry: OutboxEntry,
   server: Conversation,
-): Promise<string | null> {
-  return db.transaction('rw', tables(db), async () => {
+): Promise<{ serverId: string; queued: boolean } | null> {
+  return inTransaction(db, SCOPES.settle, async () => {
     if (!(await stillQueued(db, entry))) return null;
     const temporaryId = entry.recordId;
-    await db.outbox.delete(entry.seq as number);
-    const queuedOnTemporary = await entriesOf(db, temporaryId);
-    await db.outbox.bulkPut(
-      queuedOnTemporary.map((queued) => ({ ...queued, recordId: server.id })),
-    );
-    // Defensive: writes already queued under the server id (a copy of the record that a
-    // pull brought in) keep their place in the global order.
-    const remaining = await entriesOf(db, server.id);
-    await db.aliases.put({ from: temporaryId, to: server.id });
+    await removeEntry(db, entry);
+    const remaining = await moveQueue(db, temporaryId, server.id);
+    await addAlias(db, temporaryId, server.id);
     await db.conversations.delete(temporaryId);
     await showRebased(db, server.id, server, remaining);
-    return server.id;
+    return { serverId: server.id, queued: remaining.length > 0 };
   });
 }
 
@@ -64,35 +60,37 @@ export function acknowledgeUpdate(
   db: StoreDatabase,
   entry: OutboxEntry,
   server: Conversation,
-): Promise<void> {
-  return db.transaction('rw', tables(db), async () => {
-    if (!(await stillQueued(db, entry))) return;
-    await db.outbox.delete(entry.seq as number);
-    await showRebased(db, entry.recordId, server, await entriesOf(db, entry.recordId));
+): Promise<boolean> {
+  return inTransaction(db, SCOPES.settle, async () => {
+    if (!(await stillQueued(db, entry))) return true;
+    await removeEntry(db, entry);
+    const remaining = await entriesOf(db, entry.recordId);
+    await showRebased(db, entry.recordId, server, remaining);
+    return remaining.length > 0;
   });
 }
 
 /** A delete was acknowledged (or the record was already gone: 404). */
-export function acknowledgeDelete(db: StoreDatabase, entry: OutboxEntry): Promise<void> {
-  return db.transaction('rw', tables(db), async () => {
-    await db.outbox.delete(entry.seq as number);
-    if ((await entriesOf(db, entry.recordId)).length === 0) await db.bases.delete(entry.recordId);
+export function acknowledgeDelete(db: StoreDatabase, entry: OutboxEntry): Promise<boolean> {
+  return inTransaction(db, SCOPES.settle, async () => {
+    await removeEntry(db, entry);
+    const remaining = await entriesOf(db, entry.recordId);
+    if (remaining.length === 0) await dropQueue(db, entry.recordId);
+    return remaining.length > 0;
   });
 }
 
 /** Removes a record and everything queued for it. Returns what the app saw before. */
 async function dropRecord(db: StoreDatabase, id: string): Promise<Conversation | null> {
   const stored = await db.conversations.get(id);
-  const local = stored === undefined ? null : pickConversation(stored);
-  await db.outbox.where('recordId').equals(id).delete();
-  await db.bases.delete(id);
+  await dropQueue(db, id);
   await db.conversations.delete(id);
-  return local;
+  return stored === undefined ? null : pickConversation(stored);
 }
 
 /** A PUT answered 404: the server deleted the record, so it goes locally too. */
 export function deletedOnServer(db: StoreDatabase, entry: OutboxEntry): Promise<Conflict | null> {
-  return db.transaction('rw', tables(db), async () => {
+  return inTransaction(db, SCOPES.settle, async () => {
     if (!(await stillQueued(db, entry))) return null;
     const fields = entry.op === 'update' ? (Object.keys(entry.patch) as Conflict['fields']) : [];
     const local = await dropRecord(db, entry.recordId);
@@ -110,41 +108,18 @@ export function reject(
   entry: OutboxEntry,
   error: ApiError,
   now: number,
-): Promise<Rejection | null> {
-  return db.transaction('rw', tables(db), async () => {
+): Promise<{ rejection: Rejection; queued: boolean } | null> {
+  return inTransaction(db, SCOPES.settle, async () => {
     if (!(await stillQueued(db, entry))) return null;
-    await db.outbox.delete(entry.seq as number);
-    const { status, type, message } = error;
-    const base = { recordId: entry.recordId, rejectedAt: now, error: { status, type, message } };
-    const row =
-      entry.op === 'create'
-        ? { ...base, op: entry.op, body: entry.body }
-        : entry.op === 'update'
-          ? { ...base, op: entry.op, patch: entry.patch }
-          : { ...base, op: entry.op };
-    const id = (await db.rejections.add(row)) as number;
+    await removeEntry(db, entry);
+    const rejection = await addRejection(db, entry.recordId, operationOf(entry), error, now);
     if (entry.op === 'create') {
       await dropRecord(db, entry.recordId);
-    } else {
-      const serverState = (await db.bases.get(entry.recordId))?.row;
-      if (serverState !== undefined) {
-        await showRebased(db, entry.recordId, serverState, await entriesOf(db, entry.recordId));
-      }
+      return { rejection, queued: false };
     }
-    return { ...row, id, error };
-  });
-}
-
-/** A retryable failure: the entry waits for its backoff deadline. */
-export function retryLater(
-  db: StoreDatabase,
-  entry: OutboxEntry,
-  notBefore: number,
-  error: Error,
-): Promise<void> {
-  return db.transaction('rw', db.outbox, async () => {
-    if (!(await stillQueued(db, entry))) return;
-    const offline = error instanceof NetworkError;
-    await db.outbox.update(entry.seq as number, { notBefore, offline, lastError: error.message });
+    const remaining = await entriesOf(db, entry.recordId);
+    const serverState = await baseOf(db, entry.recordId);
+    if (serverState !== null) await showRebased(db, entry.recordId, serverState, remaining);
+    return { rejection, queued: remaining.length > 0 };
   });
 }

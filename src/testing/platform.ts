@@ -2,7 +2,7 @@
  * A platform adapter the test drives by hand: network and visibility events fire when
  * the test says so, and the sync lock is a plain in-process queue.
  */
-import type { Platform } from '../sync/triggers.js';
+import type { Platform } from '../platform.js';
 
 /** A {@link Platform} whose online state and visibility the test controls. */
 export interface ManualPlatform extends Platform {

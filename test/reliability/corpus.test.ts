@@ -4,8 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError, type ConversationStore, ProtocolOfflineError } from '../../src/index.js';
-import { conversationProblem } from '../../src/model.js';
-import { conversation, harness } from '../sync/support.js';
+import { conversationProblem } from '../../src/validate.js';
+import { conversation, harness } from '../fixtures.js';
 
 const A = conversation({ id: 'AAAAAAAAAAAAAAAA', last_active_at: 300 });
 const good = JSON.stringify(A);

@@ -13,7 +13,7 @@ import {
   generateConversations,
   type ReferenceServer,
 } from '../../src/testing/index.js';
-import { conversation } from '../sync/support.js';
+import { conversation } from '../fixtures.js';
 import { type CrashableIndexedDB, crashableIndexedDB } from './crash.js';
 
 const TOKEN = 'crash-token';

@@ -18,7 +18,7 @@ import {
   type ConversationStore,
   ValidationError,
 } from '../../src/index.js';
-import { conversation, type Harness, harness } from '../sync/support.js';
+import { conversation, type Harness, harness } from '../fixtures.js';
 
 type Action =
   | { kind: 'localCreate' }

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { conversation, harness } from '../sync/support.js';
+import { conversation, harness } from '../fixtures.js';
 
 const NUM_RUNS = Number(process.env.NUM_RUNS ?? 40);
 const A = conversation({ id: 'AAAAAAAAAAAAAAAA', last_active_at: 300 });

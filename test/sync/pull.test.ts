@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Conflict, ConversationStore } from '../../src/index.js';
 import { generateConversations } from '../../src/testing/index.js';
-import { A, B, C, type Harness, harness, requests, syncedHarness, until } from './support.js';
+import { A, B, C, type Harness, harness, requests, syncedHarness, until } from '../fixtures.js';
 
 let h: Harness;
 let store: ConversationStore;

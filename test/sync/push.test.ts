@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, AuthError, type ConversationStore, type Rejection } from '../../src/index.js';
+import { ApiError, type ConversationStore, type Rejection } from '../../src/index.js';
 import {
   A,
   B,
@@ -8,9 +8,8 @@ import {
   type Harness,
   requests,
   syncedHarness,
-  TOKEN,
   until,
-} from './support.js';
+} from '../fixtures.js';
 
 let h: Harness;
 let store: ConversationStore;
@@ -320,78 +319,6 @@ describe('failure classes', () => {
     expect((await store.conversations.retrieve(B.id))?.is_pinned).toBe(false);
   });
 });
-
-describe('authentication', () => {
-  it('asks getToken again once after a 401, then pauses with AuthError', async () => {
-    let calls = 0;
-    let token = TOKEN;
-    await synced(undefined, {
-      getToken: () => {
-        calls += 1;
-        return token;
-      },
-    });
-    await store.conversations.update(A.id, { is_muted: true });
-    token = 'revoked';
-    calls = 0;
-    const summary = await store.sync.now();
-    expect(summary.state).toBe('paused');
-    expect(summary.error).toBeInstanceOf(AuthError);
-    expect(calls).toBe(2);
-    expect(await store.conversations.retrieve(A.id)).toMatchObject({ is_muted: true });
-    expect((await h.dump()).outbox).toHaveLength(1);
-  });
-
-  it('shares one token refresh between concurrent requests that hit 401', async () => {
-    let expired = false;
-    let calls = 0;
-    // Hold the three PUTs until all of them have left, so that all three hit 401 together.
-    let held: (() => void)[] = [];
-    let barrier = false;
-    await synced([A, B, C], {
-      getToken: () => {
-        calls += 1;
-        // The first call of each of the three requests hands out an expired token.
-        return expired && calls <= 3 ? 'expired' : TOKEN;
-      },
-      fetch: async (input, init) => {
-        const method = input instanceof Request ? input.method : init?.method;
-        if (barrier && method?.toUpperCase() === 'PUT') {
-          await new Promise<void>((resolve) => {
-            held.push(resolve);
-            if (held.length === 3) {
-              barrier = false;
-              for (const release of held) release();
-              held = [];
-            }
-          });
-        }
-        return h.network.fetch(input, init);
-      },
-    });
-    barrier = true;
-    expired = true;
-    calls = 0;
-    for (const row of [A, B, C]) await store.conversations.update(row.id, { is_muted: true });
-    const summary = await store.sync.now();
-    expect(summary.pushed).toBe(3);
-    // Three first attempts, one shared refresh, then one per list page of the pull.
-    expect(calls).toBe(3 + 1 + 1);
-    expect(h.server.all().every((row) => row.is_muted)).toBe(true);
-  });
-
-  it('resumes after a pause when sync.now() is called with a valid token', async () => {
-    let token = TOKEN;
-    await synced(undefined, { getToken: () => token });
-    await store.conversations.update(A.id, { is_muted: true });
-    token = 'revoked';
-    expect((await store.sync.now()).state).toBe('paused');
-    token = TOKEN;
-    expect((await store.sync.now()).state).toBe('idle');
-    expect(h.server.get(A.id)?.is_muted).toBe(true);
-  });
-});
-
 describe('crash safety', () => {
   it('does not duplicate a create whose reply was lost: the retry replays it', async () => {
     await synced();
@@ -423,67 +350,5 @@ describe('crash safety', () => {
     expect(posts).toHaveLength(2);
     expect(posts[1]?.idempotencyKey).toBe(posts[0]?.idempotencyKey);
     expect((await h.dump()).outbox).toEqual([]);
-  });
-});
-
-describe('status', () => {
-  it('lists the ids with unsent changes on pending$ and counts them in status$', async () => {
-    await synced();
-    h.network.offline = true;
-    const created = await store.conversations.create({ contact_id: 'k6' });
-    await store.conversations.update(A.id, { is_muted: true });
-    const ids = await until(store.sync.pending$, (set) => set.size === 2);
-    expect([...ids].sort()).toEqual([A.id, created.id].sort());
-    await until(store.sync.status$, (s) => s.pending === 2);
-    h.network.offline = false;
-    await store.sync.now();
-    await until(store.sync.pending$, (set) => set.size === 0);
-    const status = await until(store.sync.status$, (s) => s.pending === 0);
-    expect(status).toMatchObject({ state: 'idle', rejected: 0, lastError: null });
-    expect(status.lastSyncedAt).toEqual(expect.any(Number));
-  });
-
-  it('shares one round between concurrent sync.now() calls', async () => {
-    await synced();
-    await store.conversations.update(A.id, { is_muted: true });
-    const [first, second] = await Promise.all([store.sync.now(), store.sync.now()]);
-    expect(second).toBe(first);
-    expect(requests(h.server, 'GET')).toHaveLength(1);
-    expect(requests(h.server, 'PUT')).toHaveLength(1);
-  });
-
-  it('sync.now() rejects after close()', async () => {
-    await synced();
-    await store.close();
-    await expect(store.sync.now()).rejects.toThrow();
-  });
-});
-
-describe('secrets', () => {
-  it('never stores, logs or reports the bearer token', async () => {
-    const logged: unknown[] = [];
-    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-      vi.spyOn(console, method).mockImplementation((...args) => logged.push(args));
-    }
-    const errors: unknown[] = [];
-    await synced();
-    store.sync.rejections$.subscribe((r) => errors.push(r, r.error));
-    store.sync.status$.subscribe((s) => errors.push(s.lastError));
-    await store.conversations.update(A.id, { is_muted: true });
-    await store.conversations.update(B.id, { is_muted: true });
-    h.server.faults.failNext(400, 1, { methods: ['PUT'] });
-    await store.sync.now();
-    h.server.setToken('rotated');
-    await store.conversations.update(C.id, { is_muted: true });
-    errors.push((await store.sync.now()).error);
-    const dump = JSON.stringify(await h.dump());
-    const reported = JSON.stringify(errors, (_key, value) =>
-      value instanceof Error ? { ...value, message: value.message, stack: value.stack } : value,
-    );
-    expect(dump).not.toContain(TOKEN);
-    expect(reported).not.toContain(TOKEN);
-    expect(JSON.stringify(logged)).not.toContain(TOKEN);
-    expect(JSON.stringify(h.server.requests)).not.toContain(TOKEN);
-    vi.restoreAllMocks();
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseRetryAfter } from '../../src/api.js';
-import { backoffPolicy, retryDelay } from '../../src/sync/backoff.js';
+import { retryDelay } from '../../src/sync/backoff.js';
 
-const policy = backoffPolicy({ baseMs: 1000, maxMs: 8000 });
+const policy = { baseMs: 1000, maxMs: 8000 };
 
 describe('retryDelay', () => {
   it('grows the ceiling exponentially with each failure', () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ConversationStore } from '../../src/index.js';
-import { conversation, type Harness, harness, requests } from './support.js';
+import { conversation, type Harness, harness, requests } from '../fixtures.js';
 
 const A = conversation({ id: 'AAAAAAAAAAAAAAAA', last_active_at: 300 });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Conversation, ValidationError } from '../../src/index.js';
-import { eventually, type LocalStore, localStore, quiet, record } from './support.js';
+import { type Conversation, ValidationError } from '../src/index.js';
+import { eventually, type LocalStore, localStore, quiet, record } from './fixtures.js';
 
 const row = (
   id: string,

@@ -4,9 +4,9 @@ import {
   type ConversationStore,
   type ListParams,
   ValidationError,
-} from '../../src/index.js';
-import { generateConversations } from '../../src/testing/index.js';
-import { type LocalStore, localStore } from './support.js';
+} from '../src/index.js';
+import { generateConversations } from '../src/testing/index.js';
+import { type LocalStore, localStore } from './fixtures.js';
 
 /** A brute-force reading of DESIGN section 3, to compare the indexed answers with. */
 function bruteForce(rows: Conversation[], params: ListParams) {

@@ -1,10 +1,10 @@
 import type { DBCoreOpenCursorRequest, DBCoreQueryRequest } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type StoreDatabase, toStored } from '../../src/db.js';
-import type { ListParams } from '../../src/model.js';
-import { listConversations } from '../../src/queries.js';
-import { generateConversations } from '../../src/testing/index.js';
+import { openDatabase, type StoreDatabase, toStored } from '../src/db.js';
+import type { ListParams } from '../src/model.js';
+import { listConversations } from '../src/queries.js';
+import { generateConversations } from '../src/testing/index.js';
 
 interface Read {
   kind: 'query' | 'openCursor';

@@ -1,22 +1,35 @@
 /**
- * Shared set-up of the sync tests: a reference server in-process, a network switch in
- * front of it, and stores on a fresh fake IndexedDB (passed as options, no global shim).
+ * The shared fixtures of the Node tests: stores on a fresh fake IndexedDB (passed through
+ * the options, never as a global), a reference server in-process with a network switch
+ * in front of it, seed rows, and helpers to observe streams and tables.
  */
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { firstValueFrom, type Observable, filter as rxFilter } from 'rxjs';
+import { openDatabase, toStored } from '../src/db.js';
 import {
   type Conversation,
   type ConversationStore,
   type ConversationStoreOptions,
   createConversationStore,
-} from '../../src/index.js';
+} from '../src/index.js';
 import {
   createManualPlatform,
   createNetworkSwitch,
   createReferenceServer,
   type ReferenceServer,
-} from '../../src/testing/index.js';
-import { dumpDatabase } from '../dump.js';
+} from '../src/testing/index.js';
+
+/** Every table's rows of a store's database, for "nothing changed" and "nothing left" assertions. */
+export async function dumpDatabase(
+  databaseName: string,
+  indexedDB: IDBFactory,
+): Promise<Record<string, unknown[]>> {
+  const db = openDatabase(databaseName, { indexedDB, IDBKeyRange });
+  const tables: Record<string, unknown[]> = {};
+  for (const table of db.tables) tables[table.name] = await table.toArray();
+  db.close();
+  return tables;
+}
 
 export const TOKEN = 'secret-token-0b7c1f';
 
@@ -103,3 +116,68 @@ export async function syncedHarness(
   h.server.clearRequests();
   return { h, store };
 }
+
+// Local stores: no server behind them (sync off), rows seeded straight into IndexedDB.
+
+export const NOW = 1_700_000_000;
+
+export interface LocalStore {
+  store: ConversationStore;
+  indexedDB: IDBFactory;
+  databaseName: string;
+  /** Every table's rows, for "nothing changed" assertions. */
+  dump(): Promise<Record<string, unknown[]>>;
+  /** Another store on the same database: a second tab. */
+  openTab(): ConversationStore;
+}
+
+export async function localStore(rows: Conversation[] = []): Promise<LocalStore> {
+  const indexedDB = new IDBFactory();
+  const databaseName = `local-${counter++}`;
+  if (rows.length > 0) {
+    const db = openDatabase(databaseName, { indexedDB, IDBKeyRange });
+    await db.conversations.bulkPut(rows.map(toStored));
+    db.close();
+  }
+  const open = () =>
+    createConversationStore({
+      baseUrl: 'http://localhost:9',
+      getToken: () => 'test-token',
+      databaseName,
+      indexedDB,
+      IDBKeyRange,
+      now: () => NOW,
+      sync: { auto: false },
+    });
+  return {
+    store: open(),
+    indexedDB,
+    databaseName,
+    openTab: open,
+    dump: () => dumpDatabase(databaseName, indexedDB),
+  };
+}
+
+/** Records every emission of `source` until `stop()`. */
+export function record<T>(source: Observable<T>) {
+  const values: T[] = [];
+  const subscription = source.subscribe((value) => values.push(value));
+  return { values, stop: () => subscription.unsubscribe() };
+}
+
+/** Polls `check` (real time, bounded) until it passes: a live query may lag a write by a tick. */
+export async function eventually(check: () => void, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+}
+
+/** Waits long enough for any pending live-query re-run to have emitted. */
+export const quiet = () => new Promise((resolve) => setTimeout(resolve, 60));

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConversationsApi, type FetchFunction } from '../../src/api.js';
-import { ApiError, AuthError, NetworkError } from '../../src/errors.js';
+import { ConversationsApi, type FetchFunction } from '../src/api.js';
+import { ApiError, AuthError, NetworkError } from '../src/errors.js';
 
 const row = {
   id: 'xgQQXg3hrtjh7AvZ',

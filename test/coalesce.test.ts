@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { OutboxEntry } from '../../src/db.js';
-import type { Conversation } from '../../src/model.js';
-import { coalesce, materialize, type Operation } from '../../src/outbox.js';
+import { coalesce, materialize, type Operation } from '../src/coalesce.js';
+import type { OutboxEntry } from '../src/db.js';
+import type { Conversation } from '../src/model.js';
 
 const server: Conversation = {
   id: 'c1',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Conversation } from '../../src/model.js';
-import { conflictingFields, diff, mergePatches, rebase } from '../../src/sync/reconcile.js';
+import { type Conversation, diff, mergePatches } from '../../src/model.js';
+import { conflictingFields, rebase } from '../../src/sync/reconcile.js';
 
 const base: Conversation = {
   id: 'c1',

@@ -5,10 +5,10 @@
  */
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openDatabase, type StoreDatabase } from '../../src/db.js';
-import { newEntry } from '../../src/outbox.js';
-import { throttledLive } from '../../src/queries.js';
-import { localStore } from './support.js';
+import { openDatabase, type StoreDatabase } from '../src/db.js';
+import { throttledLive } from '../src/live.js';
+import { newEntry } from '../src/outbox.js';
+import { localStore } from './fixtures.js';
 
 const WINDOW_MS = 50;
 let counter = 0;
@@ -25,7 +25,7 @@ async function watched() {
   const seen: number[] = [];
   let reads = 0;
   const subscription = throttledLive(
-    db,
+    db.name,
     ['outbox'],
     () => {
       reads++;

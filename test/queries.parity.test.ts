@@ -1,9 +1,9 @@
 import { IDBKeyRange } from 'fake-indexeddb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, toStored } from '../../src/db.js';
-import { type ConversationStore, type ListParams, ValidationError } from '../../src/index.js';
-import { generateConversations } from '../../src/testing/index.js';
-import { type Harness, harness, TOKEN } from './support.js';
+import { openDatabase, toStored } from '../src/db.js';
+import { type ConversationStore, type ListParams, ValidationError } from '../src/index.js';
+import { generateConversations } from '../src/testing/index.js';
+import { type Harness, harness, TOKEN } from './fixtures.js';
 
 /** The parity table: every filter, combinations, limits. Cursors are added per row below. */
 const TABLE: ListParams[] = [

@@ -1,10 +1,10 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db.js';
-import { type Conversation, StorageError, ValidationError } from '../../src/index.js';
-import { CONVERSATION_FIELDS } from '../../src/model.js';
-import { createLocal, updateLocal } from '../../src/writes.js';
-import { type LocalStore, localStore, NOW } from './support.js';
+import { openDatabase } from '../src/db.js';
+import { type Conversation, StorageError, ValidationError } from '../src/index.js';
+import { CONVERSATION_FIELDS } from '../src/model.js';
+import { createLocal, updateLocal } from '../src/writes.js';
+import { type LocalStore, localStore, NOW } from './fixtures.js';
 
 const A: Conversation = {
   id: 'AAAAAAAAAAAAAAAA',
@@ -199,7 +199,7 @@ describe('storage failures', () => {
       }),
     });
     await db.conversations.put({ ...A, s: [0, -300, -1, A.id], f: [0, 0, 0, 0, -300, -1, A.id] });
-    const context = { db, now: () => NOW, written: () => {} };
+    const context = { db, nowSeconds: () => NOW, written: () => {} };
     const created = await createLocal(context, { contact_id: 'k' }).catch((e: unknown) => e);
     expect(created).toBeInstanceOf(StorageError);
     expect((created as StorageError).quota).toBe(true);

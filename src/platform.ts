@@ -82,9 +82,15 @@ function localLocks() {
   };
 }
 
+/**
+ * Shared by every store of this JavaScript context: two stores on one database must not
+ * run rounds at the same time, or a pull computed before the other's acknowledged writes
+ * would revert them locally.
+ */
+const fallbackLock = localLocks();
+
 /** The browser (or service worker, or Node) platform. */
 export function defaultPlatform(): Platform {
-  const fallbackLock = localLocks();
   return {
     onOnline: (listener) => listen(scope, 'online', listener),
     onVisible: (listener) => {

@@ -1,0 +1,130 @@
+/**
+ * Server state into local records: a page of rows reconciled in one transaction, and
+ * records the server proved gone removed. Records with queued writes are rebased
+ * (reconcile.ts), never overwritten.
+ */
+
+import { clock } from '../clock.js';
+import { inTransaction, type OutboxEntry, SCOPES, type StoreDatabase, toStored } from '../db.js';
+import { type Conversation, mergePatches, pickConversation, sameConversation } from '../model.js';
+import {
+  basesOf,
+  dropBase,
+  entriesByRecord,
+  isEmpty,
+  rebaseOnto,
+  removeEntries,
+  requeue,
+  unansweredCreates,
+} from '../outbox.js';
+import type { SyncContext } from './context.js';
+import { type Conflict, rebase } from './reconcile.js';
+
+export interface Merged {
+  conflicts: Conflict[];
+  /** Rows that changed something locally. */
+  changed: number;
+  /** Records whose queue the merge emptied. */
+  dequeued: string[];
+}
+
+/** Reconciles server rows with the local records, in one transaction. */
+export function mergeRows(context: SyncContext, rows: Conversation[]): Promise<Merged> {
+  const { db } = context;
+  return inTransaction(db, SCOPES.pull, async () => {
+    const ids = rows.map((row) => row.id);
+    // Most pages touch no record with queued writes: one cheap count spares two lookups.
+    const [locals, empty] = await Promise.all([db.conversations.bulkGet(ids), isEmpty(db)]);
+    const [queued, bases, uncertainCreates] = empty
+      ? [new Map<string, OutboxEntry[]>(), [], 0]
+      : await Promise.all([entriesByRecord(db, ids), basesOf(db, ids), unansweredCreates(db)]);
+    const writes = [];
+    const merged: Merged = { conflicts: [], changed: 0, dequeued: [] };
+    for (const [index, server] of rows.entries()) {
+      const stored = locals[index];
+      const local = stored === undefined ? undefined : pickConversation(stored);
+      const entries = queued.get(server.id);
+      if (entries === undefined) {
+        // A create that left without an answer may be this very row under its server id:
+        // adding it now would show the conversation twice until the create is settled.
+        // New rows wait for the next pull once every create has its answer.
+        if (local === undefined && uncertainCreates > 0) continue;
+        if (!sameConversation(local, server)) {
+          writes.push(toStored(server));
+          merged.changed += 1;
+        }
+        continue;
+      }
+      // The record has local changes the server has not seen: rebase them.
+      const base = bases[index] ?? server;
+      await rebaseOnto(db, server);
+      if (entries.some((entry) => entry.op === 'delete')) continue; // Stays deleted here.
+      const patches = entries.flatMap((entry) => (entry.op === 'update' ? [entry.patch] : []));
+      const result = rebase(base, server, mergePatches(patches), context.resolveConflict);
+      if (result.resolvedPending !== null) {
+        const left = await requeue(db, server, entries, result.row, clock().now());
+        if (!left) merged.dequeued.push(server.id);
+      }
+      if (!sameConversation(local, result.row)) {
+        writes.push(toStored(result.row));
+        merged.changed += 1;
+      }
+      if (result.fields.length > 0) {
+        merged.conflicts.push({
+          id: server.id,
+          kind: 'field',
+          fields: result.fields,
+          server,
+          local: local ?? null,
+          resolved: result.row,
+        });
+      }
+    }
+    if (writes.length > 0) await db.conversations.bulkPut(writes);
+    return merged;
+  });
+}
+
+/**
+ * Removes records the server proved gone (a complete walk did not list them, or a GET
+ * answered 404), with whatever was queued for them, 500 per transaction. A record with a
+ * queued create is not on the server yet and stays. Dropped updates are reported.
+ */
+export async function removeGone(
+  db: StoreDatabase,
+  ids: readonly string[],
+): Promise<{ conflicts: Conflict[]; removed: string[] }> {
+  const conflicts: Conflict[] = [];
+  const removed: string[] = [];
+  for (let start = 0; start < ids.length; start += 500) {
+    const chunk = ids.slice(start, start + 500);
+    await inTransaction(db, SCOPES.pull, async () => {
+      const [stored, queued] = await Promise.all([
+        db.conversations.bulkGet(chunk),
+        entriesByRecord(db, chunk),
+      ]);
+      for (const [index, id] of chunk.entries()) {
+        const row = stored[index];
+        if (row === undefined) continue; // Removed meanwhile.
+        const entries = queued.get(id) ?? [];
+        if (entries.some((entry) => entry.op === 'create')) continue; // Not on the server yet.
+        const updates = entries.flatMap((entry) => (entry.op === 'update' ? [entry.patch] : []));
+        if (updates.length > 0) {
+          conflicts.push({
+            id,
+            kind: 'deleted',
+            fields: Object.keys(mergePatches(updates)) as Conflict['fields'],
+            server: null,
+            local: pickConversation(row),
+            resolved: null,
+          });
+        }
+        await removeEntries(db, entries);
+        await dropBase(db, id);
+        await db.conversations.delete(id);
+        removed.push(id);
+      }
+    });
+  }
+  return { conflicts, removed };
+}
