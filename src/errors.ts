@@ -106,16 +106,20 @@ export class StorageError extends ProtocolOfflineError {
 
   constructor(message: string, options: ErrorDetails & { quota?: boolean } = {}) {
     super(message, options);
-    this.quota = options.quota ?? false;
+    this.quota = options.quota ?? isQuotaError(options.cause);
   }
+}
+
+/** Whether IndexedDB refused to store more: a QuotaExceededError, or Dexie's wrapper of one. */
+function isQuotaError(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  const inner = (error as { inner?: { name?: unknown } } | null)?.inner?.name;
+  return name === 'QuotaExceededError' || inner === 'QuotaExceededError';
 }
 
 /** Wraps anything thrown by IndexedDB/Dexie in a StorageError; passes our own errors through. */
 export function toStorageError(error: unknown, action: string): Error {
   if (error instanceof ProtocolOfflineError) return error;
-  const name = (error as { name?: unknown } | null)?.name;
-  const inner = (error as { inner?: { name?: unknown } } | null)?.inner?.name;
-  const quota = name === 'QuotaExceededError' || inner === 'QuotaExceededError';
   const reason = error instanceof Error ? error.message : String(error);
-  return new StorageError(`${action} failed: ${reason}`, { quota, cause: error });
+  return new StorageError(`${action} failed: ${reason}`, { cause: error });
 }

@@ -19,14 +19,7 @@ export {
   StorageError,
   ValidationError,
 } from './errors.js';
-export type {
-  Conversation,
-  ConversationPatch,
-  CreateConversationInput,
-  ListPage,
-  ListParams,
-  WriteOperation,
-} from './model.js';
+export type * from './model.js';
 export type { ConversationStoreOptions, RetryOptions, SyncOptions } from './options.js';
 export type { Platform, WakeChannel } from './platform.js';
 export { defaultPlatform } from './platform.js';

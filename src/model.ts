@@ -115,7 +115,19 @@ export const WRITABLE_FIELDS = [
   'archived_at',
 ] as const satisfies readonly (keyof ConversationPatch)[];
 
+/** The name of a field an app may write. */
 export type WritableField = (typeof WRITABLE_FIELDS)[number];
+
+/** The parameters `GET /v1/conversations` takes. */
+export const LIST_PARAMETERS = [
+  'limit',
+  'muted',
+  'archived',
+  'pinned',
+  'group_id',
+  'starting_after',
+  'ending_before',
+] as const satisfies readonly (keyof ListParams)[];
 
 export const DEFAULT_LIMIT = 10;
 export const MAX_LIMIT = 100;

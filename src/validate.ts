@@ -10,6 +10,7 @@ import {
   type CreateConversationInput,
   DEFAULT_LIMIT,
   isTimestamp,
+  LIST_PARAMETERS,
   type ListParams,
   MAX_LIMIT,
   pickConversation,
@@ -102,15 +103,7 @@ export function parseId(id: unknown, field = 'id'): string {
 export function parseListParams(input: unknown): Required<Pick<ListParams, 'limit'>> & ListParams {
   if (input === undefined) return { limit: DEFAULT_LIMIT };
   if (!isPlainObject(input)) throw new ValidationError('params', 'must be a plain object');
-  checkKnownKeys(input, [
-    'limit',
-    'muted',
-    'archived',
-    'pinned',
-    'group_id',
-    'starting_after',
-    'ending_before',
-  ]);
+  checkKnownKeys(input, LIST_PARAMETERS);
   const params: Required<Pick<ListParams, 'limit'>> & ListParams = { limit: DEFAULT_LIMIT };
   if (input.limit !== undefined) {
     const limit = input.limit;

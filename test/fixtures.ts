@@ -47,10 +47,11 @@ export interface Harness {
 
 let counter = 0;
 
-export function harness(seed: Conversation[] = []): Harness {
+/** `tabs`: stores opened on this harness elect a leader and wake it, as browser tabs do. */
+export function harness(seed: Conversation[] = [], options: { tabs?: boolean } = {}): Harness {
   const server = createReferenceServer({ token: TOKEN, seed });
   const network = createNetworkSwitch(server.fetch);
-  const platform = createManualPlatform();
+  const platform = createManualPlatform({ tabs: options.tabs ?? false });
   const indexedDB = new IDBFactory();
   const databaseName = `sync-test-${counter++}`;
   return {

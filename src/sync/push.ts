@@ -90,7 +90,7 @@ async function pushRecord(
         recordId = settled.serverId;
       } else if (entry.op === 'update') {
         const queued = await acknowledgeUpdate(db, entry, replyConversation(reply));
-        events.queueChanged(entry.recordId, queued);
+        if (queued !== null) events.queueChanged(entry.recordId, queued);
       } else {
         events.queueChanged(entry.recordId, await acknowledgeDelete(db, entry));
       }

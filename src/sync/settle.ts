@@ -34,6 +34,18 @@ async function showRebased(
 }
 
 /**
+ * Settles a queued entry in one transaction: `apply` runs once the entry is removed.
+ * `null` when the entry was settled meanwhile (another round, or a pull dropped it).
+ */
+function settle<T>(db: StoreDatabase, entry: OutboxEntry, apply: () => Promise<T>) {
+  return inTransaction(db, SCOPES.settle, async (): Promise<T | null> => {
+    if (!(await stillQueued(db, entry))) return null;
+    await removeEntry(db, entry);
+    return apply();
+  });
+}
+
+/**
  * A create was acknowledged: the record takes the server's id, its queued entries move
  * to that id, and the temporary id becomes an alias. Returns the server id and whether
  * anything is still queued for it.
@@ -43,10 +55,8 @@ export function acknowledgeCreate(
   entry: OutboxEntry,
   server: Conversation,
 ): Promise<{ serverId: string; queued: boolean } | null> {
-  return inTransaction(db, SCOPES.settle, async () => {
-    if (!(await stillQueued(db, entry))) return null;
+  return settle(db, entry, async () => {
     const temporaryId = entry.recordId;
-    await removeEntry(db, entry);
     const remaining = await moveQueue(db, temporaryId, server.id);
     await addAlias(db, temporaryId, server.id);
     await db.conversations.delete(temporaryId);
@@ -60,10 +70,8 @@ export function acknowledgeUpdate(
   db: StoreDatabase,
   entry: OutboxEntry,
   server: Conversation,
-): Promise<boolean> {
-  return inTransaction(db, SCOPES.settle, async () => {
-    if (!(await stillQueued(db, entry))) return true;
-    await removeEntry(db, entry);
+): Promise<boolean | null> {
+  return settle(db, entry, async () => {
     const remaining = await entriesOf(db, entry.recordId);
     await showRebased(db, entry.recordId, server, remaining);
     return remaining.length > 0;
@@ -109,9 +117,7 @@ export function reject(
   error: ApiError,
   now: number,
 ): Promise<{ rejection: Rejection; queued: boolean } | null> {
-  return inTransaction(db, SCOPES.settle, async () => {
-    if (!(await stillQueued(db, entry))) return null;
-    await removeEntry(db, entry);
+  return settle(db, entry, async () => {
     const rejection = await addRejection(db, entry.recordId, operationOf(entry), error, now);
     if (entry.op === 'create') {
       await dropRecord(db, entry.recordId);

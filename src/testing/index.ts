@@ -12,6 +12,7 @@ export {
   createManualPlatform,
   createNetworkSwitch,
   type ManualPlatform,
+  type ManualPlatformOptions,
   type NetworkSwitch,
 } from './platform.js';
 export { generateConversations, SEED_CONVERSATIONS } from './seed.js';

@@ -3,22 +3,19 @@
  * docs' curl examples send), list query parameters, and the fields of create and update.
  * Everything is checked here, so the routes only see valid, exactly typed input.
  */
-import { type Conversation, DEFAULT_LIMIT, isTimestamp, MAX_LIMIT } from '../model.js';
+import {
+  type Conversation,
+  DEFAULT_LIMIT,
+  isTimestamp,
+  LIST_PARAMETERS,
+  MAX_LIMIT,
+} from '../model.js';
 import { RequestError } from './errors.js';
 import type { ListQuery } from './table.js';
 
 /** Bodies above this many bytes answer 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const LIST_PARAMETERS = [
-  'limit',
-  'muted',
-  'archived',
-  'pinned',
-  'group_id',
-  'starting_after',
-  'ending_before',
-];
 const CREATE_FIELDS = ['contact_id', 'group_id'];
 const UPDATE_FIELDS = ['pinned_message_id', 'is_pinned', 'is_muted', 'archived_at'];
 /** Keys that would reach Object.prototype if the body were ever merged into an object. */
@@ -79,7 +76,8 @@ function formValue(key: string, value: string): unknown {
 /** Validates the query of `GET /v1/conversations` (unknown or repeated parameters: 400). */
 export function parseListQuery(search: URLSearchParams): ListQuery {
   for (const key of new Set(search.keys())) {
-    if (!LIST_PARAMETERS.includes(key)) throw new RequestError(400, `Unknown parameter ${key}`);
+    if (!(LIST_PARAMETERS as readonly string[]).includes(key))
+      throw new RequestError(400, `Unknown parameter ${key}`);
     if (search.getAll(key).length > 1) throw new RequestError(400, `Repeated parameter ${key}`);
   }
   const query: ListQuery = { limit: DEFAULT_LIMIT };

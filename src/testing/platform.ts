@@ -1,6 +1,8 @@
 /**
  * A platform adapter the test drives by hand: network and visibility events fire when
- * the test says so, and the sync lock is a plain in-process queue.
+ * the test says so, and the sync lock is a plain in-process queue. With `tabs: true` it
+ * also elects a leader among the stores that share it and carries their wake-ups, as Web
+ * Locks and BroadcastChannel do between browser tabs.
  */
 import type { Platform } from '../platform.js';
 
@@ -16,8 +18,16 @@ export interface ManualPlatform extends Platform {
   becomeVisible(): void;
 }
 
+/** Options of {@link createManualPlatform}. */
+export interface ManualPlatformOptions {
+  /** Starts online (default true). */
+  online?: boolean;
+  /** Stores sharing this platform act as tabs: one leads, the others wake it. Default false. */
+  tabs?: boolean;
+}
+
 /** Creates a {@link ManualPlatform}; pass it as the store's `platform` option. */
-export function createManualPlatform(options: { online?: boolean } = {}): ManualPlatform {
+export function createManualPlatform(options: ManualPlatformOptions = {}): ManualPlatform {
   const onlineListeners = new Set<() => void>();
   const visibleListeners = new Set<() => void>();
   const tails = new Map<string, Promise<unknown>>();
@@ -48,8 +58,51 @@ export function createManualPlatform(options: { online?: boolean } = {}): Manual
     becomeVisible: () => {
       for (const listener of [...visibleListeners]) listener();
     },
+    ...(options.tabs === true ? { lead: leadership(), channel: channels() } : {}),
   };
   return platform;
+}
+
+/** Leadership per lock name: the first candidate leads until it resigns, then the next. */
+function leadership(): NonNullable<Platform['lead']> {
+  const queues = new Map<string, (() => void)[]>();
+  return (name, onLeader) => {
+    const queue = queues.get(name) ?? [];
+    queues.set(name, queue);
+    const candidate = () => onLeader();
+    queue.push(candidate);
+    if (queue.length === 1) onLeader();
+    return () => {
+      const index = queue.indexOf(candidate);
+      if (index === -1) return;
+      queue.splice(index, 1);
+      if (index === 0) queue[0]?.();
+    };
+  };
+}
+
+/** Channels per name that deliver each post to every other open channel of that name. */
+function channels(): NonNullable<Platform['channel']> {
+  const open = new Map<string, Set<Set<() => void>>>();
+  return (name) => {
+    const members = open.get(name) ?? new Set();
+    open.set(name, members);
+    const listeners = new Set<() => void>();
+    members.add(listeners);
+    return {
+      post: () => {
+        for (const other of members) {
+          // Asynchronous, as a BroadcastChannel message is.
+          if (other !== listeners) for (const listener of other) queueMicrotask(listener);
+        }
+      },
+      listen: (listener) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      close: () => members.delete(listeners),
+    };
+  };
 }
 
 /**

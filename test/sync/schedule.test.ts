@@ -241,3 +241,49 @@ describe('automatic sync', () => {
     });
   });
 });
+
+describe('leadership between tabs', () => {
+  const advance = async (ms: number) => {
+    await vi.advanceTimersByTimeAsync(ms);
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  it('lets only the leader sync; a follower’s write wakes it; closing the leader hands over', async () => {
+    h = harness([A], { tabs: true });
+    const leader = open();
+    await vi.waitFor(async () => {
+      await advance(0);
+      expect(rounds()).toBe(1);
+    });
+    const follower = h.open({
+      sync: {
+        auto: true,
+        debounceMs: 300,
+        intervalMs: 60_000,
+        retry: { baseMs: 1000, maxMs: 4000 },
+      },
+    });
+    await advance(1000);
+    expect(rounds()).toBe(1); // The follower runs no round of its own at start.
+
+    await follower.conversations.update(A.id, { is_muted: true });
+    await vi.waitFor(async () => {
+      await advance(300);
+      expect(requests(h.server, 'PUT')).toHaveLength(1); // Sent once, by the leader.
+    });
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+
+    await leader.close();
+    store = follower;
+    const before = rounds();
+    await vi.waitFor(async () => {
+      await advance(0);
+      expect(rounds()).toBe(before + 1); // The new leader syncs at once.
+    });
+    await follower.conversations.update(A.id, { is_pinned: true });
+    await vi.waitFor(async () => {
+      await advance(300);
+      expect(requests(h.server, 'PUT')).toHaveLength(2);
+    });
+  });
+});

@@ -1,7 +1,9 @@
 /** status$ and pending$, and sync.now() sharing rounds. */
+
+import { firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ConversationStore } from '../../src/index.js';
-import { A, B, C, type Harness, requests, syncedHarness, until } from '../fixtures.js';
+import { type ConversationStore, StorageError } from '../../src/index.js';
+import { A, B, C, type Harness, localStore, requests, syncedHarness, until } from '../fixtures.js';
 
 let h: Harness;
 let store: ConversationStore;
@@ -43,9 +45,72 @@ describe('status', () => {
     expect(requests(h.server, 'PUT')).toHaveLength(1);
   });
 
-  it('sync.now() rejects after close()', async () => {
+  it('sync.now() rejects with a StorageError after close()', async () => {
     await synced();
     await store.close();
-    await expect(store.sync.now()).rejects.toThrow();
+    await expect(store.sync.now()).rejects.toBeInstanceOf(StorageError);
+  });
+});
+
+describe('this tab’s own writes show at once (no sleeps, 20 fresh stores each)', () => {
+  const RUNS = 20;
+
+  /** What a subscriber right after the awaited call sees first. */
+  async function firstSeen(subject: ConversationStore) {
+    const [ids, status] = await Promise.all([
+      firstValueFrom(subject.sync.pending$),
+      firstValueFrom(subject.sync.status$),
+    ]);
+    return { ids: [...ids].sort(), pending: status.pending };
+  }
+
+  it('create', async () => {
+    for (let run = 0; run < RUNS; run++) {
+      const local = await localStore();
+      store = local.store;
+      const created = await store.conversations.create({ contact_id: `k${run}` });
+      expect(await firstSeen(store)).toEqual({ ids: [created.id], pending: 1 });
+      await store.close();
+    }
+  });
+
+  it('update', async () => {
+    for (let run = 0; run < RUNS; run++) {
+      store = (await localStore([A, B])).store;
+      await store.conversations.update(B.id, { is_pinned: true });
+      expect(await firstSeen(store)).toEqual({ ids: [B.id], pending: 1 });
+      await store.close();
+    }
+  });
+
+  it('delete', async () => {
+    for (let run = 0; run < RUNS; run++) {
+      store = (await localStore([A, B])).store;
+      await store.conversations.delete(A.id);
+      expect(await firstSeen(store)).toEqual({ ids: [A.id], pending: 1 });
+      await store.close();
+    }
+  });
+
+  it('create then delete of an unsent record leaves nothing pending', async () => {
+    for (let run = 0; run < RUNS; run++) {
+      store = (await localStore()).store;
+      const created = await store.conversations.create({ group_id: `g${run}` });
+      expect(await firstSeen(store)).toEqual({ ids: [created.id], pending: 1 });
+      await store.conversations.delete(created.id);
+      expect(await firstSeen(store)).toEqual({ ids: [], pending: 0 });
+      await store.close();
+    }
+  });
+
+  it('an acknowledged write leaves pending$ once its round resolves', async () => {
+    for (let run = 0; run < RUNS; run++) {
+      await synced();
+      await store.conversations.update(A.id, { is_muted: true });
+      expect(await firstSeen(store)).toEqual({ ids: [A.id], pending: 1 });
+      await store.sync.now();
+      expect(await firstSeen(store)).toEqual({ ids: [], pending: 0 });
+      await store.close();
+    }
   });
 });
