@@ -119,7 +119,7 @@ function paramsKey(params: unknown): string {
  * One page of conversations, live: `store.conversations.list$(params)`. `undefined` until
  * the first read for these parameters (again after they change, until the new page).
  *
- * @throws {@link ValidationError} during render for a bad parameter: wrap the component in
+ * @throws {@link index!ValidationError} during render for a bad parameter: wrap the component in
  * an error boundary if the parameters come from user input.
  */
 export function useConversations(
@@ -135,7 +135,7 @@ export function useConversations(
  * One conversation, live: `store.conversations.retrieve$(id)`. `undefined` until the first
  * read, `null` once it is known to be missing (never created, deleted here or on the server).
  *
- * @throws {@link ValidationError} during render for an id that is not a non-empty string.
+ * @throws {@link index!ValidationError} during render for an id that is not a non-empty string.
  */
 export function useConversation(
   store: ConversationStore,

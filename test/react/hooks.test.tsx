@@ -108,8 +108,7 @@ describe('useConversations', () => {
     ({ h, store } = await syncedHarness());
     const subscriptions = countListSubscriptions(store);
     let renders = 0;
-    const list = <UnmutedCount store={store} onRender={() => renders++} />;
-    const { rerender } = render(list);
+    const { rerender } = render(<UnmutedCount store={store} onRender={() => renders++} />);
     await screen.findByText('3 rows');
     expect(renders).toBe(2);
 
