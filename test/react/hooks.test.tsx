@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { act, cleanup, render, renderHook, screen, waitFor } from '@testing-library/react';
-import { Component, type ReactNode } from 'react';
+import { Component, type ReactNode, StrictMode } from 'react';
 import { Observable, throwError } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -166,6 +166,19 @@ describe('useConversations', () => {
     await store.conversations.update(A.id, { is_muted: true });
     await quiet();
     expect(subscriptions).toEqual({ opened: 2, active: 0 });
+  });
+
+  it('keeps one subscription under StrictMode, whose double mount releases the first', async () => {
+    ({ h, store } = await syncedHarness());
+    const subscriptions = countListSubscriptions(store);
+    const { result, unmount } = renderHook(() => useConversations(store, { limit: 1 }), {
+      wrapper: StrictMode,
+    });
+    await waitFor(() => expect(ids(result.current)).toEqual([A.id]));
+    expect(subscriptions.active).toBe(1);
+
+    unmount();
+    expect(subscriptions.active).toBe(0);
   });
 
   it('throws a bad parameter during render, to the nearest error boundary', async () => {
