@@ -1,9 +1,10 @@
 /**
  * `npm run test:package`: packs the package, installs the tarball into a fresh project
  * (only it and its dependencies), runs a Node script that writes offline and syncs
- * against the packaged reference server, and typechecks a consumer file against the
- * published types with moduleResolution `bundler` and `node16`, together with every
- * TypeScript example of the README.
+ * against the packaged reference server, renders the React hooks on the server, and
+ * typechecks consumer files (a React one included) against the published types with
+ * moduleResolution `bundler` and `node16`, together with every TypeScript example of the
+ * README.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,6 +53,9 @@ try {
     'fake-indexeddb@^6',
     'typescript@~5.9',
     '@types/node@^20',
+    'react@^19',
+    'react-dom@^19',
+    '@types/react@^19',
   ]);
 
   writeFileSync(
@@ -82,6 +86,27 @@ if (onServer.length !== 1 || !onServer[0].is_muted || offline.state !== 'offline
   );
   process.stdout.write(run('node', ['consumer.mjs']));
 
+  // The hooks on a server: no IndexedDB, so every one answers undefined and subscribes to nothing.
+  writeFileSync(
+    join(work, 'consumer-react.mjs'),
+    `import { createElement } from 'react';
+import { renderToString } from 'react-dom/server';
+import { createConversationStore } from 'protocol-offline';
+import { useConversation, useConversations, usePendingIds, useSyncStatus } from 'protocol-offline/react';
+
+const store = createConversationStore({ baseUrl: 'https://api.example', getToken: () => 't', sync: { auto: false } });
+function Page() {
+  const values = [useConversations(store, { muted: false }), useConversation(store, 'x'), useSyncStatus(store), usePendingIds(store)];
+  return createElement('p', null, values.map(String).join(' '));
+}
+const html = renderToString(createElement(Page));
+await store.close();
+console.log(html);
+if (html !== '<p>undefined undefined undefined undefined</p>') process.exit(1);
+`,
+  );
+  process.stdout.write(run('node', ['consumer-react.mjs']));
+
   writeFileSync(
     join(work, 'consumer.ts'),
     `import { type Conversation, type ConversationStore, createConversationStore, type SyncStatus, ValidationError } from 'protocol-offline';
@@ -97,15 +122,37 @@ const error: ValidationError = new ValidationError('limit', 'bad');
 export { background, error, first };
 `,
   );
-  // Every TypeScript block of the README, as a user would paste it: imports at the top, the
-  // rest in an async function; the names the examples leave to the app are declared.
+  writeFileSync(
+    join(work, 'consumer-react.tsx'),
+    `import type { Conversation, ConversationStore, ListPage, SyncStatus } from 'protocol-offline';
+import { useConversation, useConversations, usePendingIds, useSyncStatus } from 'protocol-offline/react';
+
+export function Inbox({ store, id }: { store: ConversationStore; id: string }) {
+  const page: ListPage | undefined = useConversations(store, { muted: false, limit: 20 });
+  const all: ListPage | undefined = useConversations(store);
+  const one: Conversation | null | undefined = useConversation(store, id);
+  const status: SyncStatus | undefined = useSyncStatus(store);
+  const pending: ReadonlySet<string> | undefined = usePendingIds(store);
+  return (
+    <p title={status?.state}>
+      {page?.data.length} {all?.has_more} {one?.id} {pending?.size}
+    </p>
+  );
+}
+`,
+  );
+  // Every TypeScript (and TSX) block of the README, as a user would paste it: imports at the
+  // top, the rest in an async function; the names the examples leave to the app are declared.
   const readme = readFileSync(join(repo, 'README.md'), 'utf8');
-  const snippets = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] as string);
+  const snippets = [...readme.matchAll(/```(tsx?)\n([\s\S]*?)```/g)].map((match) => ({
+    extension: match[1] as string,
+    code: match[2] as string,
+  }));
   if (snippets.length === 0) throw new Error('no TypeScript examples found in the README');
-  const snippetFiles = snippets.map((code, index) => {
+  const snippetFiles = snippets.map(({ extension, code }, index) => {
     const lines = code.split('\n');
     const isImport = (line: string) => line.startsWith('import ');
-    const file = `readme-${index + 1}.ts`;
+    const file = `readme-${index + 1}.${extension}`;
     writeFileSync(
       join(work, file),
       [
@@ -140,11 +187,12 @@ export { background, error, first };
           noEmit: true,
           target: 'ES2022',
           lib: ['ES2022', 'DOM'],
+          jsx: 'react-jsx',
           module,
           moduleResolution: resolution,
           types: ['node'],
         },
-        files: ['consumer.ts', ...snippetFiles],
+        files: ['consumer.ts', 'consumer-react.tsx', ...snippetFiles],
       }),
     );
     run('npx', ['tsc', '-p', `tsconfig.${resolution}.json`]);

@@ -1,0 +1,161 @@
+/**
+ * protocol-offline/react: React hooks over a store's live reads (React 18 or later).
+ *
+ * Each hook takes the store first and returns `undefined` until its first read has
+ * answered, then re-renders on every change the store emits. Parameters are compared by
+ * value, so an inline object (`useConversations(store, { muted: false })`) is fine. Hooks
+ * with the same store and parameters share one subscription, made when the first of them
+ * mounts and released when the last unmounts or moves to other parameters.
+ *
+ * On a server (`renderToString`, no IndexedDB) every hook returns `undefined` and
+ * subscribes to nothing.
+ *
+ * @packageDocumentation
+ */
+import { useCallback, useMemo, useSyncExternalStore } from 'react';
+import type { Conversation, ConversationStore, ListPage, ListParams, SyncStatus } from './index.js';
+
+/** What the hooks need of an RxJS observable; typed here so that rxjs is not imported. */
+interface Source<T> {
+  subscribe(observer: { next(value: T): void; error(error: unknown): void }): {
+    unsubscribe(): void;
+  };
+}
+
+/** The latest answer of a source; a new object per emission so that React sees the change. */
+type Read<T> = { value: T } | { error: unknown };
+
+/** One shared subscription: the source, its latest answer and the components listening. */
+interface Entry {
+  read: Read<unknown> | undefined;
+  listeners: Set<() => void>;
+  subscription: { unsubscribe(): void } | undefined;
+}
+
+const entriesByStore = new WeakMap<ConversationStore, Map<string, Entry>>();
+
+function entriesOf(store: ConversationStore): Map<string, Entry> {
+  let entries = entriesByStore.get(store);
+  if (entries === undefined) {
+    entries = new Map();
+    entriesByStore.set(store, entries);
+  }
+  return entries;
+}
+
+/** Adds a listener to the key's entry, subscribing to `source` when it is the first. */
+function listen(
+  store: ConversationStore,
+  key: string,
+  source: Source<unknown>,
+  listener: () => void,
+): () => void {
+  const entries = entriesOf(store);
+  let entry = entries.get(key);
+  if (entry === undefined) {
+    const created: Entry = { read: undefined, listeners: new Set(), subscription: undefined };
+    entries.set(key, created);
+    entry = created;
+    const publish = (read: Read<unknown>) => {
+      created.read = read;
+      for (const notify of created.listeners) notify();
+    };
+    // The listener goes in first: status$ and pending$ answer during subscribe.
+    created.listeners.add(listener);
+    created.subscription = source.subscribe({
+      next: (value) => publish({ value }),
+      error: (error) => publish({ error }),
+    });
+  } else {
+    entry.listeners.add(listener);
+  }
+  const current = entry;
+  return () => {
+    current.listeners.delete(listener);
+    if (current.listeners.size > 0) return;
+    current.subscription?.unsubscribe();
+    if (entries.get(key) === current) entries.delete(key);
+  };
+}
+
+const onServer = () => undefined;
+
+/**
+ * The latest answer of the source `open` returns, shared per (store, key). `open` runs
+ * during render, once per key, so that a synchronous throw (bad parameters) reaches the
+ * nearest error boundary; an error the source emits later is thrown during render too.
+ */
+function useLive<T>(
+  store: ConversationStore,
+  key: string,
+  open: () => Source<T>,
+): { value: T } | undefined {
+  // The key stands for the parameters `open` closes over: a new key, a new source.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `open` is new on every render; `key` identifies it
+  const source = useMemo(open, [store, key]);
+  const subscribe = useCallback(
+    (listener: () => void) => listen(store, key, source, listener),
+    [store, key, source],
+  );
+  const getSnapshot = useCallback(() => entriesByStore.get(store)?.get(key)?.read, [store, key]);
+  const read = useSyncExternalStore(subscribe, getSnapshot, onServer) as Read<T> | undefined;
+  if (read !== undefined && 'error' in read) throw read.error;
+  return read;
+}
+
+/** A key equal for equal parameters, whatever the order of their properties. */
+function paramsKey(params: unknown): string {
+  if (typeof params !== 'object' || params === null) return String(params);
+  const record = params as Record<string, unknown>;
+  // `[name]` alone keeps an explicit undefined apart from a null, which list$ refuses.
+  return JSON.stringify(
+    Object.keys(record)
+      .sort()
+      .map((name) => (record[name] === undefined ? [name] : [name, record[name]])),
+  );
+}
+
+/**
+ * One page of conversations, live: `store.conversations.list$(params)`. `undefined` until
+ * the first read for these parameters (again after they change, until the new page).
+ *
+ * @throws {@link index!ValidationError} during render for a bad parameter: wrap the component in
+ * an error boundary if the parameters come from user input.
+ */
+export function useConversations(
+  store: ConversationStore,
+  params?: ListParams,
+): ListPage | undefined {
+  return useLive<ListPage>(store, `list:${paramsKey(params)}`, () =>
+    store.conversations.list$(params),
+  )?.value;
+}
+
+/**
+ * One conversation, live: `store.conversations.retrieve$(id)`. `undefined` until the first
+ * read, `null` once it is known to be missing (never created, deleted here or on the server).
+ *
+ * @throws {@link index!ValidationError} during render for an id that is not a non-empty string.
+ */
+export function useConversation(
+  store: ConversationStore,
+  id: string,
+): Conversation | null | undefined {
+  const read = useLive<Conversation | undefined>(store, `conversation:${JSON.stringify(id)}`, () =>
+    store.conversations.retrieve$(id),
+  );
+  return read === undefined ? undefined : (read.value ?? null);
+}
+
+/** The sync status, live: `store.sync.status$`. `undefined` until the store has read it. */
+export function useSyncStatus(store: ConversationStore): SyncStatus | undefined {
+  return useLive<SyncStatus>(store, 'status', () => store.sync.status$)?.value;
+}
+
+/**
+ * The ids of records with changes not yet on the server, live: `store.sync.pending$`.
+ * `undefined` until the outbox has been read, never an empty set that is not true yet.
+ */
+export function usePendingIds(store: ConversationStore): ReadonlySet<string> | undefined {
+  return useLive<ReadonlySet<string>>(store, 'pending', () => store.sync.pending$)?.value;
+}
