@@ -8,14 +8,14 @@ import {
   type ListParams,
   StorageError,
   ValidationError,
-} from '../../src/index.js';
+} from '../src/index.js';
 import {
   useConversation,
   useConversations,
   usePendingIds,
   useSyncStatus,
-} from '../../src/react.js';
-import { A, B, C, type Harness, syncedHarness } from '../sync/support.js';
+} from '../src/react.js';
+import { A, B, C, type Harness, syncedHarness } from './fixtures.js';
 
 let h: Harness;
 let store: ConversationStore;

@@ -1,13 +1,13 @@
 // A server render: Node without IndexedDB or a DOM, as in a framework's SSR pass.
 import { renderToString } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import { type ConversationStore, createConversationStore } from '../../src/index.js';
+import { type ConversationStore, createConversationStore } from '../src/index.js';
 import {
   useConversation,
   useConversations,
   usePendingIds,
   useSyncStatus,
-} from '../../src/react.js';
+} from '../src/react.js';
 
 function Page({ store }: { store: ConversationStore }) {
   const values = [
