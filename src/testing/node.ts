@@ -45,7 +45,7 @@ export interface ListeningServer {
 }
 
 /** Serves `server` (from `createReferenceServer`) over HTTP on `hostname:port`. */
-export function listen(
+export async function listen(
   server: ReferenceServer,
   options: ListenOptions = {},
 ): Promise<ListeningServer> {
