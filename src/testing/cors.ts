@@ -5,8 +5,13 @@
  * allowed origin.
  */
 
-/** The CORS option of `listen()`: `true` allows any origin. */
-export type CorsOption = boolean | { origin?: string };
+/** The CORS option of `listen()`: `true` allows any origin, `{ origin }` that one. */
+export type CorsOption =
+  | boolean
+  | {
+      /** The one origin allowed, for example `http://localhost:5173` (default `*`). */
+      origin?: string;
+    };
 
 const ALLOWED_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
 const ALLOWED_HEADERS = 'authorization, content-type, idempotency-key, accept';
