@@ -1,10 +1,10 @@
 /**
  * `npm run test:package`: packs the package, installs the tarball into a fresh project
  * (only it and its dependencies), runs a Node script that writes offline and syncs
- * against the packaged reference server, renders the React hooks on the server, and
- * typechecks consumer files (a React one included) against the published types with
- * moduleResolution `bundler` and `node16`, together with every TypeScript example of the
- * README.
+ * against the packaged reference server and calls it over HTTP with CORS
+ * (`protocol-offline/testing/node`), renders the React hooks on the server, and typechecks
+ * consumer files (a React one included) against the published types with moduleResolution
+ * `bundler` and `node16`, together with every TypeScript example of the README.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,6 +63,7 @@ try {
     `import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { createConversationStore, ValidationError } from 'protocol-offline';
 import { createNetworkSwitch, createReferenceServer, SEED_CONVERSATIONS } from 'protocol-offline/testing';
+import { listen } from 'protocol-offline/testing/node';
 
 const server = createReferenceServer({ token: 't', seed: SEED_CONVERSATIONS });
 const network = createNetworkSwitch(server.fetch);
@@ -80,8 +81,17 @@ const online = await store.sync.now();
 const onServer = server.all().filter((row) => row.contact_id === 'packaged');
 await store.close();
 const refused = await store.conversations.list({ limit: 0 }).catch((e) => e instanceof ValidationError);
-console.log(JSON.stringify({ offline: offline.state, online: online.state, pushed: online.pushed, onServer }));
+
+const http = await listen(server, { cors: true });
+const preflight = await fetch(http.url + '/v1/conversations', {
+  method: 'OPTIONS', headers: { origin: 'http://app.example', 'access-control-request-method': 'PUT' },
+});
+const listed = await fetch(http.url + '/v1/conversations', { headers: { authorization: 'Bearer t' } });
+const overHttp = { preflight: preflight.status, list: listed.status, cors: listed.headers.get('access-control-allow-origin') };
+await http.close();
+console.log(JSON.stringify({ offline: offline.state, online: online.state, pushed: online.pushed, onServer, overHttp }));
 if (onServer.length !== 1 || !onServer[0].is_muted || offline.state !== 'offline' || !refused) process.exit(1);
+if (overHttp.preflight !== 204 || overHttp.list !== 200 || overHttp.cors !== '*') process.exit(1);
 `,
   );
   process.stdout.write(run('node', ['consumer.mjs']));
@@ -110,7 +120,8 @@ if (html !== '<p>undefined undefined undefined undefined</p>') process.exit(1);
   writeFileSync(
     join(work, 'consumer.ts'),
     `import { type Conversation, type ConversationStore, createConversationStore, type SyncStatus, ValidationError } from 'protocol-offline';
-import { createReferenceServer, type ReferenceServer } from 'protocol-offline/testing';
+import { createReferenceServer, type ReferenceServer, referenceHandlers } from 'protocol-offline/testing';
+import { type ListeningServer, listen } from 'protocol-offline/testing/node';
 import { requestBackgroundSync } from 'protocol-offline/sw';
 
 const server: ReferenceServer = createReferenceServer();
@@ -119,7 +130,10 @@ const first: Promise<Conversation | undefined> = store.conversations.retrieve('x
 store.sync.status$.subscribe((status: SyncStatus) => status.pending satisfies number);
 const background: Promise<boolean> = requestBackgroundSync();
 const error: ValidationError = new ValidationError('limit', 'bad');
-export { background, error, first };
+const http: Promise<ListeningServer> = listen(server, { port: 0, cors: { origin: 'http://localhost:5173' } });
+// Checked before msw is installed: the adapter's types must not need it.
+const handlers: string[] = referenceHandlers(server, { http: { all: (path: string) => path } });
+export { background, error, first, handlers, http };
 `,
   );
   writeFileSync(
@@ -175,29 +189,38 @@ export function Inbox({ store, id }: { store: ConversationStore; id: string }) {
   });
   process.stdout.write(`README: ${snippets.length} TypeScript examples\n`);
 
-  for (const [module, resolution] of [
-    ['esnext', 'bundler'],
-    ['node16', 'node16'],
-  ]) {
-    writeFileSync(
-      join(work, `tsconfig.${resolution}.json`),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          noEmit: true,
-          target: 'ES2022',
-          lib: ['ES2022', 'DOM'],
-          jsx: 'react-jsx',
-          module,
-          moduleResolution: resolution,
-          types: ['node'],
-        },
-        files: ['consumer.ts', 'consumer-react.tsx', ...snippetFiles],
-      }),
-    );
-    run('npx', ['tsc', '-p', `tsconfig.${resolution}.json`]);
-    process.stdout.write(`types check with moduleResolution ${resolution}\n`);
-  }
+  const typecheck = (files: string[], what: string) => {
+    for (const [module, resolution] of [
+      ['esnext', 'bundler'],
+      ['node16', 'node16'],
+    ]) {
+      writeFileSync(
+        join(work, `tsconfig.${resolution}.json`),
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            noEmit: true,
+            target: 'ES2022',
+            lib: ['ES2022', 'DOM'],
+            jsx: 'react-jsx',
+            module,
+            moduleResolution: resolution,
+            types: ['node'],
+          },
+          files,
+        }),
+      );
+      run('npx', ['tsc', '-p', `tsconfig.${resolution}.json`]);
+      process.stdout.write(`${what} typecheck with moduleResolution ${resolution}\n`);
+    }
+  };
+  typecheck(['consumer.ts', 'consumer-react.tsx'], 'without msw installed, the entries');
+  // msw is an optional peer: installed only now, for the README's MSW example.
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', 'msw@^2']);
+  typecheck(
+    ['consumer.ts', 'consumer-react.tsx', ...snippetFiles],
+    'with msw, the entries and the README examples',
+  );
   process.stdout.write('package test passed\n');
 } finally {
   rmSync(work, { recursive: true, force: true });

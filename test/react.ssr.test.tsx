@@ -2,12 +2,7 @@
 import { renderToString } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { type ConversationStore, createConversationStore } from '../src/index.js';
-import {
-  useConversation,
-  useConversations,
-  usePendingIds,
-  useSyncStatus,
-} from '../src/react.js';
+import { useConversation, useConversations, usePendingIds, useSyncStatus } from '../src/react.js';
 
 function Page({ store }: { store: ConversationStore }) {
   const values = [

@@ -9,12 +9,7 @@ import {
   StorageError,
   ValidationError,
 } from '../src/index.js';
-import {
-  useConversation,
-  useConversations,
-  usePendingIds,
-  useSyncStatus,
-} from '../src/react.js';
+import { useConversation, useConversations, usePendingIds, useSyncStatus } from '../src/react.js';
 import { A, B, C, type Harness, syncedHarness } from './fixtures.js';
 
 let h: Harness;

@@ -11,6 +11,7 @@ import {
   createReferenceServer,
   SEED_CONVERSATIONS,
 } from 'protocol-offline/testing';
+import { listen } from 'protocol-offline/testing/node';
 
 const TOKEN = 'demo-token';
 const say = (text: string) => console.log(text);
@@ -20,7 +21,7 @@ const short = (row: Conversation) =>
   `${row.is_pinned ? ' pinned' : ''}${row.is_muted ? ' muted' : ''}${row.archived_at !== null ? ' archived' : ''}`;
 
 const server = createReferenceServer({ token: TOKEN, seed: SEED_CONVERSATIONS });
-const http = await server.listen(0, '127.0.0.1');
+const http = await listen(server);
 say(`Reference server listening on ${http.url}`);
 
 // The browser's network, and its online/offline events, stand-ins for Node.

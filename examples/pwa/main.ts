@@ -80,9 +80,24 @@ function render() {
   );
 }
 
+// What the last Background Sync request came to: some browsers lack it or disable it.
+const backgroundSync: { last: 'registered' | 'unsupported' | `failed: ${string}` | null } = {
+  last: null,
+};
+Object.assign(globalThis, { backgroundSync }); // The browser tests tell the delivery paths apart.
+
 function afterWrite() {
   // Offline? Let the service worker flush it when the network is back, even if this tab closes.
-  if (!navigator.onLine || forcedOffline) void requestBackgroundSync().catch(() => {});
+  if (!navigator.onLine || forcedOffline) {
+    requestBackgroundSync().then(
+      (registered) => {
+        backgroundSync.last = registered ? 'registered' : 'unsupported';
+      },
+      (error: unknown) => {
+        backgroundSync.last = `failed: ${(error as Error).message}`;
+      },
+    );
+  }
 }
 
 function report(error: unknown) {

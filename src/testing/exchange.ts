@@ -1,14 +1,15 @@
 /**
  * One request's way through the reference server, around the API's routes: faults
  * (offline, latency, injected statuses, lost replies, malformed lists), Idempotency-Key
- * replay, and the record of what was received. Both transports (in-process fetch and
- * real HTTP) go through here, so they behave the same.
+ * replay, and the record of what was received. Every transport (in-process fetch, MSW,
+ * real HTTP) goes through here, so they behave the same.
  */
 import { errorResponse } from './errors.js';
 import type { FaultState } from './faults.js';
 import { fingerprintOf, type IdempotencyCache } from './idempotency.js';
 import { parseBody } from './input.js';
 import { malformListBody } from './malform.js';
+import type { Routes } from './routes.js';
 
 /** One request as the server saw it. The bearer token is never recorded. */
 export interface RecordedRequest {
@@ -37,9 +38,12 @@ export interface RecordedRequest {
 /** The answer is dropped: the client sees a network failure, not a response. */
 export const LOST: unique symbol = Symbol('lost');
 
+/** One request in, an answer or {@link LOST} out: what every transport calls. */
+export type Exchange = (request: Request) => Promise<Response | typeof LOST>;
+
 /** What the exchange needs from the server. */
 export interface ExchangeContext {
-  routes: { fetch: (request: Request) => Response | Promise<Response> };
+  routes: Routes;
   faults: FaultState;
   idempotency: IdempotencyCache;
   requests: RecordedRequest[];
@@ -50,9 +54,7 @@ export interface ExchangeContext {
 const WRITES = ['POST', 'PUT', 'DELETE'];
 
 /** Creates the handler both transports call with each request. */
-export function createExchange(
-  context: ExchangeContext,
-): (request: Request) => Promise<Response | typeof LOST> {
+export function createExchange(context: ExchangeContext): Exchange {
   const { routes, faults, idempotency, requests, isAuthorized, random } = context;
 
   return async (request) => {
@@ -105,7 +107,7 @@ export function createExchange(
       }
     }
 
-    const response = await routes.fetch(
+    const response = await routes(
       new Request(url, { method, headers: request.headers, ...(text !== '' && { body: text }) }),
     );
     let body = await response.text();

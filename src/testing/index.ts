@@ -1,13 +1,19 @@
 /**
  * protocol-offline/testing: the reference server of the Conversations API, its seed
- * data, and the adapters that let tests drive the network and the platform's events.
+ * data, its MSW handlers, and the adapters that let tests drive the network and the
+ * platform's events. Browser-safe: it imports nothing from Node, so it runs in a page or
+ * a service worker too; `protocol-offline/testing/node` serves it on a port.
  *
  * @packageDocumentation
  */
 export type { RecordedRequest } from './exchange.js';
 export type { Faults } from './faults.js';
-export type { ListeningServer } from './listen.js';
 export type { MalformedRow } from './malform.js';
+export {
+  type MswHttp,
+  type ReferenceHandlersOptions,
+  referenceHandlers,
+} from './msw.js';
 export {
   createManualPlatform,
   createNetworkSwitch,

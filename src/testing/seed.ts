@@ -2,6 +2,7 @@
  * Seed data: the API documentation's example conversations, and a deterministic
  * generator of varied conversations for tests and benchmarks.
  */
+import { ID_ALPHABET } from '../ids.js';
 import type { Conversation } from '../model.js';
 
 /**
@@ -77,8 +78,6 @@ export const SEED_CONVERSATIONS: readonly Conversation[] = Object.freeze(
   ).map((row) => Object.freeze(row)),
 );
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
 /** A small seeded PRNG (mulberry32), so generated data is the same on every run. */
 function random(seed: number): () => number {
   let state = seed >>> 0;
@@ -105,7 +104,8 @@ export function generateConversations(
   const next = random(options.seed ?? 1);
   const start = options.startTime ?? 1_600_000_000;
   const groups = options.groups ?? 5;
-  const id = () => Array.from({ length: 16 }, () => ALPHABET[Math.floor(next() * 62)]).join('');
+  const id = () =>
+    Array.from({ length: 16 }, () => ID_ALPHABET[Math.floor(next() * ID_ALPHABET.length)]).join('');
   const rows: Conversation[] = [];
   const seen = new Set<string>();
   while (rows.length < count) {

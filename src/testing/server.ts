@@ -1,13 +1,15 @@
 /**
  * createReferenceServer: wires the in-memory table, the API's routes, the exchange
- * (faults, Idempotency-Key replay, recording) and the two transports, and gives tests
- * direct access to the data, as another device or the server's own admin would have.
+ * (faults, Idempotency-Key replay, recording) and the in-process transport, and gives
+ * tests direct access to the data, as another device or the server's own admin would have.
+ * The other transports (`msw.ts`, `node.ts`) reach the exchange through {@link exchangeOf}.
  */
+import { clock, unixSeconds } from '../clock.js';
+import { randomId } from '../ids.js';
 import { CONVERSATION_FIELDS, type Conversation } from '../model.js';
-import { createExchange, LOST, type RecordedRequest } from './exchange.js';
+import { createExchange, type Exchange, LOST, type RecordedRequest } from './exchange.js';
 import { FaultState, type Faults } from './faults.js';
 import { IdempotencyCache } from './idempotency.js';
-import { type ListeningServer, listen } from './listen.js';
 import { createRoutes } from './routes.js';
 import { ConversationTable } from './table.js';
 
@@ -33,9 +35,7 @@ export interface ReferenceServer {
    * rejects with `TypeError('Failed to fetch')`, as a browser's fetch does.
    */
   fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
-  /** Serves the API over real HTTP on `hostname:port` (default `127.0.0.1`, port 0: a free one). */
-  listen(port?: number, hostname?: string): Promise<ListeningServer>;
-  /** Every request received, oldest first, on both transports. Never holds the token. */
+  /** Every request received, oldest first, on every transport. Never holds the token. */
   readonly requests: RecordedRequest[];
   /** Empties {@link ReferenceServer.requests}. */
   clearRequests(): void;
@@ -62,11 +62,17 @@ export interface ReferenceServer {
   readonly faults: Faults;
 }
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+// Kept off the public object: a transport needs to tell a lost reply from an answer, a
+// test never does.
+const exchanges = new WeakMap<ReferenceServer, Exchange>();
 
-function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (byte) => ALPHABET[byte % ALPHABET.length]).join('');
+/** The exchange behind `server`, for the transports that answer a lost reply their own way. */
+export function exchangeOf(server: ReferenceServer): Exchange {
+  const exchange = exchanges.get(server);
+  if (exchange === undefined) {
+    throw new TypeError('Expected a server made by createReferenceServer()');
+  }
+  return exchange;
 }
 
 /** The API's fields of `row` that are set; anything else is dropped. */
@@ -81,7 +87,7 @@ function definedFields(row: Partial<Conversation>): Partial<Conversation> {
 /** Creates a reference server of the Conversations API, holding `options.seed`. */
 export function createReferenceServer(options: ReferenceServerOptions = {}): ReferenceServer {
   let token = options.token ?? 'test-token';
-  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const now = options.now ?? (() => unixSeconds(clock().now()));
   const generateId = options.generateId ?? randomId;
   const table = new ConversationTable(options.seed);
   const faults = new FaultState();
@@ -120,7 +126,7 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
     random: options.random ?? Math.random,
   });
 
-  return {
+  const server: ReferenceServer = {
     fetch: async (input, init) => {
       // A bare path is welcome: the origin means nothing in-process.
       const target =
@@ -129,7 +135,6 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
       if (result === LOST) throw new TypeError('Failed to fetch');
       return result;
     },
-    listen: (port, hostname) => listen(handle, port, hostname),
     requests,
     clearRequests: () => {
       requests.length = 0;
@@ -163,4 +168,6 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
     },
     faults,
   };
+  exchanges.set(server, handle);
+  return server;
 }

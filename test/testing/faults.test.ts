@@ -1,6 +1,7 @@
 /** Every fault knob of `server.faults`. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createReferenceServer, SEED_CONVERSATIONS } from '../../src/testing/index.js';
+import { listen } from '../../src/testing/node.js';
 import { auth, json, ORIGIN } from './support.js';
 
 const CONVERSATIONS = `${ORIGIN}/v1/conversations`;
@@ -29,7 +30,7 @@ describe('latencyMs', () => {
 
   it('delays answers over real HTTP too', async () => {
     const server = createReferenceServer();
-    const http = await server.listen(0);
+    const http = await listen(server);
     try {
       server.faults.latencyMs = 50;
       const start = performance.now();
@@ -56,7 +57,7 @@ describe('offline', () => {
 
   it('closes the connection without an answer over real HTTP', async () => {
     const server = createReferenceServer();
-    const http = await server.listen(0);
+    const http = await listen(server);
     try {
       server.faults.offline = true;
       await expect(fetch(`${http.url}/v1/conversations`, create)).rejects.toThrow(TypeError);
@@ -164,7 +165,7 @@ describe('loseNextReply', () => {
 
   it('destroys the connection over real HTTP after applying the write', async () => {
     const server = createReferenceServer();
-    const http = await server.listen(0);
+    const http = await listen(server);
     try {
       server.faults.loseNextReply();
       await expect(fetch(`${http.url}/v1/conversations`, create)).rejects.toThrow(TypeError);

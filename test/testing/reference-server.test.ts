@@ -2,10 +2,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createReferenceServer,
-  type ListeningServer,
   type ReferenceServer,
   SEED_CONVERSATIONS,
 } from '../../src/testing/index.js';
+import { type ListeningServer, listen } from '../../src/testing/node.js';
 import { auth, DOC_EXAMPLE, form, json, ORIGIN } from './support.js';
 
 const CREATED_AT = 692233200;
@@ -90,16 +90,16 @@ describe('the documented examples, over real HTTP', () => {
   const server = createReferenceServer({ seed: SEED_CONVERSATIONS, now: () => CREATED_AT });
   let http: ListeningServer;
   beforeAll(async () => {
-    http = await server.listen(0);
+    http = await listen(server);
   });
   afterAll(() => http.close());
   documentedExamples(() => ({ fetch: globalThis.fetch, origin: http.url }));
 });
 
 describe('transports', () => {
-  it('listen(0) picks a free port on 127.0.0.1 and close() stops answering', async () => {
+  it('listen() picks a free port on 127.0.0.1 and close() stops answering', async () => {
     const server = createReferenceServer();
-    const http = await server.listen(0);
+    const http = await listen(server);
     expect(http.url).toBe(`http://127.0.0.1:${http.port}`);
     expect(http.port).toBeGreaterThan(0);
     expect((await fetch(`${http.url}/v1/conversations`, { headers: auth })).status).toBe(200);
@@ -117,7 +117,7 @@ describe('transports', () => {
 
   it('records requests over HTTP like in-process ones, without the token', async () => {
     const server = createReferenceServer({ token: 'http-secret-7f3a' });
-    const http = await server.listen(0);
+    const http = await listen(server);
     try {
       await fetch(`${http.url}/v1/conversations`, {
         method: 'POST',
