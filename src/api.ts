@@ -6,7 +6,7 @@
 import ky, { isTimeoutError, type KyInstance } from 'ky';
 import { clock } from './clock.js';
 import { ApiError, AuthError, type FailedRequest, NetworkError } from './errors.js';
-import type { ConversationPatch, CreateConversationInput } from './model.js';
+import type { ConversationPatch, CreateConversationInput, ListParams } from './model.js';
 
 /** Returns the bearer token for the next request (option `getToken`). */
 export type TokenProvider = () => string | Promise<string>;
@@ -73,9 +73,13 @@ export class ConversationsApi {
     });
   }
 
-  list(params: { limit: number; starting_after?: string | undefined }): Promise<ApiReply> {
-    const searchParams: Record<string, string | number> = { limit: params.limit };
-    if (params.starting_after !== undefined) searchParams.starting_after = params.starting_after;
+  /** `GET /v1/conversations` with the list parameters that are set. */
+  list(params: ListParams): Promise<ApiReply> {
+    const searchParams: Record<string, string | number> = {};
+    for (const [key, value] of Object.entries(params)) {
+      if (value !== undefined)
+        searchParams[key] = typeof value === 'boolean' ? String(value) : value;
+    }
     return this.#send('get', 'conversations', { searchParams });
   }
 

@@ -19,6 +19,7 @@ export {
   StorageError,
   ValidationError,
 } from './errors.js';
+export type { ListState } from './list-state.js';
 export type * from './model.js';
 export type { ConversationStoreOptions, RetryOptions, SyncOptions } from './options.js';
 export type { Platform, WakeChannel } from './platform.js';
@@ -29,4 +30,7 @@ export { createConversationStore } from './store.js';
 export type { IdChange } from './sync/context.js';
 export type { SyncSummary } from './sync/engine.js';
 export type { Conflict, ConflictContext, ResolveConflict } from './sync/reconcile.js';
-export type { SyncStatus } from './sync/status.js';
+export type { RefreshResult } from './sync/refresh.js';
+export type { PullKind } from './sync/schedule.js';
+export type { SyncStatus, WalkProgress } from './sync/status.js';
+export type { RoundOptions } from './validate.js';

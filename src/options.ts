@@ -32,6 +32,16 @@ export interface SyncOptions {
   debounceMs?: number;
   /** Records pushed at once (one request in flight per record), 1..32. Default 4. */
   concurrency?: number;
+  /**
+   * How old the last complete walk may get before an automatic round walks every page
+   * again, in ms. Default 15 minutes; 0: every automatic round walks everything.
+   */
+  fullSyncMs?: number;
+  /**
+   * An update to a record last confirmed with the server longer ago than this (ms) is
+   * checked against the server's state (one GET) before it is sent. Default 60 000.
+   */
+  freshMs?: number;
 }
 
 /** Options of {@link createConversationStore}. */
@@ -77,6 +87,8 @@ export interface NormalizedOptions {
     timeoutMs: number;
     debounceMs: number;
     concurrency: number;
+    fullSyncMs: number;
+    freshMs: number;
   };
 }
 
@@ -129,6 +141,14 @@ function normalizeSync(input: SyncOptions | undefined): NormalizedOptions['sync'
     timeoutMs: integer(sync.timeoutMs, 10_000, 'sync.timeoutMs', 1, MAX_DELAY_MS),
     debounceMs: integer(sync.debounceMs, 300, 'sync.debounceMs', 0, MAX_DELAY_MS),
     concurrency: integer(sync.concurrency, 4, 'sync.concurrency', 1, 32),
+    fullSyncMs: integer(
+      sync.fullSyncMs,
+      15 * 60_000,
+      'sync.fullSyncMs',
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    freshMs: integer(sync.freshMs, 60_000, 'sync.freshMs', 0, Number.MAX_SAFE_INTEGER),
   };
 }
 

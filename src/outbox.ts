@@ -107,6 +107,11 @@ export async function enqueue(
   return remaining > 0;
 }
 
+/** Whether a record's first entry may be sent now (see {@link claimHead}). */
+export function isDue(head: OutboxEntry, dueBy: number, reconnected: boolean): boolean {
+  return head.notBefore <= dueBy || (reconnected && head.offline === true);
+}
+
 /**
  * Claims the first entry of a record for sending: marks it sent (frozen) and returns it.
  * `null` when the record has nothing queued, or its first entry waits for a backoff
@@ -121,8 +126,7 @@ export function claimHead(
 ): Promise<OutboxEntry | null> {
   return db.transaction('rw', db.outbox, async () => {
     const head = (await entriesOf(db, recordId))[0];
-    if (head === undefined) return null;
-    if (head.notBefore > dueBy && !(reconnected && head.offline === true)) return null;
+    if (head === undefined || !isDue(head, dueBy, reconnected)) return null;
     const claimed = { ...head, sentAt: head.sentAt ?? now, attempts: head.attempts + 1 };
     await db.outbox.put(claimed);
     return claimed;
@@ -271,4 +275,26 @@ export function removeEntries(db: StoreDatabase, entries: readonly OutboxEntry[]
 /** Drops a record's base (with its entries removed by {@link removeEntries}). */
 export function dropBase(db: StoreDatabase, recordId: string): Promise<void> {
   return db.bases.delete(recordId);
+}
+
+/**
+ * Replaces all of a record's entries, a frozen one included, with one update holding
+ * `patch` on top of `server` (the conflict check: the GET has shown whatever an earlier
+ * attempt did, so reusing its key would replay the old answer and drop the decision).
+ * An empty patch leaves nothing queued. Resolves with whether anything is queued.
+ */
+export async function replaceQueue(
+  db: StoreDatabase,
+  server: Conversation,
+  patch: ConversationPatch,
+  now: number,
+): Promise<boolean> {
+  await db.outbox.where('recordId').equals(server.id).delete();
+  if (Object.keys(patch).length === 0) {
+    await db.bases.delete(server.id);
+    return false;
+  }
+  await db.bases.put({ id: server.id, row: server });
+  await db.outbox.add(newEntry(server.id, { op: 'update', patch }, now));
+  return true;
 }

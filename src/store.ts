@@ -7,6 +7,7 @@ import { type Observable, Subject } from 'rxjs';
 import { ConversationsApi } from './api.js';
 import { inTransaction, type OutboxEntry, openDatabase, SCOPES } from './db.js';
 import { toStorageError } from './errors.js';
+import { type ListState, listState } from './list-state.js';
 import type {
   Conversation,
   ConversationPatch,
@@ -22,8 +23,12 @@ import { listConversations, listLive, retrieveConversation, retrieveLive } from 
 import { discardRejection, listRejections, type Rejection, takeRejection } from './rejections.js';
 import type { IdChange } from './sync/context.js';
 import { SyncEngine, type SyncSummary } from './sync/engine.js';
+import { Confirmations } from './sync/fresh.js';
 import type { Conflict } from './sync/reconcile.js';
+import type { RefreshResult } from './sync/refresh.js';
 import type { SyncStatus } from './sync/status.js';
+import { parseIds, parseRoundOptions, type RoundOptions } from './validate.js';
+import { WatchedLists } from './watched.js';
 import {
   createLocal,
   deleteLocal,
@@ -39,8 +44,14 @@ export interface ConversationsView {
    * @throws {@link ValidationError} for a bad parameter (nothing is read).
    */
   list(params?: ListParams): Promise<ListPage>;
-  /** The same page, re-emitted after every change that alters it (from any tab). */
+  /**
+   * The same page, re-emitted after every change that alters it (from any tab). While
+   * subscribed, the list counts as visible: each recent pull makes it equal to the
+   * server's answer for the same parameters.
+   */
   list$(params?: ListParams): Observable<ListPage>;
+  /** The page of `list$` with how fresh it is (see {@link ListState}). */
+  listState$(params?: ListParams): Observable<ListState>;
   /** One conversation by id (a temporary id still works after its create is acknowledged). */
   retrieve(id: string): Promise<Conversation | undefined>;
   /** One conversation, re-emitted after every change to it; `undefined` once deleted. */
@@ -73,8 +84,21 @@ export interface SyncView {
   rejections$: Observable<Rejection>;
   /** Each disagreement between local pending changes and the server, with how it was settled. */
   conflicts$: Observable<Conflict>;
-  /** Pushes, then pulls; concurrent calls share one round. Resolves with what it did. */
-  now(): Promise<SyncSummary>;
+  /**
+   * One round now: pushes every pending write (backoff skipped), then pulls `options.pull`
+   * (default `'full'`: every page; `'recent'`: the head and the visible lists; `'none'`).
+   * A call while an equal or larger forced round runs shares it. Resolves with what it did,
+   * also when the network failed (see `status$`); rejects only after `close()`.
+   */
+  now(options?: RoundOptions): Promise<SyncSummary>;
+  /**
+   * Reads these records by id (GET each, at most `concurrency` at once), stores or removes
+   * them (a 404 removes; with pending updates that is a `'deleted'` conflict) and rebases
+   * pending changes. Temporary ids map to server ids; unacknowledged creates are skipped.
+   */
+  refresh(ids: readonly string[]): Promise<RefreshResult>;
+  /** Resolves once a complete walk has ever finished for this database (`hasSynced`). */
+  firstSync(): Promise<void>;
   /** Resumes automatic sync (and clears a paused `AuthError`). */
   start(): void;
   /** Stops automatic sync; writes keep landing locally and in the outbox. */
@@ -108,6 +132,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   const options = normalizeOptions(input);
   const db = openDatabase(options.databaseName, options);
   const api = new ConversationsApi({ ...options, timeoutMs: options.sync.timeoutMs });
+  const watched = new WatchedLists(db);
   const idChanges = new Subject<IdChange>();
   const conflicts = new Subject<Conflict>();
   const rejections = new Subject<Rejection>();
@@ -120,12 +145,17 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       pageSize: options.sync.pageSize,
       concurrency: options.sync.concurrency,
       resolveConflict: options.resolveConflict,
+      fullSyncMs: options.sync.fullSyncMs,
+      freshMs: options.sync.freshMs,
+      confirmations: new Confirmations(),
+      watchedLists: () => watched.all(),
       events: {
         idChange: (change) => idChanges.next(change),
         conflict: (conflict) => conflicts.next(conflict),
         rejection: (rejection) => rejections.next(rejection),
         problem: () => {},
         queueChanged: () => {},
+        progress: () => {},
       },
     },
     {
@@ -134,6 +164,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       platform: options.platform,
     },
   );
+  const pending$ = engine.statusStore.pending$.asObservable();
   const writes: WriteContext = {
     db,
     nowSeconds: options.nowSeconds,
@@ -144,6 +175,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   const close = () => {
     closing ??= (async () => {
       await engine.close();
+      await watched.close();
       for (const subject of [idChanges, conflicts, rejections]) subject.complete();
       db.close();
     })();
@@ -180,7 +212,9 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   const store: ConversationStore = {
     conversations: {
       list: (params) => listConversations(db, params),
-      list$: (params) => listLive(db, params),
+      list$: (params) => watched.track(params, listLive(db, params)),
+      listState$: (params) =>
+        listState(db, params, watched.track(params, listLive(db, params)), pending$),
       retrieve: (id) => retrieveConversation(db, id),
       retrieve$: (id) => retrieveLive(db, id),
       create: (input) => createLocal(writes, input),
@@ -189,10 +223,12 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
     },
     sync: {
       status$: engine.statusStore.status$.asObservable(),
-      pending$: engine.statusStore.pending$.asObservable(),
+      pending$,
       rejections$: rejections.asObservable(),
       conflicts$: conflicts.asObservable(),
-      now: () => engine.now(),
+      now: (options) => engine.now(parseRoundOptions(options)),
+      refresh: (ids) => engine.refresh(parseIds(ids)),
+      firstSync: () => engine.firstSync(),
       start: () => engine.start(),
       stop: () => engine.stop(),
       listOutbox: async () => {

@@ -198,3 +198,27 @@ export function parsePage(body: unknown, report: (error: Error) => void): Server
   });
   return page;
 }
+
+/** The options of `sync.now()`. */
+export interface RoundOptions {
+  /** What to pull after pushing: `'full'` (default), `'recent'` or `'none'`. */
+  pull?: 'full' | 'recent' | 'none';
+}
+
+/** Validates the options of `sync.now()`; returns the pull kind. */
+export function parseRoundOptions(input: unknown): 'full' | 'recent' | 'none' {
+  if (input === undefined) return 'full';
+  if (!isPlainObject(input)) throw new ValidationError('options', 'must be a plain object');
+  checkKnownKeys(input, ['pull']);
+  const pull = input.pull ?? 'full';
+  if (pull !== 'full' && pull !== 'recent' && pull !== 'none') {
+    throw new ValidationError('pull', "must be 'full', 'recent' or 'none'");
+  }
+  return pull;
+}
+
+/** Validates the ids of `sync.refresh()`. */
+export function parseIds(input: unknown): string[] {
+  if (!Array.isArray(input)) throw new ValidationError('ids', 'must be an array of ids');
+  return input.map((id, index) => parseId(id, `ids[${index}]`));
+}

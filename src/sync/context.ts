@@ -4,9 +4,12 @@
  */
 import type { ConversationsApi } from '../api.js';
 import type { StoreDatabase } from '../db.js';
+import type { ListParams } from '../model.js';
 import type { Rejection } from '../rejections.js';
 import type { BackoffPolicy } from './backoff.js';
+import type { Confirmations } from './fresh.js';
 import type { Conflict, ResolveConflict } from './reconcile.js';
+import type { WalkProgress } from './status.js';
 
 /** A temporary id replaced by the server's id. */
 export interface IdChange {
@@ -24,6 +27,8 @@ export interface SyncEvents {
   problem(error: Error): void;
   /** A settled reply changed whether a record has writes queued. */
   queueChanged(recordId: string, queued: boolean): void;
+  /** A complete walk advanced (or ended: null). */
+  progress(progress: WalkProgress | null): void;
 }
 
 export interface SyncContext {
@@ -34,5 +39,12 @@ export interface SyncContext {
   pageSize: number;
   concurrency: number;
   resolveConflict: ResolveConflict | undefined;
+  /** How old the last complete walk may get before an automatic round walks again (ms). */
+  fullSyncMs: number;
+  /** Updates to records confirmed longer ago than this (ms) are checked before sending. */
+  freshMs: number;
+  confirmations: Confirmations;
+  /** The lists watched in every tab (the visible lists a recent pull makes exact). */
+  watchedLists(): Promise<ListParams[]>;
   events: SyncEvents;
 }

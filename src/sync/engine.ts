@@ -7,13 +7,16 @@ import type { Subscription } from 'rxjs';
 import { clock } from '../clock.js';
 import { AuthError, NetworkError, StorageError, toStorageError } from '../errors.js';
 import { live, throttledLive } from '../live.js';
+import { readMeta, writeMeta } from '../meta.js';
 import { earliestDeadline, pendingRecordIds } from '../outbox.js';
 import type { Platform } from '../platform.js';
 import { countRejections } from '../rejections.js';
 import type { SyncContext } from './context.js';
-import { pull } from './pull.js';
+import { emptyPull, type PullResult, pullAll } from './pull.js';
 import { push } from './push.js';
-import { Scheduler } from './schedule.js';
+import { pullRecent } from './recent.js';
+import { type RefreshResult, refreshRecords } from './refresh.js';
+import { type PullKind, Scheduler, strongest } from './schedule.js';
 import { type StatusAction, StatusStore, type SyncStatus } from './status.js';
 
 /** `pending$` re-reads the outbox at most this often while writes keep coming. */
@@ -33,7 +36,9 @@ export interface SyncSummary {
   rejected: number;
   /** Malformed server rows or pages skipped. */
   skipped: number;
-  /** True when the pull read every page. */
+  /** What the round pulled: every page, the recent part (head and watched lists), or nothing. */
+  pull: PullKind;
+  /** True when a complete walk finished in this round. */
   complete: boolean;
   /** The state the round ended in. */
   state: SyncStatus['state'];
@@ -49,8 +54,6 @@ export interface EngineOptions {
   platform: Platform;
 }
 
-const LAST_SYNCED = 'lastSyncedAt';
-
 export class SyncEngine {
   readonly statusStore = new StatusStore();
   readonly #context: SyncContext;
@@ -58,8 +61,10 @@ export class SyncEngine {
   readonly #scheduler: Scheduler;
   readonly #subscriptions: Subscription[] = [];
   #running: Promise<SyncSummary> | null = null;
-  #runningForced = false;
+  /** What the running round pulls (a `now()` asking for more waits for the next one). */
+  #runningPull: PullKind | null = null;
   #followUp: Promise<SyncSummary> | null = null;
+  #followUpPull: PullKind = 'none';
   #closed = false;
   #paused = false;
 
@@ -74,12 +79,16 @@ export class SyncEngine {
           status.queueChanged(recordId, queued);
           context.events.queueChanged(recordId, queued);
         },
+        progress: (progress) => {
+          status.dispatch({ type: 'progress', progress });
+          context.events.progress(progress);
+        },
       },
     };
-    this.#scheduler = new Scheduler(options, () => {
+    this.#scheduler = new Scheduler(options, (pull) => {
       if (this.#closed || this.#paused) return true;
       if (this.#running !== null) return false;
-      void this.#run(false);
+      void this.#run(false, pull);
       return true;
     });
     const { db } = context;
@@ -104,12 +113,13 @@ export class SyncEngine {
         error: () => {},
       }),
       live(
-        async () => (await db.meta.get(LAST_SYNCED))?.value ?? null,
+        () => readMeta(db, 'lastSyncedAt'),
         (a, b) => a === b,
-      ).subscribe({
-        next: (at) => status.dispatch({ type: 'synced', at: typeof at === 'number' ? at : null }),
-        error: () => {},
-      }),
+      ).subscribe({ next: (at) => status.dispatch({ type: 'synced', at }), error: () => {} }),
+      live(
+        () => readMeta(db, 'lastFullSyncAt'),
+        (a, b) => a === b,
+      ).subscribe({ next: (at) => status.dispatch({ type: 'walked', at }), error: () => {} }),
     );
   }
 
@@ -154,19 +164,53 @@ export class SyncEngine {
     if (!this.#paused) this.#scheduler.written();
   }
 
-  /** One round now, skipping backoff deadlines. Concurrent calls share one round. */
-  now(): Promise<SyncSummary> {
+  /**
+   * One round now, skipping backoff deadlines. A call during a forced round that pulls at
+   * least as much shares it; otherwise one follow-up round runs after the current one.
+   */
+  now(pull: PullKind = 'full'): Promise<SyncSummary> {
     if (this.#closed) return Promise.reject(new StorageError('sync.now: the store is closed'));
     this.#paused = false;
     if (this.#running !== null) {
-      if (this.#runningForced) return this.#running;
+      if (this.#runningPull !== null && strongest(this.#runningPull, pull) === this.#runningPull) {
+        return this.#running;
+      }
+      this.#followUpPull = strongest(this.#followUpPull, pull);
       this.#followUp ??= this.#running.then(() => {
         this.#followUp = null;
-        return this.#run(true);
+        const kind = this.#followUpPull;
+        this.#followUpPull = 'none';
+        return this.#run(true, kind);
       });
       return this.#followUp;
     }
-    return this.#run(true);
+    return this.#run(true, pull);
+  }
+
+  /** Resolves once a complete walk has ever finished; rejects if the store closes first. */
+  firstSync(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const subscription = this.statusStore.status$.subscribe({
+        next: (status) => {
+          if (!status.hasSynced) return;
+          resolve();
+          queueMicrotask(() => subscription.unsubscribe());
+        },
+        complete: () => reject(new StorageError('sync.firstSync: the store closed first')),
+      });
+    });
+  }
+
+  /** Reads records by id and reconciles them (under the sync lock, between rounds). */
+  refresh(ids: readonly string[]): Promise<RefreshResult> {
+    if (this.#closed) return Promise.reject(new StorageError('sync.refresh: the store is closed'));
+    return this.#options.platform.withLock(this.#options.lockName, async () => {
+      try {
+        return await refreshRecords(this.#context, ids);
+      } catch (error) {
+        throw toStorageError(error, 'refresh');
+      }
+    });
   }
 
   /** Stops everything and waits for a round in progress to end. */
@@ -178,12 +222,13 @@ export class SyncEngine {
     this.statusStore.close();
   }
 
-  #run(force: boolean): Promise<SyncSummary> {
-    this.#runningForced = force;
+  #run(force: boolean, pull: PullKind): Promise<SyncSummary> {
+    this.#runningPull = force ? pull : null;
     const round = this.#options.platform
-      .withLock(this.#options.lockName, () => this.#round(force))
+      .withLock(this.#options.lockName, () => this.#round(force, pull))
       .finally(() => {
         this.#running = null;
+        this.#runningPull = null;
         if (this.#closed || this.#paused || this.#scheduler.roundEnded()) return;
         void this.#scheduleRetry();
       });
@@ -191,7 +236,15 @@ export class SyncEngine {
     return round;
   }
 
-  async #round(force: boolean): Promise<SyncSummary> {
+  /** An automatic 'recent' round walks every page when the last complete walk is too old. */
+  async #choosePull(requested: PullKind): Promise<PullKind> {
+    if (requested !== 'recent') return requested;
+    const lastFull = await readMeta(this.#context.db, 'lastFullSyncAt');
+    const due = lastFull === null || clock().now() - lastFull >= this.#context.fullSyncMs;
+    return due ? 'full' : 'recent';
+  }
+
+  async #round(force: boolean, requested: PullKind): Promise<SyncSummary> {
     const reconnected = this.#scheduler.takeReconnected();
     const summary: SyncSummary = {
       pushed: 0,
@@ -200,6 +253,7 @@ export class SyncEngine {
       conflicts: 0,
       rejected: 0,
       skipped: 0,
+      pull: 'none',
       complete: false,
       state: 'idle',
       error: null,
@@ -223,7 +277,9 @@ export class SyncEngine {
         },
       },
     };
+    let pulled: PullResult | null = null;
     try {
+      summary.pull = force ? requested : await this.#choosePull(requested);
       const pushed = await push(context, { force, reconnected });
       summary.pushed = pushed.pushed;
       summary.rejected = pushed.rejected;
@@ -231,15 +287,8 @@ export class SyncEngine {
       if (pushed.auth !== null) {
         this.#paused = true;
         errors.unshift(pushed.auth);
-      } else {
-        const pulled = await pull(context);
-        Object.assign(summary, {
-          pulled: pulled.pulled,
-          removed: pulled.removed,
-          conflicts: pulled.conflicts,
-          skipped: pulled.skipped,
-          complete: pulled.complete,
-        });
+      } else if (summary.pull !== 'none') {
+        pulled = summary.pull === 'full' ? await pullAll(context) : await pullRecent(context);
         if (pulled.error instanceof AuthError) this.#paused = true;
         if (pulled.error !== null) errors.unshift(pulled.error);
       }
@@ -247,11 +296,8 @@ export class SyncEngine {
       // Our own errors pass through; anything else came from IndexedDB.
       errors.unshift(toStorageError(error, 'sync'));
     }
-    if (summary.complete) {
-      await this.#context.db.meta
-        .put({ key: LAST_SYNCED, value: clock().now() })
-        .catch((error: unknown) => errors.push(error as Error));
-    }
+    const { pulled: rows, removed, conflicts, skipped, complete } = pulled ?? emptyPull();
+    Object.assign(summary, { pulled: rows, removed, conflicts, skipped, complete });
     summary.state = this.#paused
       ? 'paused'
       : errors.some((error) => error instanceof NetworkError)
@@ -260,6 +306,15 @@ export class SyncEngine {
           ? 'error'
           : 'idle';
     summary.error = errors[0] ?? problems[0] ?? null;
+    const { db } = this.#context;
+    try {
+      if (pulled !== null && pulled.error === null)
+        await writeMeta(db, 'lastSyncedAt', clock().now());
+      // Updates queued before now waited through an unreachable round: check them first.
+      if (summary.state === 'offline') await writeMeta(db, 'lastOfflineAt', clock().now());
+    } catch (error) {
+      summary.error ??= toStorageError(error, 'sync');
+    }
     await this.#announce({ type: 'ended', state: summary.state, error: summary.error });
     return summary;
   }
@@ -277,6 +332,6 @@ export class SyncEngine {
     if (earliest === Number.POSITIVE_INFINITY || this.#closed || this.#paused) return;
     // After a failed round, never spin: wait at least the first backoff step.
     const floor = this.status.state === 'idle' ? 0 : this.#context.policy.baseMs;
-    this.#scheduler.plan(Math.max(floor, earliest - clock().now()));
+    this.#scheduler.plan(Math.max(floor, earliest - clock().now()), 'none');
   }
 }

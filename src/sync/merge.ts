@@ -26,6 +26,11 @@ export interface Merged {
   changed: number;
   /** Records whose queue the merge emptied. */
   dequeued: string[];
+  /**
+   * Rows that told something new: the server's state differs from the last one known
+   * (the base, for records with queued writes), or the id is new here.
+   */
+  news: number;
 }
 
 /** Reconciles server rows with the local records, in one transaction. */
@@ -39,11 +44,14 @@ export function mergeRows(context: SyncContext, rows: Conversation[]): Promise<M
       ? [new Map<string, OutboxEntry[]>(), [], 0]
       : await Promise.all([entriesByRecord(db, ids), basesOf(db, ids), unansweredCreates(db)]);
     const writes = [];
-    const merged: Merged = { conflicts: [], changed: 0, dequeued: [] };
+    const merged: Merged = { conflicts: [], changed: 0, dequeued: [], news: 0 };
     for (const [index, server] of rows.entries()) {
       const stored = locals[index];
       const local = stored === undefined ? undefined : pickConversation(stored);
       const entries = queued.get(server.id);
+      if (local === undefined || !sameConversation(bases[index] ?? local, server)) {
+        merged.news += 1;
+      }
       if (entries === undefined) {
         // A create that left without an answer may be this very row under its server id:
         // adding it now would show the conversation twice until the create is settled.
@@ -127,4 +135,21 @@ export async function removeGone(
     });
   }
   return { conflicts, removed };
+}
+
+/** Merges server rows, notes them confirmed, and reports what the merge did. */
+export async function absorb(context: SyncContext, rows: Conversation[]): Promise<Merged> {
+  const merged = await mergeRows(context, rows);
+  context.confirmations.confirm(rows.map((row) => row.id));
+  for (const id of merged.dequeued) context.events.queueChanged(id, false);
+  for (const conflict of merged.conflicts) context.events.conflict(conflict);
+  return merged;
+}
+
+/** Removes records the server proved gone and reports it. Returns how many went. */
+export async function removeAndReport(context: SyncContext, ids: readonly string[]) {
+  const gone = await removeGone(context.db, ids);
+  for (const id of gone.removed) context.events.queueChanged(id, false);
+  for (const conflict of gone.conflicts) context.events.conflict(conflict);
+  return gone;
 }

@@ -7,10 +7,12 @@ import type { ApiReply } from '../api.js';
 import { clock } from '../clock.js';
 import type { OutboxEntry } from '../db.js';
 import { ApiError, AuthError, NetworkError } from '../errors.js';
+import { readMeta } from '../meta.js';
 import type { Conversation } from '../model.js';
-import { claimHead, markFailed, queuedRecordIds } from '../outbox.js';
+import { claimHead, entriesOf, isDue, markFailed, queuedRecordIds } from '../outbox.js';
 import { malformed, parseServerConversation } from '../validate.js';
 import { retryDelay } from './backoff.js';
+import { checkBeforePush, needsCheck } from './check.js';
 import type { SyncContext } from './context.js';
 import {
   acknowledgeCreate,
@@ -70,12 +72,23 @@ function replyConversation(reply: ApiReply): Conversation {
 async function pushRecord(
   context: SyncContext,
   firstId: string,
-  dueBy: number,
-  reconnected: boolean,
+  { dueBy, reconnected, lastOfflineAt }: Due,
   result: PushResult,
 ): Promise<void> {
   let recordId = firstId;
   const { db, events } = context;
+  const entries = await entriesOf(db, recordId);
+  const head = entries[0];
+  if (head !== undefined && isDue(head, dueBy, reconnected)) {
+    if (needsCheck(context, entries, lastOfflineAt)) {
+      try {
+        if (!(await checkBeforePush(context, recordId))) return;
+      } catch (error) {
+        await failed(context, head, error, result);
+        return;
+      }
+    }
+  }
   while (result.auth === null) {
     const entry = await claimHead(db, recordId, clock().now(), dueBy, reconnected);
     if (entry === null) return;
@@ -86,10 +99,12 @@ async function pushRecord(
         if (settled === null) return;
         events.queueChanged(entry.recordId, false);
         events.queueChanged(settled.serverId, settled.queued);
+        context.confirmations.confirm([settled.serverId]);
         events.idChange({ from: entry.recordId, to: settled.serverId });
         recordId = settled.serverId;
       } else if (entry.op === 'update') {
         const queued = await acknowledgeUpdate(db, entry, replyConversation(reply));
+        context.confirmations.confirm([entry.recordId]);
         if (queued !== null) events.queueChanged(entry.recordId, queued);
       } else {
         events.queueChanged(entry.recordId, await acknowledgeDelete(db, entry));
@@ -118,25 +133,42 @@ async function pushRecord(
         if (entry.op === 'create') return;
         continue;
       }
-      if (verdict === 'auth') {
-        result.auth = error as AuthError;
-        return;
-      }
-      const failure = error instanceof Error ? error : new Error(String(error));
-      const retryAfter = error instanceof ApiError ? error.retryAfter : undefined;
-      const delay = retryDelay(context.policy, entry.attempts, context.random(), retryAfter);
-      await markFailed(db, entry, {
-        notBefore: clock().now() + delay,
-        offline: failure instanceof NetworkError,
-        lastError: failure.message,
-      });
-      result.failures.push(failure);
+      await failed(context, entry, error, result);
       return;
     }
   }
 }
 
+/** A request (or the check before it) failed: pause for the token, or back off. */
+async function failed(
+  context: SyncContext,
+  entry: OutboxEntry,
+  error: unknown,
+  result: PushResult,
+) {
+  if (error instanceof AuthError) {
+    result.auth = error;
+    return;
+  }
+  const failure = error instanceof Error ? error : new Error(String(error));
+  const retryAfter = error instanceof ApiError ? error.retryAfter : undefined;
+  const delay = retryDelay(context.policy, entry.attempts, context.random(), retryAfter);
+  await markFailed(context.db, entry, {
+    notBefore: clock().now() + delay,
+    offline: failure instanceof NetworkError,
+    lastError: failure.message,
+  });
+  result.failures.push(failure);
+}
+
 /** Which entries a round sends. */
+/** Which entries are due, and what the conflict check needs to know. */
+interface Due {
+  dueBy: number;
+  reconnected: boolean;
+  lastOfflineAt: number | null;
+}
+
 export interface PushMode {
   /** sync.now(): every entry, backoff deadlines ignored. */
   force: boolean;
@@ -148,12 +180,16 @@ export interface PushMode {
 export async function push(context: SyncContext, mode: PushMode): Promise<PushResult> {
   const result: PushResult = { pushed: 0, rejected: 0, failures: [], auth: null };
   const records = await queuedRecordIds(context.db);
-  const dueBy = mode.force ? Number.POSITIVE_INFINITY : clock().now();
+  const due: Due = {
+    dueBy: mode.force ? Number.POSITIVE_INFINITY : clock().now(),
+    reconnected: mode.reconnected,
+    lastOfflineAt: await readMeta(context.db, 'lastOfflineAt'),
+  };
   let next = 0;
   const worker = async () => {
     while (next < records.length && result.auth === null) {
       const recordId = records[next++] as string;
-      await pushRecord(context, recordId, dueBy, mode.reconnected, result);
+      await pushRecord(context, recordId, due, result);
     }
   };
   const workers = Math.max(1, Math.min(context.concurrency, records.length));

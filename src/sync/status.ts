@@ -15,10 +15,25 @@ export interface SyncStatus {
   pending: number;
   /** Writes the server refused that the app has not retried or discarded yet. */
   rejected: number;
-  /** Unix ms of the end of the last round whose pull read every page. */
+  /**
+   * Unix **milliseconds** (unlike the API's timestamps, which are seconds) of the end of
+   * the last round that pulled (recent or full) without an error.
+   */
   lastSyncedAt: number | null;
   /** The last round's error (typed: NetworkError, AuthError, ApiError, StorageError...), or null. */
   lastError: Error | null;
+  /** A complete walk over every page has finished for this database (persisted). */
+  hasSynced: boolean;
+  /** While a complete walk runs: the pages and rows read so far (resumed walks included). */
+  progress: WalkProgress | null;
+}
+
+/** How far a complete walk has come. */
+export interface WalkProgress {
+  /** Pages read. */
+  pages: number;
+  /** Server rows read. */
+  rows: number;
 }
 
 export type StatusAction =
@@ -27,7 +42,9 @@ export type StatusAction =
   | { type: 'state'; state: SyncStatus['state'] }
   | { type: 'pending'; count: number }
   | { type: 'rejected'; count: number }
-  | { type: 'synced'; at: number | null };
+  | { type: 'synced'; at: number | null }
+  | { type: 'walked'; at: number | null }
+  | { type: 'progress'; progress: WalkProgress | null };
 
 export function reduceStatus(status: SyncStatus, action: StatusAction): SyncStatus {
   switch (action.type) {
@@ -43,6 +60,10 @@ export function reduceStatus(status: SyncStatus, action: StatusAction): SyncStat
       return { ...status, rejected: action.count };
     case 'synced':
       return { ...status, lastSyncedAt: action.at };
+    case 'walked':
+      return { ...status, hasSynced: action.at !== null };
+    case 'progress':
+      return { ...status, progress: action.progress };
   }
 }
 
@@ -52,6 +73,8 @@ const INITIAL: SyncStatus = {
   rejected: 0,
   lastSyncedAt: null,
   lastError: null,
+  hasSynced: false,
+  progress: null,
 };
 
 const sameStatus = (a: SyncStatus, b: SyncStatus) =>
@@ -73,7 +96,7 @@ export class StatusStore {
   #announced = false;
   #closed = false;
   /** What must be read before the first emission. */
-  readonly #loading = new Set<'pending' | 'rejected' | 'synced'>(['pending', 'rejected', 'synced']);
+  readonly #loading = new Set<StatusAction['type']>(['pending', 'rejected', 'synced', 'walked']);
   /** Counts this tab's own committed queue changes. */
   #version = 0;
   /** The version of the newest outbox read applied. */
@@ -96,9 +119,7 @@ export class StatusStore {
     let next = this.#status;
     for (const action of actions) {
       next = reduceStatus(next, action);
-      if (action.type === 'pending' || action.type === 'rejected' || action.type === 'synced') {
-        this.#loading.delete(action.type);
-      }
+      this.#loading.delete(action.type);
     }
     const changed = !sameStatus(next, this.#status);
     this.#status = next;

@@ -1,0 +1,50 @@
+/**
+ * Per-list freshness: the page `list$` shows, when the server last confirmed that list's
+ * first page, and whether the page can be trusted whole. A status line can say "updated
+ * 2 min ago" per list.
+ */
+import { combineLatest, map, type Observable } from 'rxjs';
+import type { StoreDatabase } from './db.js';
+import { live } from './live.js';
+import { readListConfirmed, readMeta } from './meta.js';
+import type { ListPage, ListParams } from './model.js';
+import { listKey } from './watched.js';
+
+/** What `listState$(params)` emits. */
+export interface ListState {
+  /** The same page as `list$(params)`. */
+  page: ListPage;
+  /**
+   * Unix ms when a recent pull last made this list's page equal to the server's answer
+   * for the same parameters; null before that ever happened.
+   */
+  confirmedAt: number | null;
+  /**
+   * True when a complete walk has finished and no row of the page has a change the
+   * server has not seen yet: the page is what the server holds, as of that walk.
+   */
+  complete: boolean;
+}
+
+export function listState(
+  db: StoreDatabase,
+  params: ListParams | undefined,
+  page$: Observable<ListPage>,
+  pending$: Observable<ReadonlySet<string>>,
+): Observable<ListState> {
+  const key = listKey(params);
+  const times$ = live(
+    async () => ({
+      confirmedAt: await readListConfirmed(db, key),
+      walkedAt: await readMeta(db, 'lastFullSyncAt'),
+    }),
+    (a, b) => a.confirmedAt === b.confirmedAt && a.walkedAt === b.walkedAt,
+  );
+  return combineLatest([page$, times$, pending$]).pipe(
+    map(([page, { confirmedAt, walkedAt }, pending]) => ({
+      page,
+      confirmedAt,
+      complete: walkedAt !== null && page.data.every((row) => !pending.has(row.id)),
+    })),
+  );
+}

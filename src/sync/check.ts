@@ -1,0 +1,97 @@
+/**
+ * Conflicts caught before the push. An update that may be stale (its last attempt failed
+ * for the network, it waited through a round that could not reach the server, or its
+ * record was last confirmed longer ago than `freshMs`) is checked against the server's
+ * state with one GET first: fields both sides changed go to `resolveConflict` and
+ * `conflicts$`, and the decided patch, on top of the server's state, is what is sent.
+ */
+import { clock } from '../clock.js';
+import { inTransaction, type OutboxEntry, SCOPES, toStored } from '../db.js';
+import {
+  applyPatch,
+  type Conversation,
+  type ConversationPatch,
+  diff,
+  mergePatches,
+  pickConversation,
+  WRITABLE_FIELDS,
+} from '../model.js';
+import { baseOf, entriesOf, replaceQueue } from '../outbox.js';
+import type { SyncContext } from './context.js';
+import { removeAndReport } from './merge.js';
+import { type Conflict, rebase } from './reconcile.js';
+import { lookup } from './refresh.js';
+
+/** Whether a record's queued updates must be checked before the first is sent. */
+export function needsCheck(
+  context: SyncContext,
+  entries: readonly OutboxEntry[],
+  lastOfflineAt: number | null,
+): boolean {
+  const head = entries[0];
+  if (head === undefined || entries.some((entry) => entry.op !== 'update')) return false;
+  if (entries.some((entry) => entry.offline === true)) return true;
+  if (lastOfflineAt !== null && entries.some((entry) => entry.enqueuedAt <= lastOfflineAt)) {
+    return true;
+  }
+  return !context.confirmations.isFresh(head.recordId, context.freshMs);
+}
+
+/**
+ * The base as the server may have seen it: a frozen entry (sent, answer unknown) whose
+ * field the server now holds landed there, so that value is ours, not another device's.
+ */
+function landed(base: Conversation, entries: readonly OutboxEntry[], server: Conversation) {
+  const ours: ConversationPatch = {};
+  for (const entry of entries) {
+    if (entry.sentAt === null || entry.op !== 'update') continue;
+    for (const field of WRITABLE_FIELDS) {
+      if (Object.hasOwn(entry.patch, field) && entry.patch[field] === server[field]) {
+        (ours as Record<string, unknown>)[field] = server[field];
+      }
+    }
+  }
+  return applyPatch(base, ours);
+}
+
+/**
+ * Reads the record and rebases its queued updates onto the server's state. Resolves
+ * with whether anything is left to send. Network failures throw (typed).
+ */
+export async function checkBeforePush(context: SyncContext, recordId: string): Promise<boolean> {
+  const found = await lookup(context, recordId);
+  if (found.kind === 'gone') {
+    await removeAndReport(context, [recordId]);
+    return false;
+  }
+  if (found.kind === 'unreadable') return true; // Nothing learnt: send as queued.
+  const server = found.row;
+  const { db } = context;
+  let conflict: Conflict | null = null;
+  const queued = await inTransaction(db, SCOPES.pull, async () => {
+    const entries = await entriesOf(db, recordId);
+    if (entries.length === 0 || entries.some((entry) => entry.op !== 'update')) {
+      return entries.length > 0;
+    }
+    const stored = await db.conversations.get(recordId);
+    const base = landed((await baseOf(db, recordId)) ?? server, entries, server);
+    const pending = mergePatches(entries.flatMap((e) => (e.op === 'update' ? [e.patch] : [])));
+    const result = rebase(base, server, pending, context.resolveConflict);
+    await db.conversations.put(toStored(result.row));
+    if (result.fields.length > 0) {
+      conflict = {
+        id: recordId,
+        kind: 'field',
+        fields: result.fields,
+        server,
+        local: stored === undefined ? null : pickConversation(stored),
+        resolved: result.row,
+      };
+    }
+    return replaceQueue(db, server, diff(server, result.row), clock().now());
+  });
+  context.confirmations.confirm([recordId]);
+  if (!queued) context.events.queueChanged(recordId, false);
+  if (conflict !== null) context.events.conflict(conflict);
+  return queued;
+}
