@@ -307,15 +307,21 @@ export class SyncEngine {
           : 'idle';
     summary.error = errors[0] ?? problems[0] ?? null;
     const { db } = this.#context;
+    const end = clock().now();
+    // The round's end shows its own times at once; the live reads confirm them later.
+    const actions: StatusAction[] = [];
     try {
-      if (pulled !== null && pulled.error === null)
-        await writeMeta(db, 'lastSyncedAt', clock().now());
+      if (pulled !== null && pulled.error === null) {
+        await writeMeta(db, 'lastSyncedAt', end);
+        actions.push({ type: 'synced', at: end });
+      }
+      if (summary.complete) actions.push({ type: 'walked', at: end });
       // Updates queued before now waited through an unreachable round: check them first.
-      if (summary.state === 'offline') await writeMeta(db, 'lastOfflineAt', clock().now());
+      if (summary.state === 'offline') await writeMeta(db, 'lastOfflineAt', end);
     } catch (error) {
       summary.error ??= toStorageError(error, 'sync');
     }
-    await this.#announce({ type: 'ended', state: summary.state, error: summary.error });
+    await this.#announce(...actions, { type: 'ended', state: summary.state, error: summary.error });
     return summary;
   }
 

@@ -1,7 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Conflict, ConversationStore } from '../../src/index.js';
 import { generateConversations } from '../../src/testing/index.js';
-import { A, B, C, type Harness, harness, requests, syncedHarness, until } from '../fixtures.js';
+import {
+  A,
+  B,
+  C,
+  type Harness,
+  harness,
+  record,
+  requests,
+  syncedHarness,
+  until,
+} from '../fixtures.js';
 
 let h: Harness;
 let store: ConversationStore;
@@ -224,5 +234,115 @@ describe('pull', () => {
     expect(summary.complete).toBe(false);
     expect(summary.error).toMatchObject({ name: 'ApiError', type: 'invalid_response' });
     expect(await store.conversations.retrieve(A.id)).toBeDefined();
+  });
+});
+
+describe('the complete walk across interruptions', () => {
+  function interruptible(rows = generateConversations(30, { seed: 4 })) {
+    h = harness(rows);
+    const control = { failAtGet: 0, gets: 0 };
+    store = h.open({
+      sync: { auto: false, pageSize: 10 },
+      fetch: async (input, init) => {
+        const method = input instanceof Request ? input.method : (init?.method ?? 'GET');
+        if (method.toUpperCase() === 'GET' && ++control.gets === control.failAtGet) {
+          throw new TypeError('Failed to fetch');
+        }
+        return h.network.fetch(input, init);
+      },
+    });
+    return control;
+  }
+
+  it('resumes from its stored cursor after going offline, and still removes only what it proved gone', async () => {
+    const control = interruptible();
+    await store.sync.now();
+    const gone = h.server.all()[25]?.id as string;
+    h.server.remove(gone);
+    h.server.clearRequests();
+    control.gets = 0;
+    control.failAtGet = 3; // Pages 1 and 2 arrive, page 3 fails.
+    expect(await store.sync.now()).toMatchObject({ complete: false, removed: 0 });
+    expect(await store.conversations.retrieve(gone)).toBeDefined();
+    const lastOfPage2 = h.server.all()[19]?.id;
+    h.server.clearRequests();
+    const resumed = await store.sync.now();
+    expect(resumed).toMatchObject({ complete: true, removed: 1 });
+    // One GET: the walk went on from page 3 instead of starting over.
+    expect(requests(h.server, 'GET').map((r) => r.query.starting_after)).toEqual([lastOfPage2]);
+    expect(await store.conversations.retrieve(gone)).toBeUndefined();
+    expect((await store.conversations.list({ limit: 100 })).data).toEqual(h.server.all());
+  });
+
+  it('resumes after a reload (a new store on the same database)', async () => {
+    const control = interruptible();
+    control.failAtGet = 2;
+    await store.sync.now();
+    await store.close();
+    store = h.open({ sync: { auto: false, pageSize: 10 } });
+    h.server.clearRequests();
+    expect(await store.sync.now()).toMatchObject({ complete: true });
+    expect(requests(h.server, 'GET')[0]?.query.starting_after).toBe(h.server.all()[9]?.id);
+    expect((await store.conversations.list({ limit: 100 })).data).toEqual(h.server.all());
+  });
+
+  it('starts over when the stored walk is older than fullSyncMs', async () => {
+    const control = interruptible();
+    control.failAtGet = 2;
+    await store.sync.now();
+    await store.close();
+    store = h.open({ sync: { auto: false, pageSize: 10, fullSyncMs: 0 } });
+    h.server.clearRequests();
+    await store.sync.now();
+    expect(requests(h.server, 'GET')[0]?.query.starting_after).toBeUndefined();
+  });
+
+  it('shows its progress in status$ while it runs, then hasSynced', async () => {
+    interruptible();
+    const statuses = record(store.sync.status$);
+    await store.sync.now();
+    const progress = statuses.values.map((s) => s.progress).filter((p) => p !== null);
+    expect(progress).toEqual([
+      { pages: 0, rows: 0 },
+      { pages: 1, rows: 10 },
+      { pages: 2, rows: 20 },
+    ]);
+    expect(statuses.values.at(-1)).toMatchObject({ progress: null, hasSynced: true });
+    statuses.stop();
+  });
+
+  it('firstSync() resolves once a complete walk has finished, not before', async () => {
+    const control = interruptible();
+    control.failAtGet = 2;
+    let done = false;
+    const first = store.sync.firstSync().then(() => {
+      done = true;
+    });
+    await store.sync.now();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(done).toBe(false);
+    await store.sync.now();
+    await first;
+    expect(done).toBe(true);
+  });
+
+  it('stops on a cursor that loops back, incomplete, removing nothing', async () => {
+    const rows = generateConversations(3, { seed: 5 });
+    h = harness(rows);
+    const [a, b] = rows;
+    let gets = 0;
+    store = h.open({
+      sync: { auto: false, pageSize: 1 },
+      fetch: async () => {
+        gets += 1;
+        // Page after A gives B, page after B gives A: forever.
+        const row = gets % 2 === 1 ? a : b;
+        return Response.json({ has_more: true, data: [row] });
+      },
+    });
+    const summary = await store.sync.now();
+    expect(summary.complete).toBe(false);
+    expect(summary.error?.message).toMatch(/cursor/);
+    expect(gets).toBeLessThan(5);
   });
 });
