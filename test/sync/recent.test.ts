@@ -153,9 +153,9 @@ describe('visible lists', () => {
     await watch(after);
     h.server.update((await deepRow(after)).id, { is_muted: true });
     await expectExact(after);
-    expect(requests(h.server, 'GET').some((r) => r.query.starting_after === after.starting_after)).toBe(
-      true,
-    );
+    expect(
+      requests(h.server, 'GET').some((r) => r.query.starting_after === after.starting_after),
+    ).toBe(true);
   });
 
   it('counts lists watched by another tab on the same database', async () => {

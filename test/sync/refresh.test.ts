@@ -69,9 +69,7 @@ describe('sync.refresh', () => {
       removed: 0,
       skipped: 1,
     });
-    expect(requests(h.server, 'GET').map((r) => r.path)).toEqual([
-      `/v1/conversations/${serverId}`,
-    ]);
+    expect(requests(h.server, 'GET').map((r) => r.path)).toEqual([`/v1/conversations/${serverId}`]);
     expect((await store.conversations.retrieve(acknowledged.id))?.is_muted).toBe(true);
   });
 

@@ -287,3 +287,78 @@ describe('leadership between tabs', () => {
     });
   });
 });
+
+describe('what automatic rounds pull', () => {
+  const rows = [
+    conversation({ id: 'AAAAAAAAAAAAAAAA', last_active_at: 300 }),
+    conversation({ id: 'BBBBBBBBBBBBBBBB', last_active_at: 200 }),
+    conversation({ id: 'CCCCCCCCCCCCCCCC', last_active_at: 100 }),
+  ];
+  const gets = () => requests(h.server, 'GET').length;
+  const advance = async (ms: number) => {
+    await vi.advanceTimersByTimeAsync(ms);
+    // A timer set to 0 ms from inside another timer's callback is due 1 ms later under
+    // fake timers (sinon's guard against loops): the planned round starts after that.
+    await vi.advanceTimersByTimeAsync(1);
+    await settle();
+  };
+
+  function openPaged(fullSyncMs?: number) {
+    h = harness(rows);
+    return open({
+      sync: {
+        auto: true,
+        debounceMs: 300,
+        intervalMs: 60_000,
+        pageSize: 1,
+        ...(fullSyncMs === undefined ? {} : { fullSyncMs }),
+      },
+    });
+  }
+
+  it('walks every page at start, then reads only the head on the interval until fullSyncMs', async () => {
+    openPaged(5 * 60_000);
+    await advance(0);
+    expect(gets()).toBe(3); // Never walked: a complete walk of the three one-row pages.
+    h.server.clearRequests();
+    await advance(60_000);
+    expect(gets()).toBe(1); // Recent: the first page tells nothing new.
+    h.server.clearRequests();
+    for (let minute = 2; minute <= 5; minute++) await advance(60_000);
+    // Three recent rounds, then a walk of every page once 5 minutes passed.
+    expect(gets()).toBe(1 + 1 + 1 + 3);
+    h.server.clearRequests();
+    await advance(60_000);
+    expect(gets()).toBe(1);
+  });
+
+  it('walks everything on every automatic round with fullSyncMs 0', async () => {
+    openPaged(0);
+    await advance(0);
+    h.server.clearRequests();
+    await advance(60_000);
+    expect(gets()).toBe(3);
+  });
+
+  it('pulls recent when the network comes back or the page becomes visible', async () => {
+    openPaged();
+    await advance(0);
+    h.server.clearRequests();
+    h.platform.goOffline();
+    h.platform.goOnline();
+    await advance(0);
+    expect(gets()).toBe(1);
+    h.platform.becomeVisible();
+    await advance(0);
+    expect(gets()).toBe(2);
+  });
+
+  it('sends only the writes after local writes', async () => {
+    openPaged();
+    await advance(0);
+    h.server.clearRequests();
+    await store.conversations.update('BBBBBBBBBBBBBBBB', { is_muted: true });
+    await advance(300);
+    expect(h.server.requests.map((r) => r.method)).toEqual(['PUT']);
+  });
+});

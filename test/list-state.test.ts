@@ -1,0 +1,68 @@
+/** listState$: the page of list$, when the server last confirmed it, and whether it is complete. */
+import { firstValueFrom, filter as rxFilter } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ConversationStore, ListState } from '../src/index.js';
+import { A, B, C, type Harness, harness, record } from './fixtures.js';
+
+let h: Harness;
+let store: ConversationStore;
+
+afterEach(async () => {
+  await store?.close().catch(() => {});
+});
+
+const until = (params: object, check: (state: ListState) => boolean) =>
+  firstValueFrom(store.conversations.listState$(params).pipe(rxFilter(check)));
+
+describe('listState$', () => {
+  it('starts unconfirmed and incomplete, then follows recent and complete pulls', async () => {
+    h = harness([A, B, C]);
+    store = h.open();
+    const params = { muted: false, limit: 2 };
+    const first = await until(params, () => true);
+    expect(first).toEqual({
+      page: { has_more: false, data: [] },
+      confirmedAt: null,
+      complete: false,
+    });
+
+    const states = record(store.conversations.listState$(params));
+    await store.sync.now(); // A complete walk: complete, but this list was not read by itself.
+    const walked = await until(params, (s) => s.complete);
+    expect(walked.page).toEqual(await store.conversations.list(params));
+    expect(walked.confirmedAt).toBeNull();
+
+    const before = Date.now();
+    await store.sync.now({ pull: 'recent' }); // The list is watched: read with its own params.
+    const confirmed = await until(params, (s) => s.confirmedAt !== null);
+    expect(confirmed.confirmedAt).toBeGreaterThanOrEqual(before);
+    states.stop();
+  });
+
+  it('is incomplete while a row of the page has a change the server has not seen', async () => {
+    h = harness([A, B, C]);
+    store = h.open();
+    await store.sync.now();
+    const params = { limit: 3 };
+    await until(params, (s) => s.complete);
+    h.network.offline = true;
+    await store.conversations.update(B.id, { is_pinned: true });
+    const pending = await until(params, (s) => !s.complete);
+    expect(pending.page.data.find((row) => row.id === B.id)?.is_pinned).toBe(true);
+    h.network.offline = false;
+    await store.sync.now({ pull: 'none' });
+    await until(params, (s) => s.complete);
+  });
+
+  it('counts as a watched list, like list$', async () => {
+    h = harness([A, B, C]);
+    store = h.open();
+    await store.sync.now();
+    const states = record(store.conversations.listState$({ archived: true, limit: 4 }));
+    await until({ archived: true, limit: 4 }, () => true);
+    h.server.clearRequests();
+    await store.sync.now({ pull: 'recent' });
+    expect(h.server.requests.map((r) => r.query)).toContainEqual({ archived: 'true', limit: '4' });
+    states.stop();
+  });
+});
