@@ -1,7 +1,8 @@
 /**
  * Model-based reliability test: random sequences of local writes, another device's
  * writes, offline spells, injected 5xx/429, replies lost after the server applied the
- * write, restarts (close and reopen) and sync rounds. After the faults clear and sync
+ * write, restarts (close and reopen), sync rounds of every kind (full, recent, push only),
+ * `sync.refresh` of random ids, and watched lists that recent pulls make exact. After the faults clear and sync
  * settles, the store must equal the server, the outbox must be empty, no create may be
  * duplicated, and every local write on a record nobody else touched must be on the server.
  *
@@ -16,6 +17,8 @@ import {
   type Conversation,
   type ConversationPatch,
   type ConversationStore,
+  type ListParams,
+  type PullKind,
   ValidationError,
 } from '../../src/index.js';
 import { conversation, type Harness, harness } from '../fixtures.js';
@@ -36,9 +39,13 @@ type Action =
     }
   | { kind: 'loseReply'; method: 'POST' | 'PUT' | 'DELETE' }
   | { kind: 'restart' }
-  | { kind: 'sync' }
+  | { kind: 'sync'; pull: PullKind }
   /** A round that runs while the next actions happen (writes racing a push or a pull). */
-  | { kind: 'syncInBackground' };
+  | { kind: 'syncInBackground'; pull: PullKind }
+  /** `sync.refresh` of local and server records (deleted ones included). */
+  | { kind: 'refresh'; picks: number[] }
+  /** A `list$` subscriber from now on: recent pulls make that list exact. */
+  | { kind: 'watch'; params: ListParams };
 
 const patchArbitrary: fc.Arbitrary<ConversationPatch> = fc.record(
   {
@@ -48,6 +55,12 @@ const patchArbitrary: fc.Arbitrary<ConversationPatch> = fc.record(
     pinned_message_id: fc.option(fc.constantFrom('m1', 'm2'), { nil: null }),
   },
   { requiredKeys: [] },
+);
+
+const pullArbitrary: fc.Arbitrary<PullKind> = fc.constantFrom(
+  'full' as const,
+  'recent' as const,
+  'none' as const,
 );
 
 const actionArbitrary: fc.Arbitrary<Action> = fc.oneof(
@@ -95,8 +108,36 @@ const actionArbitrary: fc.Arbitrary<Action> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'restart' } as const) },
-  { weight: 3, arbitrary: fc.constant({ kind: 'sync' } as const) },
-  { weight: 3, arbitrary: fc.constant({ kind: 'syncInBackground' } as const) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('sync' as const), pull: pullArbitrary }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('syncInBackground' as const), pull: pullArbitrary }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('refresh' as const),
+      picks: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('watch' as const),
+      params: fc.record(
+        {
+          muted: fc.boolean(),
+          pinned: fc.boolean(),
+          archived: fc.boolean(),
+          limit: fc.integer({ min: 1, max: 5 }),
+        },
+        { requiredKeys: ['limit'] },
+      ),
+    }),
+  },
 );
 
 /** What the test knows a record should become, keyed by its unique contact_id. */
@@ -144,6 +185,7 @@ async function runSequence(actions: Action[]): Promise<void> {
     sync: { auto: false, timeoutMs: 2000, retry: { baseMs: 1, maxMs: 5 } },
   });
   const background: Promise<unknown>[] = [];
+  const watchers: { unsubscribe(): void }[] = [];
   let localCount = 0;
   let remoteCount = 0;
   const localRows = async () => (await store.conversations.list({ limit: 100 })).data;
@@ -219,17 +261,28 @@ async function runSequence(actions: Action[]): Promise<void> {
           h.server.faults.loseNextReply(1, { methods: [action.method] });
           break;
         case 'syncInBackground':
-          background.push(store.sync.now().catch(() => {}));
+          background.push(store.sync.now({ pull: action.pull }).catch(() => {}));
+          break;
+        case 'refresh': {
+          const ids = [...(await localRows()), ...h.server.all()].map((row) => row.id);
+          const picked = action.picks.flatMap((pick) => ids[pick % Math.max(1, ids.length)] ?? []);
+          // A refresh whose GET fails (offline, injected 5xx) rejects; nothing is half-done.
+          await store.sync.refresh(picked).catch(() => {});
+          break;
+        }
+        case 'watch':
+          watchers.push(store.conversations.list$(action.params).subscribe({ error: () => {} }));
           break;
         case 'restart':
           stats.restarts += 1;
+          for (const watcher of watchers.splice(0)) watcher.unsubscribe();
           await store.close(); // Waits for a round in progress, as a closing tab would not.
           store = h.open({
             sync: { auto: false, timeoutMs: 2000, retry: { baseMs: 1, maxMs: 5 } },
           });
           break;
         case 'sync':
-          await store.sync.now();
+          await store.sync.now({ pull: action.pull });
           break;
       }
     }
@@ -272,6 +325,7 @@ async function runSequence(actions: Action[]): Promise<void> {
       expect(rows[0], `${contact} carries every local write`).toMatchObject(expected.fields);
     }
   } finally {
+    for (const watcher of watchers) watcher.unsubscribe();
     await store.close().catch(() => {});
   }
 }
