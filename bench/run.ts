@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { runChromium } from './chromium.js';
 import { printTable, type Result, round3 } from './measure.js';
 import { listFiltered, localWrite, pull10k, pushCoalesced } from './node.js';
+import { requestsPerRound } from './requests.js';
 
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.some((o) => name.startsWith(o));
@@ -18,6 +19,7 @@ const suites: [string, () => Promise<Result[]>][] = [
   ['list-filtered', listFiltered],
   ['pull-10k', pull10k],
   ['push-coalesced', pushCoalesced],
+  ['requests-per-round', () => requestsPerRound()],
 ];
 for (const [name, run] of suites) {
   if (!wanted(name)) continue;

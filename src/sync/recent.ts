@@ -2,25 +2,37 @@
  * The recent pull: what changed near the top, and the lists the app shows, for about one
  * request each when little changed. The head of the default list (most recently active
  * first) is read page by page until a page tells nothing new; then each watched list's
- * page is read with its own parameters and the local page made equal to it. Nothing here
- * removes a record except a 404 for that id.
+ * page is read with its own parameters (or worked out from the head when the head covers
+ * it) and the local page made equal to it. Nothing here removes a record except a 404
+ * for that id.
  */
 import { clock } from '../clock.js';
 import { compareSortKeys, type SortKey, sortKey } from '../db.js';
 import { toStorageError } from '../errors.js';
 import { isTemporary } from '../ids.js';
 import { writeListConfirmed } from '../meta.js';
-import type { Conversation, ListParams } from '../model.js';
-import { listConversations } from '../queries.js';
-import { malformed } from '../validate.js';
+import { type Conversation, DEFAULT_LIMIT, type ListParams } from '../model.js';
+import { listConversations, matchesFilters } from '../queries.js';
+import { malformed, type ServerPage } from '../validate.js';
 import { listKey } from '../watched.js';
 import type { SyncContext } from './context.js';
 import { absorb, removeAndReport } from './merge.js';
 import { emptyPull, type PullResult, readPage } from './pull.js';
 import { lookup } from './refresh.js';
 
+/** The top of the server's default list, as the head read saw it. */
+interface Head {
+  /** The rows read, in the server's order (valid rows only). */
+  rows: Conversation[];
+  /** The read reached the end of the list. */
+  end: boolean;
+  /** Every row read was valid: the rows are the whole top of the list. */
+  whole: boolean;
+}
+
 /** Reads the head of the default list until a page tells nothing new. */
-async function pullHead(context: SyncContext, result: PullResult): Promise<void> {
+async function pullHead(context: SyncContext, result: PullResult): Promise<Head> {
+  const head: Head = { rows: [], end: false, whole: true };
   const cursors = new Set<string>();
   let cursor: string | undefined;
   for (;;) {
@@ -29,19 +41,40 @@ async function pullHead(context: SyncContext, result: PullResult): Promise<void>
       { limit: context.pageSize, starting_after: cursor },
       result,
     );
-    if (page === null) return;
+    if (page === null) return { ...head, whole: false };
+    head.rows.push(...page.rows);
+    head.whole &&= page.rows.length === page.ids.length;
+    head.end = !page.hasMore;
     const merged = await absorb(context, page.rows);
     result.pulled += merged.changed;
     result.conflicts += merged.conflicts.length;
-    if (merged.news === 0 && page.rows.length === page.ids.length) return;
-    if (!page.hasMore) return;
+    if (merged.news === 0 && page.rows.length === page.ids.length) return head;
+    if (!page.hasMore) return head;
     if (page.lastId === null || cursors.has(page.lastId)) {
       result.error = malformed('The list pages gave no usable cursor; the head read stopped');
-      return;
+      return head;
     }
     cursors.add(page.lastId);
     cursor = page.lastId;
   }
+}
+
+/**
+ * The server's answer for a first-page list, worked out from the head when the head
+ * covers it: a filtered list is the default order restricted to the filter, so if the
+ * head holds `limit + 1` matching rows (or all of the list), its first page is known
+ * without asking. `null`: ask the server.
+ */
+function answerFromHead(head: Head, params: ListParams): ServerPage | null {
+  if (!head.whole || params.starting_after !== undefined || params.ending_before !== undefined) {
+    return null;
+  }
+  const limit = params.limit ?? DEFAULT_LIMIT;
+  const matching = head.rows.filter((row) => matchesFilters(row, params));
+  if (matching.length <= limit && !head.end) return null;
+  const rows = matching.slice(0, limit);
+  const ids = rows.map((row) => row.id);
+  return { rows, ids, hasMore: matching.length > limit, lastId: ids.at(-1) ?? null };
 }
 
 /**
@@ -76,14 +109,17 @@ async function localSpan(
 }
 
 /** Makes the local page of one watched list equal to the server's answer for it. */
-async function pullList(context: SyncContext, params: ListParams, result: PullResult) {
+async function pullList(context: SyncContext, params: ListParams, head: Head, result: PullResult) {
   const cursor = params.starting_after ?? params.ending_before;
   if (cursor !== undefined && isTemporary(cursor)) return; // Left to the walks.
-  const page = await readPage(context, params, result);
+  const known = answerFromHead(head, params);
+  const page = known ?? (await readPage(context, params, result));
   if (page === null) return;
-  const merged = await absorb(context, page.rows);
-  result.pulled += merged.changed;
-  result.conflicts += merged.conflicts.length;
+  if (known === null) {
+    const merged = await absorb(context, page.rows);
+    result.pulled += merged.changed;
+    result.conflicts += merged.conflicts.length;
+  }
   // The span runs from the list's cursor (or top) to the server's last row, or to the
   // end when the server has no more: a local row inside it that the server did not list
   // left the filter or was deleted.
@@ -117,10 +153,10 @@ async function pullList(context: SyncContext, params: ListParams, result: PullRe
 export async function pullRecent(context: SyncContext): Promise<PullResult> {
   const result = emptyPull();
   try {
-    await pullHead(context, result);
+    const head = await pullHead(context, result);
     if (result.error !== null) return result;
     for (const params of await context.watchedLists()) {
-      await pullList(context, params, result);
+      await pullList(context, params, head, result);
       if (result.error !== null) return result;
     }
   } catch (error) {

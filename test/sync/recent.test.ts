@@ -105,15 +105,32 @@ describe('visible lists', () => {
     expect(await store.conversations.list(list)).toEqual(await serverPage(list));
   }
 
-  it('costs one GET per watched list when nothing changed', async () => {
+  it('costs nothing more for lists the head covers, one GET for each other list', async () => {
     await walked();
-    await watch(params);
-    await watch({ pinned: true, limit: 10 });
+    await watch(params); // Its 21 first rows lie within the head's 100.
+    const deep = { ...groupList(), limit: 60 }; // Reaches below the head.
+    await watch(deep);
     await store.sync.now({ pull: 'recent' });
     const gets = requests(h.server, 'GET').map((r) => r.query);
-    expect(gets).toHaveLength(3);
-    expect(gets).toContainEqual({ muted: 'false', archived: 'false', limit: '20' });
-    expect(gets).toContainEqual({ pinned: 'true', limit: '10' });
+    expect(gets).toEqual([{ limit: '100' }, { group_id: deep.group_id, limit: '60' }]);
+    expect(await store.conversations.list(params)).toEqual(await serverPage(params));
+  });
+
+  it('works out a covered list from the head, and still makes it exact', async () => {
+    await walked();
+    await watch(params);
+    const page = await store.conversations.list(params);
+    h.server.update(page.data[4]?.id as string, { is_muted: true }); // Leaves the list.
+    h.server.remove(page.data[7]?.id as string);
+    await store.sync.now({ pull: 'recent' });
+    const asked = requests(h.server, 'GET');
+    expect(await store.conversations.list(params)).toEqual(await serverPage(params));
+    // The head's two pages and one GET of the deleted row (404); not the list itself.
+    expect(asked.map((r) => r.path)).toEqual([
+      '/v1/conversations',
+      '/v1/conversations',
+      `/v1/conversations/${page.data[7]?.id}`,
+    ]);
   });
 
   it.each([
@@ -161,15 +178,14 @@ describe('visible lists', () => {
   it('counts lists watched by another tab on the same database', async () => {
     await walked();
     const other = h.open();
-    const seen = record(other.conversations.list$({ archived: true, limit: 5 }));
-    await firstValueFrom(
-      other.conversations.list$({ archived: true, limit: 5 }).pipe(rxFilter(() => true)),
-    );
+    const deep = { ...groupList(), limit: 60 };
+    const seen = record(other.conversations.list$(deep));
+    await firstValueFrom(other.conversations.list$(deep).pipe(rxFilter(() => true)));
     try {
       await store.sync.now({ pull: 'recent' });
       expect(requests(h.server, 'GET').map((r) => r.query)).toContainEqual({
-        archived: 'true',
-        limit: '5',
+        group_id: deep.group_id,
+        limit: '60',
       });
     } finally {
       seen.stop();
