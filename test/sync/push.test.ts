@@ -6,6 +6,7 @@ import {
   C,
   conversation,
   type Harness,
+  harness,
   requests,
   syncedHarness,
   until,
@@ -282,6 +283,40 @@ describe('failure classes', () => {
     const status = await until(store.sync.status$, (s) => s.rejected === 1);
     expect(status.pending).toBe(0);
   });
+
+  // Regression (issue 19a): in the test above the pull puts the server's row back anyway,
+  // so it would pass without any rollback. Here the pull of the same round fails.
+  it.each(['the list answers 500', 'the network drops after the PUT'])(
+    'rolls a refused update back even when the pull of that round fails: %s',
+    async (how) => {
+      h = harness([A, B, C]);
+      const { network } = h;
+      store = h.open({
+        fetch: async (input, init) => {
+          const reply = await network.fetch(input, init);
+          const method = input instanceof Request ? input.method : (init?.method ?? 'GET');
+          if (how === 'the network drops after the PUT' && method === 'PUT') network.offline = true;
+          return reply;
+        },
+      });
+      await store.sync.now();
+      h.server.clearRequests();
+      if (how === 'the list answers 500') h.server.faults.failNext(500, 1, { methods: ['GET'] });
+      await store.conversations.update(A.id, { is_muted: true, is_pinned: true });
+      expect(await store.conversations.retrieve(A.id)).toMatchObject({ is_muted: true });
+      h.server.faults.failNext(400, 1, { methods: ['PUT'], message: 'Nope' });
+      const summary = await store.sync.now();
+      expect(summary).toMatchObject({ rejected: 1, complete: false });
+      expect(requests(h.server, 'PUT')).toHaveLength(1);
+      expect(await store.conversations.retrieve(A.id)).toEqual(A);
+      const tables = await h.dump();
+      expect(tables.outbox).toEqual([]);
+      expect(tables.bases).toEqual([]);
+      expect(await store.sync.listRejections()).toEqual([
+        expect.objectContaining({ op: 'update', recordId: A.id }),
+      ]);
+    },
+  );
 
   it('removes a record whose create is refused and reports it', async () => {
     await synced();
