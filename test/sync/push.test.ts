@@ -7,8 +7,10 @@ import {
   conversation,
   type Harness,
   harness,
+  holdingFetch,
   requests,
   syncedHarness,
+  tickUntil,
   until,
 } from '../fixtures.js';
 
@@ -136,6 +138,45 @@ describe('order and independence', () => {
     const onServer = [h.server.get(A.id)?.is_muted, h.server.get(B.id)?.is_muted];
     expect(onServer.filter(Boolean)).toHaveLength(1);
     expect((await h.dump()).outbox).toHaveLength(1);
+  });
+});
+
+describe('concurrency (fake clock, PUTs held open)', () => {
+  it('keeps at most `concurrency` requests in flight, and exactly that many while enough records wait', async () => {
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+    });
+    const rows = Array.from({ length: 7 }, (_, i) =>
+      conversation({ id: `ROW${i}`.padEnd(16, '0'), last_active_at: 100 + i }),
+    );
+    h = harness(rows);
+    const gate = holdingFetch(h.network.fetch, ['PUT']);
+    store = h.open({ fetch: gate.fetch, sync: { auto: false, concurrency: 3 } });
+    await store.sync.now();
+    for (const row of rows) await store.conversations.update(row.id, { is_muted: true });
+    const round = store.sync.now();
+    try {
+      await tickUntil(() => gate.started === 3);
+      await tickUntil(() => false, 50); // Room for a fourth request, if one were to start.
+      expect([gate.started, gate.inFlight]).toEqual([3, 3]);
+      for (let answered = 1; answered <= rows.length; answered++) {
+        gate.release();
+        // Each answer frees a slot that the next waiting record takes.
+        const started = Math.min(rows.length, 3 + answered);
+        const inFlight = Math.min(3, rows.length - answered);
+        await tickUntil(() => gate.started === started && gate.inFlight === inFlight);
+        await tickUntil(() => false, 20);
+        expect([gate.started, gate.inFlight], `after ${answered} answers`).toEqual([
+          started,
+          inFlight,
+        ]);
+      }
+    } finally {
+      gate.open();
+    }
+    expect(await round).toMatchObject({ pushed: 7, state: 'idle' });
+    expect(gate.maxInFlight).toBe(3);
+    expect(h.server.all().every((row) => row.is_muted)).toBe(true);
   });
 });
 
