@@ -182,3 +182,63 @@ export async function eventually(check: () => void, timeoutMs = 2000): Promise<v
 
 /** Waits long enough for any pending live-query re-run to have emitted. */
 export const quiet = () => new Promise((resolve) => setTimeout(resolve, 60));
+
+/**
+ * Lets real `setImmediate` work run (fake-indexeddb, the in-process server) without moving
+ * a fake clock, until `check()` holds or `maxTicks` passed. Assert afterwards: a condition
+ * that never comes fails at once with the values seen, not at the test timeout.
+ */
+export async function tickUntil(check: () => boolean, maxTicks = 500): Promise<void> {
+  for (let i = 0; i < maxTicks && !check(); i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+
+/**
+ * A fetch in front of `target` that holds requests of `methods` open until `release()`
+ * lets the oldest one through; counts what is in flight (started, not yet answered).
+ */
+export function holdingFetch(target: Fetch, methods: readonly string[]) {
+  const held: (() => void)[] = [];
+  let holding = true;
+  const gate = {
+    /** Held requests started so far. */
+    started: 0,
+    /** Held requests started and not answered yet. */
+    inFlight: 0,
+    maxInFlight: 0,
+    /** Requests waiting for `release()`. */
+    get waiting() {
+      return held.length;
+    },
+    /** Lets the oldest held request through. */
+    release(): void {
+      const next = held.shift();
+      if (next === undefined) throw new Error('No request is held');
+      next();
+    },
+    /** Lets every held request through and holds no more (for clean-up after a failure). */
+    open(): void {
+      holding = false;
+      for (const next of held.splice(0)) next();
+    },
+    fetch: (async (input, init) => {
+      const method = (
+        input instanceof Request ? input.method : (init?.method ?? 'GET')
+      ).toUpperCase();
+      if (!holding || !methods.includes(method)) return target(input, init);
+      gate.started += 1;
+      gate.inFlight += 1;
+      gate.maxInFlight = Math.max(gate.maxInFlight, gate.inFlight);
+      try {
+        await new Promise<void>((resolve) => held.push(resolve));
+        return await target(input, init);
+      } finally {
+        gate.inFlight -= 1;
+      }
+    }) as Fetch,
+  };
+  return gate;
+}

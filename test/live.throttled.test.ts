@@ -68,6 +68,49 @@ describe('throttledLive', () => {
     subscription.unsubscribe();
   });
 
+  // Regression (issue 19c): a write that commits while a read is in progress must cause
+  // one more read once it ends, or the summary stays stale until the next write.
+  it('reads again after a write that committed during a read, and emits the latest value', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    db = openDatabase(`throttled-${counter++}`, { indexedDB: new IDBFactory(), IDBKeyRange });
+    await db.open();
+    let reads = 0;
+    let reached = false;
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const seen: number[] = [];
+    const subscription = throttledLive(
+      db.name,
+      ['outbox'],
+      async () => {
+        reads++;
+        const count = await db.outbox.count();
+        if (reads === 1) {
+          reached = true;
+          await held; // The first read has read 0 and is still running.
+        }
+        return count;
+      },
+      (a, b) => a === b,
+      WINDOW_MS,
+    ).subscribe((count) => seen.push(count));
+    await until(() => reached);
+    await enqueueOne('a'); // Commits while the read is held open.
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toEqual([]);
+    expect(reads).toBe(1);
+    release();
+    await until(() => seen.length === 1);
+    expect(seen).toEqual([0]); // What the held read saw.
+    vi.advanceTimersByTime(WINDOW_MS);
+    for (let i = 0; i < 500 && seen.length < 2; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(seen).toEqual([0, 1]);
+    expect(reads).toBe(2);
+    subscription.unsubscribe();
+  });
+
   it('ends on the committed state after a burst of 100 writes, with far fewer reads', async () => {
     const { seen, reads, subscription } = await watched();
     await until(() => seen.length === 1);

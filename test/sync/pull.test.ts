@@ -145,6 +145,49 @@ describe('pull', () => {
     expect((await store.conversations.list({ limit: 100 })).data).toEqual(h.server.all());
   });
 
+  // Regression (issue 19b): a row that moves to an earlier page during the walk is not
+  // listed; with a pending update it must be confirmed with a GET, not dropped.
+  it('keeps a record with a pending update that moved to an already-read page during the walk', async () => {
+    h = harness([A, B, C]);
+    const { server, network } = h;
+    let listPages = 0;
+    let moveC = false;
+    store = h.open({
+      sync: { auto: false, pageSize: 1 },
+      fetch: async (input, init) => {
+        const reply = await network.fetch(input, init);
+        const url = new URL(input instanceof Request ? input.url : String(input));
+        const method = input instanceof Request ? input.method : (init?.method ?? 'GET');
+        if (method === 'GET' && url.pathname === '/v1/conversations' && ++listPages === 1) {
+          // Another device touches C once page 1 (A) was served: C jumps ahead of the cursor.
+          if (moveC) server.update(C.id, { last_active_at: 400 });
+        }
+        return reply;
+      },
+    });
+    await store.sync.now();
+    await store.conversations.update(C.id, { is_muted: true });
+    h.server.faults.failNext(503, 1, { methods: ['PUT'] }); // The update stays pending.
+    h.server.clearRequests();
+    listPages = 0;
+    moveC = true;
+    const summary = await store.sync.now();
+    expect(summary).toMatchObject({ complete: true, removed: 0 });
+    const lists = requests(h.server, 'GET').filter((r) => r.path === '/v1/conversations');
+    expect(lists.map((r) => r.query.starting_after ?? null)).toEqual([null, A.id]); // C was never listed.
+    expect(requests(h.server, 'GET').map((r) => r.path)).toContain(`/v1/conversations/${C.id}`);
+    expect(await store.conversations.retrieve(C.id)).toEqual({
+      ...C,
+      last_active_at: 400,
+      is_muted: true,
+    });
+    expect((await h.dump()).outbox).toEqual([
+      expect.objectContaining({ recordId: C.id, op: 'update', patch: { is_muted: true } }),
+    ]);
+    await store.sync.now();
+    expect(h.server.get(C.id)).toMatchObject({ is_muted: true, last_active_at: 400 });
+  });
+
   it('keeps a pending delete deleted whatever the pull lists', async () => {
     await synced();
     await store.conversations.delete(A.id);
@@ -213,6 +256,22 @@ describe('pull', () => {
     const status = await until(store.sync.status$, (s) => s.lastError !== null);
     expect(status.lastError?.name).toBe('ApiError');
   });
+
+  // Regression (issue 19d): a malformed row still names its id; a complete walk must
+  // count it as listed, not as deleted on the server.
+  it.each(['wrong-type', 'missing-field'] as const)(
+    'keeps a stored record whose row comes back malformed (%s) in a complete walk',
+    async (row) => {
+      await synced();
+      expect(await store.conversations.retrieve(A.id)).toEqual(A);
+      h.server.faults.malformNextList(1, { row }); // The first row, A, is broken.
+      const summary = await store.sync.now();
+      expect(summary).toMatchObject({ complete: true, skipped: 1, removed: 0 });
+      expect(summary.error).toMatchObject({ name: 'ApiError', type: 'invalid_response' });
+      expect(await store.conversations.retrieve(A.id)).toEqual(A);
+      expect((await store.conversations.list({ limit: 100 })).data).toEqual([A, B, C]);
+    },
+  );
 
   it('refuses rows with prototype-polluting keys without polluting anything', async () => {
     h = harness([A, B, C]);

@@ -6,9 +6,12 @@ import {
   C,
   conversation,
   type Harness,
+  harness,
+  holdingFetch,
   record,
   requests,
   syncedHarness,
+  tickUntil,
   until,
 } from '../fixtures.js';
 
@@ -141,6 +144,45 @@ describe('order and independence', () => {
     const onServer = [h.server.get(A.id)?.is_muted, h.server.get(B.id)?.is_muted];
     expect(onServer.filter(Boolean)).toHaveLength(1);
     expect((await h.dump()).outbox).toHaveLength(1);
+  });
+});
+
+describe('concurrency (fake clock, PUTs held open)', () => {
+  it('keeps at most `concurrency` requests in flight, and exactly that many while enough records wait', async () => {
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+    });
+    const rows = Array.from({ length: 7 }, (_, i) =>
+      conversation({ id: `ROW${i}`.padEnd(16, '0'), last_active_at: 100 + i }),
+    );
+    h = harness(rows);
+    const gate = holdingFetch(h.network.fetch, ['PUT']);
+    store = h.open({ fetch: gate.fetch, sync: { auto: false, concurrency: 3 } });
+    await store.sync.now();
+    for (const row of rows) await store.conversations.update(row.id, { is_muted: true });
+    const round = store.sync.now();
+    try {
+      await tickUntil(() => gate.started === 3);
+      await tickUntil(() => false, 50); // Room for a fourth request, if one were to start.
+      expect([gate.started, gate.inFlight]).toEqual([3, 3]);
+      for (let answered = 1; answered <= rows.length; answered++) {
+        gate.release();
+        // Each answer frees a slot that the next waiting record takes.
+        const started = Math.min(rows.length, 3 + answered);
+        const inFlight = Math.min(3, rows.length - answered);
+        await tickUntil(() => gate.started === started && gate.inFlight === inFlight);
+        await tickUntil(() => false, 20);
+        expect([gate.started, gate.inFlight], `after ${answered} answers`).toEqual([
+          started,
+          inFlight,
+        ]);
+      }
+    } finally {
+      gate.open();
+    }
+    expect(await round).toMatchObject({ pushed: 7, state: 'idle' });
+    expect(gate.maxInFlight).toBe(3);
+    expect(h.server.all().every((row) => row.is_muted)).toBe(true);
   });
 });
 
@@ -288,6 +330,40 @@ describe('failure classes', () => {
     const status = await until(store.sync.status$, (s) => s.rejected === 1);
     expect(status.pending).toBe(0);
   });
+
+  // Regression (issue 19a): in the test above the pull puts the server's row back anyway,
+  // so it would pass without any rollback. Here the pull of the same round fails.
+  it.each(['the list answers 500', 'the network drops after the PUT'])(
+    'rolls a refused update back even when the pull of that round fails: %s',
+    async (how) => {
+      h = harness([A, B, C]);
+      const { network } = h;
+      store = h.open({
+        fetch: async (input, init) => {
+          const reply = await network.fetch(input, init);
+          const method = input instanceof Request ? input.method : (init?.method ?? 'GET');
+          if (how === 'the network drops after the PUT' && method === 'PUT') network.offline = true;
+          return reply;
+        },
+      });
+      await store.sync.now();
+      h.server.clearRequests();
+      if (how === 'the list answers 500') h.server.faults.failNext(500, 1, { methods: ['GET'] });
+      await store.conversations.update(A.id, { is_muted: true, is_pinned: true });
+      expect(await store.conversations.retrieve(A.id)).toMatchObject({ is_muted: true });
+      h.server.faults.failNext(400, 1, { methods: ['PUT'], message: 'Nope' });
+      const summary = await store.sync.now();
+      expect(summary).toMatchObject({ rejected: 1, complete: false });
+      expect(requests(h.server, 'PUT')).toHaveLength(1);
+      expect(await store.conversations.retrieve(A.id)).toEqual(A);
+      const tables = await h.dump();
+      expect(tables.outbox).toEqual([]);
+      expect(tables.bases).toEqual([]);
+      expect(await store.sync.listRejections()).toEqual([
+        expect.objectContaining({ op: 'update', recordId: A.id }),
+      ]);
+    },
+  );
 
   it('removes a record whose create is refused and reports it', async () => {
     await synced();

@@ -47,6 +47,7 @@ beforeEach(() => {
 afterEach(async () => {
   await store?.close().catch(() => {});
   vi.useRealTimers();
+  vi.restoreAllMocks();
 });
 
 describe('automatic sync', () => {
@@ -239,6 +240,93 @@ describe('automatic sync', () => {
       await vi.advanceTimersByTimeAsync(0);
       expect(rounds()).toBe(1);
     });
+  });
+});
+
+/**
+ * Exact retry timing on the fake clock: the clock only moves when a test moves it, so a
+ * round that fires "too early" or "too late" shows as a wrong request count at an exact
+ * instant instead of a test that hangs until its timeout.
+ */
+describe('retry timing (fake clock, exact instants)', () => {
+  const puts = () => requests(h.server, 'PUT').length;
+
+  /** Lets IndexedDB work (real setImmediate) run without moving the fake clock. */
+  const ticks = async (count = 50) => {
+    for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  /** Moves the fake clock by `ms`; a round that fires then ends and plans its retry. */
+  const elapse = async (ms: number) => {
+    await vi.advanceTimersByTimeAsync(ms);
+    await settle();
+    await ticks();
+  };
+
+  /** Automatic sync, no debounce, no interval: only writes, backoff and events trigger rounds. */
+  const openRetrying = (retry: { baseMs: number; maxMs: number }) =>
+    open({ sync: { auto: true, debounceMs: 0, intervalMs: 0, retry } });
+
+  it('does not retry before Retry-After has passed, and retries once right after', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5); // Jitter of 500 ms, far below Retry-After.
+    openRetrying({ baseMs: 1000, maxMs: 4000 });
+    await elapse(0);
+    h.server.faults.failNext(429, 1, { methods: ['PUT'], retryAfter: 30 });
+    await store.conversations.update(A.id, { is_muted: true });
+    await elapse(0);
+    expect(puts()).toBe(1);
+    const refusedAt = Date.now();
+    await elapse(29_999);
+    expect(puts()).toBe(1);
+    await elapse(1);
+    expect(puts()).toBe(2);
+    expect(Date.now() - refusedAt).toBe(30_000);
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+    await elapse(120_000);
+    expect(puts()).toBe(2);
+  });
+
+  it('spaces automatic retries by the capped exponential backoff: never more than maxMs', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.9999); // Jitter takes (almost) the whole ceiling.
+    openRetrying({ baseMs: 1000, maxMs: 4000 });
+    await elapse(0);
+    h.server.faults.failNext(503, 5, { methods: ['PUT'] });
+    await store.conversations.update(A.id, { is_muted: true });
+    await elapse(0);
+    expect(puts()).toBe(1);
+    // After failure n the ceiling is min(maxMs, baseMs * 2^(n-1)) and the delay is
+    // floor(0.9999 * ceiling); a failed round never plans sooner than baseMs (1000 > 999).
+    const delays = [1000, 1999, 3999, 3999, 3999];
+    for (const [failures, delay] of delays.entries()) {
+      await elapse(delay - 1);
+      expect(puts(), `retry ${failures + 1} came early`).toBe(failures + 1);
+      await elapse(1);
+      expect(puts(), `retry ${failures + 1} did not come after ${delay} ms`).toBe(failures + 2);
+    }
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+    expect((await h.dump()).outbox).toEqual([]);
+  });
+
+  it('sends an entry that failed offline at once on the online event, not after its backoff', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.9999); // Backoff of 59,999 ms.
+    openRetrying({ baseMs: 60_000, maxMs: 60_000 });
+    await elapse(0);
+    h.network.offline = true;
+    await store.conversations.update(A.id, { is_muted: true });
+    await elapse(0);
+    const [entry] = (await h.dump()).outbox as { attempts: number; offline: boolean }[];
+    expect(entry).toMatchObject({ attempts: 1, offline: true });
+    h.platform.goOffline();
+    await elapse(30_000);
+    expect(puts()).toBe(0);
+    h.network.offline = false;
+    const back = Date.now();
+    h.platform.goOnline();
+    await elapse(0);
+    expect(puts()).toBe(1);
+    expect(Date.now()).toBe(back);
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+    expect((await h.dump()).outbox).toEqual([]);
   });
 });
 

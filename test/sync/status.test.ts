@@ -3,7 +3,20 @@
 import { firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type ConversationStore, StorageError } from '../../src/index.js';
-import { A, B, C, type Harness, localStore, requests, syncedHarness, until } from '../fixtures.js';
+import {
+  A,
+  B,
+  C,
+  type Harness,
+  harness,
+  holdingFetch,
+  localStore,
+  record,
+  requests,
+  syncedHarness,
+  tickUntil,
+  until,
+} from '../fixtures.js';
 
 let h: Harness;
 let store: ConversationStore;
@@ -49,6 +62,43 @@ describe('status', () => {
     await synced();
     await store.close();
     await expect(store.sync.now()).rejects.toBeInstanceOf(StorageError);
+  });
+});
+
+describe('pending$ as the outbox drains (fake clock, PUTs held open)', () => {
+  it('emits a smaller set after each acknowledgement: exactly {A,B,C}, {B,C}, {C}, {}', async () => {
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+    });
+    h = harness([A, B, C]);
+    const gate = holdingFetch(h.network.fetch, ['PUT']);
+    store = h.open({ fetch: gate.fetch, sync: { auto: false, concurrency: 1 } });
+    await store.sync.now();
+    for (const row of [A, B, C]) await store.conversations.update(row.id, { is_muted: true });
+    const seen = record(store.sync.pending$);
+    const sets = () => seen.values.map((set) => [...set].sort());
+    expect(sets()).toEqual([[A.id, B.id, C.id]]);
+
+    const round = store.sync.now();
+    try {
+      await tickUntil(() => gate.waiting === 1);
+      expect(sets()).toEqual([[A.id, B.id, C.id]]); // Sent is not acknowledged.
+      const expected = [[A.id, B.id, C.id]];
+      for (const acknowledged of [A, B, C]) {
+        await tickUntil(() => gate.waiting === 1);
+        expect(gate.inFlight).toBe(1);
+        gate.release();
+        expected.push(expected.at(-1)?.filter((id) => id !== acknowledged.id) ?? []);
+        await tickUntil(() => seen.values.length === expected.length);
+        expect(sets(), `after the PUT of ${acknowledged.id} was answered`).toEqual(expected);
+      }
+    } finally {
+      gate.open();
+    }
+    const summary = await round;
+    expect(summary).toMatchObject({ pushed: 3, state: 'idle' });
+    expect(sets()).toEqual([[A.id, B.id, C.id], [B.id, C.id], [C.id], []]);
+    seen.stop();
   });
 });
 
