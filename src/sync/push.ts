@@ -57,9 +57,16 @@ function send(context: SyncContext, entry: OutboxEntry): Promise<ApiReply> {
   }
 }
 
-function replyConversation(reply: ApiReply): Conversation {
+/**
+ * The conversation a write's reply carries. A PUT's reply must name the record it was sent
+ * for (a POST's names the new server id): storing another id would add a stray record.
+ */
+function replyConversation(reply: ApiReply, entry: OutboxEntry): Conversation {
   const row = parseServerConversation(reply.body);
   if (row === null) throw malformed('The reply is not a valid conversation', reply.status);
+  if (entry.op !== 'create' && row.id !== entry.recordId) {
+    throw malformed(`The reply names ${row.id}, not ${entry.recordId}`, reply.status);
+  }
   return row;
 }
 
@@ -82,14 +89,14 @@ async function pushRecord(
     try {
       const reply = await send(context, entry);
       if (entry.op === 'create') {
-        const settled = await acknowledgeCreate(db, entry, replyConversation(reply));
+        const settled = await acknowledgeCreate(db, entry, replyConversation(reply, entry));
         if (settled === null) return;
         events.queueChanged(entry.recordId, false);
         events.queueChanged(settled.serverId, settled.queued);
         events.idChange({ from: entry.recordId, to: settled.serverId });
         recordId = settled.serverId;
       } else if (entry.op === 'update') {
-        const queued = await acknowledgeUpdate(db, entry, replyConversation(reply));
+        const queued = await acknowledgeUpdate(db, entry, replyConversation(reply, entry));
         if (queued !== null) events.queueChanged(entry.recordId, queued);
       } else {
         events.queueChanged(entry.recordId, await acknowledgeDelete(db, entry));

@@ -352,3 +352,44 @@ describe('crash safety', () => {
     expect((await h.dump()).outbox).toEqual([]);
   });
 });
+
+describe('write replies', () => {
+  it('treats a PUT reply naming another record as malformed: nothing stored, the write retried', async () => {
+    await synced();
+    let wrongId = true;
+    await store.close();
+    store = h.open({
+      fetch: async (input, init) => {
+        const request = new Request(input, init);
+        const response = await h.network.fetch(request);
+        if (request.method !== 'PUT' || !wrongId) return response;
+        wrongId = false;
+        const body = (await response.json()) as Record<string, unknown>;
+        return Response.json({ ...body, id: 'SomeoneElse00000' }, { status: response.status });
+      },
+    });
+    await store.conversations.update(A.id, { is_muted: true });
+    const summary = await store.sync.now();
+    expect(summary.error).toMatchObject({ name: 'ApiError', type: 'invalid_response' });
+    expect(await store.conversations.retrieve('SomeoneElse00000')).toBeUndefined();
+    expect((await store.conversations.list({ limit: 100 })).data.map((row) => row.id)).toEqual([
+      A.id,
+      B.id,
+      C.id,
+    ]);
+    expect((await h.dump()).outbox).toHaveLength(1);
+    const retried = await store.sync.now();
+    expect(retried.error).toBeNull();
+    expect((await h.dump()).outbox).toEqual([]);
+    expect(await store.conversations.retrieve(A.id)).toEqual(h.server.get(A.id));
+  });
+
+  it('accepts any id in a POST reply: it is the new server id', async () => {
+    await synced();
+    const created = await store.conversations.create({ contact_id: 'k9' });
+    await store.sync.now();
+    const server = h.server.all().find((row) => row.contact_id === 'k9');
+    expect(server?.id).not.toBe(created.id);
+    expect(await store.conversations.retrieve(created.id)).toEqual(server);
+  });
+});
