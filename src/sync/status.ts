@@ -15,7 +15,11 @@ export interface SyncStatus {
   pending: number;
   /** Writes the server refused that the app has not retried or discarded yet. */
   rejected: number;
-  /** Unix ms of the end of the last round whose pull read every page. */
+  /**
+   * When the last round whose pull read every page ended, in unix MILLISECONDS (like
+   * `Date.now()`, for `new Date(lastSyncedAt)`), unlike the API's timestamps, which are
+   * unix seconds.
+   */
   lastSyncedAt: number | null;
   /** The last round's error (typed: NetworkError, AuthError, ApiError, StorageError...), or null. */
   lastError: Error | null;
