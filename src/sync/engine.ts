@@ -231,7 +231,8 @@ export class SyncEngine {
       if (pushed.auth !== null) {
         this.#paused = true;
         errors.unshift(pushed.auth);
-      } else {
+      } else if (pushed.offline === null) {
+        // After a request got no answer, a pull would only wait for its own timeout.
         const pulled = await pull(context);
         Object.assign(summary, {
           pulled: pulled.pulled,

@@ -29,7 +29,15 @@ export interface PushResult {
   failures: Error[];
   /** Set when the API refused the token: pushing stopped. */
   auth: AuthError | null;
+  /**
+   * The first request of the round that got no answer (timeout, no network): pushing
+   * stopped there, since in a black hole every further request would cost a timeout too.
+   */
+  offline: NetworkError | null;
 }
+
+/** Whether the round may send another entry. */
+const going = (result: PushResult) => result.auth === null && result.offline === null;
 
 /** How an answer is handled. */
 type Verdict = 'done' | 'retry' | 'reject' | 'gone' | 'auth';
@@ -83,7 +91,7 @@ async function pushRecord(
 ): Promise<void> {
   let recordId = firstId;
   const { db, events } = context;
-  while (result.auth === null) {
+  while (going(result)) {
     const entry = await claimHead(db, recordId, clock().now(), dueBy, reconnected);
     if (entry === null) return;
     try {
@@ -138,6 +146,7 @@ async function pushRecord(
         lastError: failure.message,
       });
       result.failures.push(failure);
+      if (failure instanceof NetworkError) result.offline ??= failure;
       return;
     }
   }
@@ -153,12 +162,13 @@ export interface PushMode {
 
 /** Pushes the outbox: the due entries, or every entry when forced. */
 export async function push(context: SyncContext, mode: PushMode): Promise<PushResult> {
-  const result: PushResult = { pushed: 0, rejected: 0, failures: [], auth: null };
+  const result: PushResult = { pushed: 0, rejected: 0, failures: [], auth: null, offline: null };
   const records = await queuedRecordIds(context.db);
   const dueBy = mode.force ? Number.POSITIVE_INFINITY : clock().now();
   let next = 0;
   const worker = async () => {
-    while (next < records.length && result.auth === null) {
+    // Records not reached keep their entries untouched: not sent, same backoff.
+    while (next < records.length && going(result)) {
       const recordId = records[next++] as string;
       await pushRecord(context, recordId, dueBy, mode.reconnected, result);
     }

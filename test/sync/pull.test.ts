@@ -150,7 +150,10 @@ describe('pull', () => {
     await synced();
     const created = await store.conversations.create({ contact_id: 'k-lost' });
     h.server.faults.loseNextReply(1, { methods: ['POST'] });
-    await store.sync.now(); // The server has it; the pull lists it; the create is unsettled.
+    await store.sync.now(); // The server has it; the round ended offline, without a pull.
+    h.server.faults.failNext(503, 1, { methods: ['POST'] });
+    await store.sync.now(); // The create is still unsettled; the pull lists the server's copy.
+    expect(requests(h.server, 'GET').length).toBeGreaterThan(0);
     const copies = (await store.conversations.list({ limit: 100 })).data.filter(
       (row) => row.contact_id === 'k-lost',
     );

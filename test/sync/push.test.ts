@@ -6,6 +6,7 @@ import {
   C,
   conversation,
   type Harness,
+  harness,
   requests,
   syncedHarness,
   until,
@@ -391,5 +392,59 @@ describe('write replies', () => {
     const server = h.server.all().find((row) => row.contact_id === 'k9');
     expect(server?.id).not.toBe(created.id);
     expect(await store.conversations.retrieve(created.id)).toEqual(server);
+  });
+});
+
+describe('a black-hole network', () => {
+  it('stops a round after its first timeout: 100 queued records cost one timeout, not 25', async () => {
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+    });
+    const seed = Array.from({ length: 100 }, (_, i) =>
+      conversation({ id: `Rec${String(i).padStart(13, '0')}`, last_active_at: 1000 + i }),
+    );
+    let blackHole = false;
+    let sent = 0;
+    h = harness(seed);
+    store = h.open({
+      sync: { auto: false, timeoutMs: 1000, concurrency: 4, retry: { baseMs: 10, maxMs: 100 } },
+      // Requests vanish: no answer, ever, until the client gives up.
+      fetch: (input, init) => {
+        if (!blackHole) return h.network.fetch(input, init);
+        sent += 1;
+        const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+        return new Promise((_resolve, reject) => {
+          signal?.addEventListener('abort', () => reject(signal.reason));
+        });
+      },
+    });
+    await store.sync.now();
+    for (const row of seed) await store.conversations.update(row.id, { is_muted: true });
+    blackHole = true;
+    let summary: Awaited<ReturnType<typeof store.sync.now>> | undefined;
+    const round = store.sync.now().then((result) => {
+      summary = result;
+    });
+    const started = Date.now();
+    // Fake time moves 50 ms at a time, with IndexedDB (real setImmediate) let run in between.
+    for (let i = 0; i < 60 && summary === undefined; i++) {
+      for (let j = 0; j < 20; j++) await new Promise((resolve) => setImmediate(resolve));
+      await vi.advanceTimersByTimeAsync(50);
+    }
+    const elapsed = Date.now() - started;
+    blackHole = false; // Lets a round that went on end, so that the store can close.
+    while (summary === undefined) {
+      await vi.advanceTimersByTimeAsync(1000);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await round;
+    expect(elapsed).toBeLessThanOrEqual(1500); // One timeout (1000 ms) and some IndexedDB work.
+    expect(summary).toMatchObject({ state: 'offline', pushed: 0 });
+    expect(sent).toBeLessThanOrEqual(4);
+    const outbox = (await h.dump()).outbox as { attempts: number; sentAt: number | null }[];
+    expect(outbox).toHaveLength(100);
+    const attempted = outbox.filter((entry) => entry.attempts > 0);
+    expect(attempted.length).toBe(sent);
+    expect(outbox.filter((entry) => entry.sentAt === null)).toHaveLength(100 - sent);
   });
 });
