@@ -32,6 +32,12 @@ export type OutboxEntry = {
   attempts: number;
   /** Unix ms before which an automatic round does not retry it. */
   notBefore: number;
+  /**
+   * Unix ms of the last retryable failure. A wall clock earlier than this was set back:
+   * `notBefore` then means nothing, and the entry is due (else it would stall for as long
+   * as the clock went back).
+   */
+  failedAt?: number;
   /** The last attempt got no answer at all: retry as soon as the network comes back. */
   offline?: boolean;
   enqueuedAt: number;

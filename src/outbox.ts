@@ -122,7 +122,8 @@ export function claimHead(
   return db.transaction('rw', db.outbox, async () => {
     const head = (await entriesOf(db, recordId))[0];
     if (head === undefined) return null;
-    if (head.notBefore > dueBy && !(reconnected && head.offline === true)) return null;
+    const due = head.notBefore <= dueBy || clockWentBack(head, now);
+    if (!due && !(reconnected && head.offline === true)) return null;
     const claimed = { ...head, sentAt: head.sentAt ?? now, attempts: head.attempts + 1 };
     await db.outbox.put(claimed);
     return claimed;
@@ -144,14 +145,22 @@ export function allEntries(db: StoreDatabase): Promise<OutboxEntry[]> {
   return db.outbox.toArray();
 }
 
-/** The earliest backoff deadline of a record's first entry (only those can be sent). */
-export async function earliestDeadline(db: StoreDatabase): Promise<number> {
+/** Whether the wall clock now reads earlier than when the entry last failed. */
+const clockWentBack = (entry: OutboxEntry, now: number): boolean =>
+  entry.failedAt !== undefined && now < entry.failedAt;
+
+/**
+ * The earliest backoff deadline of a record's first entry (only those can be sent);
+ * `now` for an entry whose deadline the clock, set back, made meaningless.
+ */
+export async function earliestDeadline(db: StoreDatabase, now: number): Promise<number> {
   let earliest = Number.POSITIVE_INFINITY;
   const heads = new Set<string>();
   await db.outbox.each((entry) => {
     if (heads.has(entry.recordId)) return;
     heads.add(entry.recordId);
-    if (entry.notBefore < earliest) earliest = entry.notBefore;
+    const deadline = clockWentBack(entry, now) ? now : entry.notBefore;
+    if (deadline < earliest) earliest = deadline;
   });
   return earliest;
 }
@@ -208,11 +217,11 @@ export async function dropQueue(db: StoreDatabase, recordId: string): Promise<vo
   await db.bases.delete(recordId);
 }
 
-/** A retryable failure: the entry waits until `notBefore` (wall ms). */
+/** A retryable failure at `failedAt`: the entry waits until `notBefore` (wall ms). */
 export function markFailed(
   db: StoreDatabase,
   entry: OutboxEntry,
-  failure: { notBefore: number; offline: boolean; lastError: string },
+  failure: { notBefore: number; failedAt: number; offline: boolean; lastError: string },
 ): Promise<void> {
   return db.transaction('rw', db.outbox, async () => {
     if (!(await stillQueued(db, entry))) return;

@@ -271,7 +271,7 @@ export class SyncEngine {
     if (!this.#options.platform.isOnline()) return; // The online event wakes it.
     let earliest: number;
     try {
-      earliest = await earliestDeadline(this.#context.db);
+      earliest = await earliestDeadline(this.#context.db, clock().now());
     } catch {
       return; // The database closed meanwhile.
     }

@@ -140,8 +140,10 @@ async function pushRecord(
       const failure = error instanceof Error ? error : new Error(String(error));
       const retryAfter = error instanceof ApiError ? error.retryAfter : undefined;
       const delay = retryDelay(context.policy, entry.attempts, context.random(), retryAfter);
+      const failedAt = clock().now();
       await markFailed(db, entry, {
-        notBefore: clock().now() + delay,
+        notBefore: failedAt + delay,
+        failedAt,
         offline: failure instanceof NetworkError,
         lastError: failure.message,
       });
