@@ -8,7 +8,12 @@
 import { coalesce, materialize, type Operation } from './coalesce.js';
 import type { OutboxEntry, StoreDatabase } from './db.js';
 import { idempotencyKey, TEMPORARY_PREFIX } from './ids.js';
-import { type Conversation, type ConversationPatch, diff } from './model.js';
+import {
+  type Conversation,
+  type ConversationPatch,
+  type CreateConversationInput,
+  diff,
+} from './model.js';
 
 /**
  * One record's entries, in order. Inside a transaction that includes `outbox`.
@@ -234,13 +239,24 @@ export async function isEmpty(db: StoreDatabase): Promise<boolean> {
   return (await db.outbox.count()) === 0;
 }
 
+/** A create that left without its answer being stored yet. */
+export interface UnansweredCreate {
+  body: CreateConversationInput;
+  /** Unix ms when it first left. */
+  sentAt: number;
+}
+
 /**
- * How many creates left without their answer being stored yet. A create is queued on its
+ * The creates that left without their answer being stored yet. A create is queued on its
  * temporary id until the answer renames it, so an index range finds them without a scan.
  */
-export async function unansweredCreates(db: StoreDatabase): Promise<number> {
+export async function unansweredCreates(db: StoreDatabase): Promise<UnansweredCreate[]> {
   const onTemporary = await db.outbox.where('recordId').startsWith(TEMPORARY_PREFIX).toArray();
-  return onTemporary.filter((entry) => entry.op === 'create' && entry.sentAt !== null).length;
+  return onTemporary.flatMap((entry) =>
+    entry.op === 'create' && entry.sentAt !== null
+      ? [{ body: entry.body, sentAt: entry.sentAt }]
+      : [],
+  );
 }
 
 /**
