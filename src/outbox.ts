@@ -8,12 +8,7 @@
 import { coalesce, materialize, type Operation } from './coalesce.js';
 import type { OutboxEntry, StoreDatabase } from './db.js';
 import { idempotencyKey, TEMPORARY_PREFIX } from './ids.js';
-import {
-  type Conversation,
-  type ConversationPatch,
-  type CreateConversationInput,
-  diff,
-} from './model.js';
+import { type Conversation, type ConversationPatch, diff } from './model.js';
 
 /**
  * One record's entries, in order. Inside a transaction that includes `outbox`.
@@ -222,15 +217,21 @@ export async function dropQueue(db: StoreDatabase, recordId: string): Promise<vo
   await db.bases.delete(recordId);
 }
 
-/** A retryable failure at `failedAt`: the entry waits until `notBefore` (wall ms). */
+/**
+ * A retryable failure at `failedAt`: the entry waits until `notBefore` (wall ms). `unsent`:
+ * the request never left (no token), so the claim is undone and it does not count as sent.
+ */
 export function markFailed(
   db: StoreDatabase,
   entry: OutboxEntry,
   failure: { notBefore: number; failedAt: number; offline: boolean; lastError: string },
+  unsent: boolean,
 ): Promise<void> {
+  const attempts = unsent ? entry.attempts - 1 : entry.attempts; // Claims add one.
+  const sentAt = attempts === 0 ? null : entry.sentAt; // Only a first claim sets it.
   return db.transaction('rw', db.outbox, async () => {
     if (!(await stillQueued(db, entry))) return;
-    await db.outbox.update(entry.seq as number, failure);
+    await db.outbox.update(entry.seq as number, { ...failure, attempts, sentAt });
   });
 }
 
@@ -240,22 +241,16 @@ export async function isEmpty(db: StoreDatabase): Promise<boolean> {
 }
 
 /** A create that left without its answer being stored yet. */
-export interface UnansweredCreate {
-  body: CreateConversationInput;
-  /** Unix ms when it first left. */
-  sentAt: number;
-}
+export type SentCreate = Extract<OutboxEntry, { op: 'create' }> & { sentAt: number };
 
 /**
  * The creates that left without their answer being stored yet. A create is queued on its
  * temporary id until the answer renames it, so an index range finds them without a scan.
  */
-export async function unansweredCreates(db: StoreDatabase): Promise<UnansweredCreate[]> {
+export async function unansweredCreates(db: StoreDatabase): Promise<SentCreate[]> {
   const onTemporary = await db.outbox.where('recordId').startsWith(TEMPORARY_PREFIX).toArray();
-  return onTemporary.flatMap((entry) =>
-    entry.op === 'create' && entry.sentAt !== null
-      ? [{ body: entry.body, sentAt: entry.sentAt }]
-      : [],
+  return onTemporary.filter(
+    (entry): entry is SentCreate => entry.op === 'create' && entry.sentAt !== null,
   );
 }
 

@@ -143,6 +143,9 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
+      // Requests in flight end now instead of at their timeouts; the outbox keeps their
+      // entries (sent ones are resent with the same Idempotency-Key next session).
+      api.abort();
       await engine.close();
       for (const subject of [idChanges, conflicts, rejections]) subject.complete();
       db.close();

@@ -6,7 +6,7 @@ import { A, requests, syncedHarness } from './fixtures.js';
 let store: ConversationStore | undefined;
 
 afterEach(async () => {
-  // biome-ignore lint/performance/noDelete: removes the own property that hid the prototype's.
+  // Removes the own property that hid the prototype’s randomUUID.
   delete (crypto as { randomUUID?: unknown }).randomUUID;
   await store?.close();
   store = undefined;

@@ -15,7 +15,7 @@ import {
   rebaseOnto,
   removeEntries,
   requeue,
-  type UnansweredCreate,
+  type SentCreate,
   unansweredCreates,
 } from '../outbox.js';
 import type { SyncContext } from './context.js';
@@ -39,7 +39,7 @@ const CLOCK_SKEW_SECONDS = 300;
  * Whether a server row we have never seen could be one of the creates that left without
  * an answer: the same contact or group, created no earlier than that create was sent.
  */
-function mayBeUnanswered(row: Conversation, creates: readonly UnansweredCreate[]): boolean {
+function mayBeUnanswered(row: Conversation, creates: readonly SentCreate[]): boolean {
   return creates.some(
     ({ body, sentAt }) =>
       ('contact_id' in body

@@ -3,7 +3,7 @@
  * of each other, a bounded number of records at once. Each answer is classified and
  * settled (settle.ts); retryable failures wait for their backoff.
  */
-import type { ApiReply } from '../api.js';
+import { type ApiReply, neverSent } from '../api.js';
 import { clock } from '../clock.js';
 import type { OutboxEntry } from '../db.js';
 import { ApiError, AuthError, NetworkError } from '../errors.js';
@@ -141,12 +141,17 @@ async function pushRecord(
       const retryAfter = error instanceof ApiError ? error.retryAfter : undefined;
       const delay = retryDelay(context.policy, entry.attempts, context.random(), retryAfter);
       const failedAt = clock().now();
-      await markFailed(db, entry, {
-        notBefore: failedAt + delay,
-        failedAt,
-        offline: failure instanceof NetworkError,
-        lastError: failure.message,
-      });
+      await markFailed(
+        db,
+        entry,
+        {
+          notBefore: failedAt + delay,
+          failedAt,
+          offline: failure instanceof NetworkError,
+          lastError: failure.message,
+        },
+        neverSent(error),
+      );
       result.failures.push(failure);
       if (failure instanceof NetworkError) result.offline ??= failure;
       return;

@@ -448,3 +448,25 @@ describe('a black-hole network', () => {
     expect(outbox.filter((entry) => entry.sentAt === null)).toHaveLength(100 - sent);
   });
 });
+
+describe('a getToken that never answers', () => {
+  it('fails the round as offline after the request timeout, without counting the write as sent', async () => {
+    let hang = false;
+    h = harness([A]);
+    store = h.open({
+      getToken: () => (hang ? new Promise<string>(() => {}) : 'secret-token-0b7c1f'),
+      sync: { auto: false, timeoutMs: 30, retry: { baseMs: 10, maxMs: 100 } },
+    });
+    await store.sync.now();
+    await store.conversations.update(A.id, { is_muted: true });
+    hang = true;
+    const summary = await store.sync.now();
+    expect(summary.state).toBe('offline');
+    expect(summary.error).toMatchObject({ name: 'NetworkError', timeout: true });
+    const [entry] = (await h.dump()).outbox as { attempts: number; sentAt: number | null }[];
+    expect(entry).toMatchObject({ attempts: 0, sentAt: null });
+    hang = false;
+    await store.sync.now();
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+  });
+});

@@ -145,29 +145,32 @@ describe('automatic sync', () => {
   it.each([
     ['a delay in seconds', '1000000000'],
     ['an HTTP date 30 days away', 'date'],
-  ])('waits out a Retry-After longer than a timer can hold (%s) without a busy loop', async (_name, value) => {
-    open({
-      sync: { auto: true, debounceMs: 0, intervalMs: 0, retry: { baseMs: 1000, maxMs: 4000 } },
-    });
-    await settle();
-    const retryAfter =
-      value === 'date' ? new Date(Date.now() + 30 * 86_400_000).toUTCString() : value;
-    h.server.faults.failNext(503, 1, { methods: ['PUT'], retryAfter });
-    await store.conversations.update(A.id, { is_muted: true });
-    await vi.waitFor(async () => {
-      await vi.advanceTimersByTimeAsync(0);
+  ])(
+    'waits out a Retry-After longer than a timer can hold (%s) without a busy loop',
+    async (_name, value) => {
+      open({
+        sync: { auto: true, debounceMs: 0, intervalMs: 0, retry: { baseMs: 1000, maxMs: 4000 } },
+      });
+      await settle();
+      const retryAfter =
+        value === 'date' ? new Date(Date.now() + 30 * 86_400_000).toUTCString() : value;
+      h.server.faults.failNext(503, 1, { methods: ['PUT'], retryAfter });
+      await store.conversations.update(A.id, { is_muted: true });
+      await vi.waitFor(async () => {
+        await vi.advanceTimersByTimeAsync(0);
+        expect(requests(h.server, 'PUT')).toHaveLength(1);
+      });
+      await settle();
+      const before = h.server.requests.length;
+      for (let i = 0; i < 20; i++) {
+        await vi.advanceTimersByTimeAsync(1_000);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // An overflowing timer fired at once: a round every few ms, each a PUT and a GET.
+      expect(h.server.requests.length).toBe(before);
       expect(requests(h.server, 'PUT')).toHaveLength(1);
-    });
-    await settle();
-    const before = h.server.requests.length;
-    for (let i = 0; i < 20; i++) {
-      await vi.advanceTimersByTimeAsync(1_000);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    // An overflowing timer fired at once: a round every few ms, each a PUT and a GET.
-    expect(h.server.requests.length).toBe(before);
-    expect(requests(h.server, 'PUT')).toHaveLength(1);
-  });
+    },
+  );
 
   it('keeps retrying a failed write on time when the wall clock is set back a day', async () => {
     open({
