@@ -9,7 +9,7 @@
  * A filter that leaves a flag open reads one key range per open value and merges them.
  */
 import { Dexie, type EntityTable } from 'dexie';
-import type { Conversation, WriteOperation } from './model.js';
+import type { Conversation, RefusedOperation, WriteOperation } from './model.js';
 
 export type SortKey = [number, number, number, string];
 
@@ -62,7 +62,7 @@ export type RejectionRow = {
   recordId: string;
   rejectedAt: number;
   error: { status: number; type: string; message: string };
-} & WriteOperation;
+} & RefusedOperation;
 
 export interface MetaRow {
   key: string;

@@ -169,8 +169,10 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
     try {
       await inTransaction(db, SCOPES.settle, async () => {
         const rejection = await takeRejection(db, rejectionId);
-        if (rejection.op === 'create') await createLocal(quiet, rejection.body);
-        else if (rejection.op === 'update')
+        if (rejection.op === 'create') {
+          const created = await createLocal(quiet, rejection.body);
+          if (rejection.patch !== undefined) await updateLocal(quiet, created.id, rejection.patch);
+        } else if (rejection.op === 'update')
           await updateLocal(quiet, rejection.recordId, rejection.patch);
         else await deleteLocal(quiet, rejection.recordId);
       });
