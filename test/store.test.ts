@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ConversationStore } from '../src/index.js';
+import { type ConversationStore, ProtocolOfflineError } from '../src/index.js';
 import { A, type Harness, harness, requests } from './fixtures.js';
 
 let h: Harness;
@@ -84,5 +84,38 @@ describe('close()', () => {
     void store.sync.now();
     await flush();
     expect(await fakeTimeUntil(store.destroy(), 30_000)).toBeLessThan(50);
+  });
+});
+
+describe('after close()', () => {
+  it('every promise-returning method rejects only with a ProtocolOfflineError', async () => {
+    vi.useRealTimers();
+    const store = h.open();
+    stores.push(store);
+    await store.sync.now();
+    const created = await store.conversations.create({ contact_id: 'k1' });
+    await store.close();
+    const calls: [string, () => Promise<unknown>][] = [
+      ['list', () => store.conversations.list()],
+      ['retrieve', () => store.conversations.retrieve(A.id)],
+      ['create', () => store.conversations.create({ contact_id: 'k2' })],
+      ['update', () => store.conversations.update(A.id, { is_muted: true })],
+      ['delete', () => store.conversations.delete(created.id)],
+      ['listOutbox', () => store.sync.listOutbox()],
+      ['listRejections', () => store.sync.listRejections()],
+      ['retry', () => store.sync.retry(1)],
+      ['discard', () => store.sync.discard(1)],
+      ['now', () => store.sync.now()],
+    ];
+    for (const [name, call] of calls) {
+      const outcome = await call().then(
+        () => 'resolved',
+        (error: unknown) => error,
+      );
+      expect(outcome, name).toBeInstanceOf(ProtocolOfflineError);
+      expect((outcome as Error).message, name).not.toMatch(/DatabaseClosedError/);
+    }
+    // destroy() after close() still deletes the database.
+    await expect(store.destroy()).resolves.toBeUndefined();
   });
 });
