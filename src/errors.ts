@@ -125,7 +125,9 @@ export const MISSING_INDEXEDDB =
 /** Dexie's errors that have a plainer explanation for the app. */
 function reasonOf(error: unknown): string {
   const name = (error as { name?: unknown } | null)?.name;
-  if (name === 'MissingAPIError') return MISSING_INDEXEDDB;
+  // After a failed open, Dexie answers DatabaseClosedError with the open's error inside.
+  const inner = (error as { inner?: { name?: unknown } } | null)?.inner?.name;
+  if (name === 'MissingAPIError' || inner === 'MissingAPIError') return MISSING_INDEXEDDB;
   if (name === 'DatabaseClosedError') {
     return 'the store is closed (close() or destroy() here, or destroy() in another tab)';
   }

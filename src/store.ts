@@ -5,8 +5,8 @@
  */
 import { type Observable, Subject } from 'rxjs';
 import { ConversationsApi } from './api.js';
-import { inTransaction, type OutboxEntry, openDatabase, SCOPES } from './db.js';
-import { toStorageError } from './errors.js';
+import { indexedDBOf, inTransaction, type OutboxEntry, openDatabase, SCOPES } from './db.js';
+import { MISSING_INDEXEDDB, StorageError, toStorageError } from './errors.js';
 import type {
   Conversation,
   ConversationPatch,
@@ -222,7 +222,19 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       }
     },
   };
-  if (options.sync.auto) engine.start();
+  if (indexedDBOf(options) === undefined) {
+    // Nothing can be read or synced (reads and writes reject with the same message);
+    // status$ says why at once instead of waiting forever for counts it cannot read.
+    const error = new StorageError(MISSING_INDEXEDDB);
+    const status = engine.statusStore;
+    status.readPending(
+      new Set(),
+      status.version,
+      { type: 'rejected', count: 0 },
+      { type: 'synced', at: null },
+      { type: 'ended', state: 'error', error },
+    );
+  } else if (options.sync.auto) engine.start();
   return store;
 }
 
