@@ -74,7 +74,16 @@ export type WriteOperation =
  * behind it (they were to be sent after it): they travel with it as `patch`, merged.
  */
 export type RefusedOperation =
-  | Exclude<WriteOperation, { op: 'create' }>
+  | {
+      /** A PUT of the fields changed locally (coalesced). */
+      op: 'update';
+      /** The PUT's body: only the changed fields. */
+      patch: ConversationPatch;
+    }
+  | {
+      /** A DELETE. */
+      op: 'delete';
+    }
   | {
       /** A POST that creates the record on the server. */
       op: 'create';
