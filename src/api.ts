@@ -3,7 +3,7 @@
  * Idempotency-Key, and the mapping of every failure onto the store's error classes.
  * ky's own retries are off: the sync engine owns retry policy (sync/backoff.ts).
  */
-import ky, { isTimeoutError, type KyInstance } from 'ky';
+import ky, { type KyInstance } from 'ky';
 import { clock } from './clock.js';
 import { ApiError, AuthError, type FailedRequest, NetworkError } from './errors.js';
 import type { ConversationPatch, CreateConversationInput, ListParams } from './model.js';
@@ -48,11 +48,31 @@ export function parseRetryAfter(header: string | null, nowMs: number): number | 
   return Number.isNaN(date) ? undefined : Math.max(0, (date - nowMs) / 1000);
 }
 
+/** The failures of requests that never left this client (no token, or closed before). */
+const unsent = new WeakSet<Error>();
+
+/** Whether `error` failed a request before it left: the server cannot have applied it. */
+export const neverSent = (error: unknown): boolean => error instanceof Error && unsent.has(error);
+
+function notSent<T extends Error>(error: T): T {
+  unsent.add(error);
+  return error;
+}
+
+/** A reply read in full within the request's time. */
+interface RawReply {
+  response: Response;
+  text: string;
+}
+
 export class ConversationsApi {
   readonly #ky: KyInstance;
   readonly #getToken: TokenProvider;
   readonly #maxBodyBytes: number;
   readonly #prefixUrl: string;
+  readonly #timeoutMs: number;
+  /** Aborted by {@link ConversationsApi.abort}: every wait of this client ends at once. */
+  readonly #closing = new AbortController();
   /** The latest token refresh, shared by the requests that were sent before it. */
   #refreshing: Promise<string> | null = null;
   /** Counts refreshes; a request remembers the count it was sent under. */
@@ -63,11 +83,14 @@ export class ConversationsApi {
     this.#getToken = options.getToken;
     this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
     this.#prefixUrl = `${options.baseUrl.replace(/\/+$/, '')}/v1`;
+    this.#timeoutMs = options.timeoutMs;
     this.#ky = ky.create({
       prefixUrl: this.#prefixUrl,
       retry: 0,
       throwHttpErrors: false,
-      timeout: options.timeoutMs,
+      // Our own timer (#bounded) instead: it goes through clock(), covers the body too, and
+      // also ends a fetch that ignores its signal.
+      timeout: false,
       // ky calls `fetch` as a method of its options; a wrapper keeps `window.fetch` bound.
       fetch: (input, init) => fetchFunction(input, init),
     });
@@ -102,23 +125,27 @@ export class ConversationsApi {
     return this.#send('delete', `conversations/${encodeURIComponent(id)}`, { idempotencyKey });
   }
 
+  /** Ends every request in flight at once and fails later ones unsent (the store closes). */
+  abort(): void {
+    this.#closing.abort();
+  }
+
   async #send(method: Method, path: string, options: RequestOptions): Promise<ApiReply> {
     const request = this.#describe(method, path, options);
     const generation = this.#generation;
     let token = await this.#token(() => this.#getToken(), request);
-    let response = await this.#request(method, path, options, token, request);
-    if (response.status === 401) {
+    let reply = await this.#request(method, path, options, token, request);
+    if (reply.response.status === 401) {
       token = await this.#token(() => this.#refreshToken(generation), request);
-      response = await this.#request(method, path, options, token, request);
-      if (response.status === 401) {
-        await response.body?.cancel();
+      reply = await this.#request(method, path, options, token, request);
+      if (reply.response.status === 401) {
         throw new AuthError(
           `The API refused the bearer token (401), also after a refresh: ${request.method} ${request.url}`,
           { request },
         );
       }
     }
-    return this.#read(response, request);
+    return this.#read(reply, request);
   }
 
   /** Names a request for errors: method and URL, never a header. */
@@ -132,16 +159,60 @@ export class ConversationsApi {
     return { method: method.toUpperCase(), url: `${this.#prefixUrl}/${path}${query}` };
   }
 
-  /** A failing `getToken` is an authentication failure; its message is not repeated. */
+  /**
+   * Runs `work` for at most the request timeout and never past {@link abort}: then its
+   * signal aborts and the wait ends at once, even if `work` ignores the signal.
+   */
+  async #bounded<T>(
+    what: string,
+    request: FailedRequest,
+    work: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const closing = this.#closing.signal;
+    if (closing.aborted) {
+      throw notSent(new NetworkError(`${what} was not started: the store closed`, { request }));
+    }
+    const controller = new AbortController();
+    let fail: (error: Error) => void = () => {};
+    const failed = new Promise<never>((_resolve, reject) => {
+      fail = reject;
+    });
+    const end = (error: NetworkError) => {
+      fail(error);
+      controller.abort(error);
+    };
+    const onClose = () =>
+      end(new NetworkError(`${what} was aborted: the store closed`, { request }));
+    const timer = clock().setTimeout(() => {
+      const message = `${what} timed out after ${this.#timeoutMs} ms`;
+      end(new NetworkError(message, { timeout: true, request }));
+    }, this.#timeoutMs);
+    closing.addEventListener('abort', onClose, { once: true });
+    try {
+      return await Promise.race([work(controller.signal), failed]);
+    } finally {
+      clock().clearTimeout(timer);
+      closing.removeEventListener('abort', onClose);
+    }
+  }
+
+  /**
+   * The token for one request; every failure here is unsent. A failing `getToken` is an
+   * authentication failure (its message is not repeated). One that does not answer within
+   * the request timeout is a NetworkError: most often the token endpoint is unreachable,
+   * which is transient and retried with backoff like any unanswered request, where an
+   * AuthError would pause sync until the app restarted it.
+   */
   async #token(get: () => string | Promise<string>, request: FailedRequest): Promise<string> {
     let token: unknown;
     try {
-      token = await get();
+      token = await this.#bounded('getToken', request, async () => get());
     } catch (error) {
-      throw new AuthError('getToken failed', { cause: error, request });
+      if (error instanceof NetworkError) throw notSent(error);
+      throw notSent(new AuthError('getToken failed', { cause: error, request }));
     }
     if (typeof token !== 'string' || token === '') {
-      throw new AuthError('getToken did not return a non-empty string', { request });
+      throw notSent(new AuthError('getToken did not return a non-empty string', { request }));
     }
     return token;
   }
@@ -163,39 +234,39 @@ export class ConversationsApi {
     options: RequestOptions,
     token: string,
     request: FailedRequest,
-  ): Promise<Response> {
+  ): Promise<RawReply> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${token}`,
       accept: 'application/json',
     };
     if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
-    try {
-      return await this.#ky(path, {
-        method,
-        headers,
-        ...(options.json === undefined ? {} : { json: options.json }),
-        ...(options.searchParams === undefined ? {} : { searchParams: options.searchParams }),
-      });
-    } catch (error) {
-      const name = `${request.method} ${request.url}`;
-      if (isTimeoutError(error)) {
-        throw new NetworkError(`${name} timed out`, { timeout: true, request });
+    const name = `${request.method} ${request.url}`;
+    return this.#bounded(name, request, async (signal) => {
+      let response: Response;
+      try {
+        response = await this.#ky(path, {
+          method,
+          headers,
+          signal,
+          ...(options.json === undefined ? {} : { json: options.json }),
+          ...(options.searchParams === undefined ? {} : { searchParams: options.searchParams }),
+        });
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new NetworkError(`${name} failed: ${reason}`, { cause: error, request });
       }
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new NetworkError(`${name} failed: ${reason}`, { cause: error, request });
-    }
+      try {
+        return { response, text: await response.text() };
+      } catch (error) {
+        throw new NetworkError('The connection dropped while reading the reply', {
+          cause: error,
+          request,
+        });
+      }
+    });
   }
 
-  async #read(response: Response, request: FailedRequest): Promise<ApiReply> {
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      throw new NetworkError('The connection dropped while reading the reply', {
-        cause: error,
-        request,
-      });
-    }
+  #read({ response, text }: RawReply, request: FailedRequest): ApiReply {
     if (text.length > this.#maxBodyBytes) {
       throw new ApiError(response.status, 'invalid_response', 'The reply body is too large', {
         request,

@@ -9,7 +9,7 @@
  * A filter that leaves a flag open reads one key range per open value and merges them.
  */
 import { Dexie, type EntityTable } from 'dexie';
-import type { Conversation, WriteOperation } from './model.js';
+import type { Conversation, RefusedOperation, WriteOperation } from './model.js';
 
 export type SortKey = [number, number, number, string];
 
@@ -32,6 +32,12 @@ export type OutboxEntry = {
   attempts: number;
   /** Unix ms before which an automatic round does not retry it. */
   notBefore: number;
+  /**
+   * Unix ms of the last retryable failure. A wall clock earlier than this was set back:
+   * `notBefore` then means nothing, and the entry is due (else it would stall for as long
+   * as the clock went back).
+   */
+  failedAt?: number;
   /** The last attempt got no answer at all: retry as soon as the network comes back. */
   offline?: boolean;
   enqueuedAt: number;
@@ -56,7 +62,7 @@ export type RejectionRow = {
   recordId: string;
   rejectedAt: number;
   error: { status: number; type: string; message: string };
-} & WriteOperation;
+} & RefusedOperation;
 
 export interface MetaRow {
   key: string;
@@ -110,17 +116,29 @@ export interface DatabaseOptions {
   IDBKeyRange?: typeof IDBKeyRange | undefined;
 }
 
+/** The IndexedDB a store uses: the option's, else the runtime's; undefined when neither. */
+export function indexedDBOf(options: DatabaseOptions): IDBFactory | undefined {
+  return options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+}
+
 export function openDatabase(name: string, options: DatabaseOptions = {}): StoreDatabase {
+  const indexedDB = indexedDBOf(options);
+  const keyRange =
+    options.IDBKeyRange ?? (globalThis as { IDBKeyRange?: typeof IDBKeyRange }).IDBKeyRange;
   // Dexie's liveQuery silently never runs when its global dependencies lack an
   // IndexedDB (Node without a global shim), even if this instance was given one.
-  // The global entry is only checked for presence; each instance keeps its own factory.
-  if (options.indexedDB && !Dexie.dependencies.indexedDB) {
-    Dexie.dependencies.indexedDB = options.indexedDB;
-    if (options.IDBKeyRange) Dexie.dependencies.IDBKeyRange = options.IDBKeyRange;
+  // The global entry is only checked for presence by liveQuery.
+  if (indexedDB && !Dexie.dependencies.indexedDB) {
+    Dexie.dependencies.indexedDB = indexedDB;
+    if (keyRange) Dexie.dependencies.IDBKeyRange = keyRange;
   }
+  // The factory is always explicit, never Dexie's global default: that may be another
+  // store's factory, another database universe (a store without IndexedDB must fail, not
+  // borrow it). A key range class holds no data, so the global one may stand in: without
+  // any, Dexie throws synchronously from where(), outside every promise (uncaught).
   const db = new Dexie(name, {
-    ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
-    ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
+    indexedDB,
+    IDBKeyRange: keyRange ?? Dexie.dependencies.IDBKeyRange,
   }) as StoreDatabase;
   db.version(1).stores({
     conversations: 'id, s, f, g',

@@ -117,9 +117,25 @@ function isQuotaError(error: unknown): boolean {
   return name === 'QuotaExceededError' || inner === 'QuotaExceededError';
 }
 
+/** What a StorageError says when this runtime has no IndexedDB (SSR, Node without a shim). */
+export const MISSING_INDEXEDDB =
+  'IndexedDB is missing in this environment: pass one with the `indexedDB` option ' +
+  '(and `IDBKeyRange`), for example from fake-indexeddb in Node, or create the store in a browser';
+
+/** Dexie's errors that have a plainer explanation for the app. */
+function reasonOf(error: unknown): string {
+  const name = (error as { name?: unknown } | null)?.name;
+  // After a failed open, Dexie answers DatabaseClosedError with the open's error inside.
+  const inner = (error as { inner?: { name?: unknown } } | null)?.inner?.name;
+  if (name === 'MissingAPIError' || inner === 'MissingAPIError') return MISSING_INDEXEDDB;
+  if (name === 'DatabaseClosedError') {
+    return 'the store is closed (close() or destroy() here, or destroy() in another tab)';
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Wraps anything thrown by IndexedDB/Dexie in a StorageError; passes our own errors through. */
 export function toStorageError(error: unknown, action: string): Error {
   if (error instanceof ProtocolOfflineError) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  return new StorageError(`${action} failed: ${reason}`, { cause: error });
+  return new StorageError(`${action} failed: ${reasonOf(error)}`, { cause: error });
 }

@@ -69,6 +69,30 @@ export type WriteOperation =
       op: 'delete';
     };
 
+/**
+ * A write the server refused for good. A refused create also undoes the updates queued
+ * behind it (they were to be sent after it): they travel with it as `patch`, merged.
+ */
+export type RefusedOperation =
+  | {
+      /** A PUT of the fields changed locally (coalesced). */
+      op: 'update';
+      /** The PUT's body: only the changed fields. */
+      patch: ConversationPatch;
+    }
+  | {
+      /** A DELETE. */
+      op: 'delete';
+    }
+  | {
+      /** A POST that creates the record on the server. */
+      op: 'create';
+      /** The POST's body. */
+      body: CreateConversationInput;
+      /** The updates made to the new record before the refusal (merged), if any. */
+      patch?: ConversationPatch;
+    };
+
 /** The list parameters of `GET /v1/conversations`. */
 export interface ListParams {
   /** Conversations per page, 1 to 100. Default 10. */

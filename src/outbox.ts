@@ -107,9 +107,20 @@ export async function enqueue(
   return remaining > 0;
 }
 
+/** Whether the wall clock now reads earlier than when the entry last failed. */
+const clockWentBack = (entry: OutboxEntry, now: number): boolean =>
+  entry.failedAt !== undefined && now < entry.failedAt;
+
 /** Whether a record's first entry may be sent now (see {@link claimHead}). */
-export function isDue(head: OutboxEntry, dueBy: number, reconnected: boolean): boolean {
-  return head.notBefore <= dueBy || (reconnected && head.offline === true);
+export function isDue(
+  head: OutboxEntry,
+  dueBy: number,
+  reconnected: boolean,
+  now: number,
+): boolean {
+  return (
+    head.notBefore <= dueBy || clockWentBack(head, now) || (reconnected && head.offline === true)
+  );
 }
 
 /**
@@ -126,7 +137,7 @@ export function claimHead(
 ): Promise<OutboxEntry | null> {
   return db.transaction('rw', db.outbox, async () => {
     const head = (await entriesOf(db, recordId))[0];
-    if (head === undefined || !isDue(head, dueBy, reconnected)) return null;
+    if (head === undefined || !isDue(head, dueBy, reconnected, now)) return null;
     const claimed = { ...head, sentAt: head.sentAt ?? now, attempts: head.attempts + 1 };
     await db.outbox.put(claimed);
     return claimed;
@@ -148,14 +159,18 @@ export function allEntries(db: StoreDatabase): Promise<OutboxEntry[]> {
   return db.outbox.toArray();
 }
 
-/** The earliest backoff deadline of a record's first entry (only those can be sent). */
-export async function earliestDeadline(db: StoreDatabase): Promise<number> {
+/**
+ * The earliest backoff deadline of a record's first entry (only those can be sent);
+ * `now` for an entry whose deadline the clock, set back, made meaningless.
+ */
+export async function earliestDeadline(db: StoreDatabase, now: number): Promise<number> {
   let earliest = Number.POSITIVE_INFINITY;
   const heads = new Set<string>();
   await db.outbox.each((entry) => {
     if (heads.has(entry.recordId)) return;
     heads.add(entry.recordId);
-    if (entry.notBefore < earliest) earliest = entry.notBefore;
+    const deadline = clockWentBack(entry, now) ? now : entry.notBefore;
+    if (deadline < earliest) earliest = deadline;
   });
   return earliest;
 }
@@ -212,15 +227,21 @@ export async function dropQueue(db: StoreDatabase, recordId: string): Promise<vo
   await db.bases.delete(recordId);
 }
 
-/** A retryable failure: the entry waits until `notBefore` (wall ms). */
+/**
+ * A retryable failure at `failedAt`: the entry waits until `notBefore` (wall ms). `unsent`:
+ * the request never left (no token), so the claim is undone and it does not count as sent.
+ */
 export function markFailed(
   db: StoreDatabase,
   entry: OutboxEntry,
-  failure: { notBefore: number; offline: boolean; lastError: string },
+  failure: { notBefore: number; failedAt: number; offline: boolean; lastError: string },
+  unsent: boolean,
 ): Promise<void> {
+  const attempts = unsent ? entry.attempts - 1 : entry.attempts; // Claims add one.
+  const sentAt = attempts === 0 ? null : entry.sentAt; // Only a first claim sets it.
   return db.transaction('rw', db.outbox, async () => {
     if (!(await stillQueued(db, entry))) return;
-    await db.outbox.update(entry.seq as number, failure);
+    await db.outbox.update(entry.seq as number, { ...failure, attempts, sentAt });
   });
 }
 
@@ -229,13 +250,18 @@ export async function isEmpty(db: StoreDatabase): Promise<boolean> {
   return (await db.outbox.count()) === 0;
 }
 
+/** A create that left without its answer being stored yet. */
+export type SentCreate = Extract<OutboxEntry, { op: 'create' }> & { sentAt: number };
+
 /**
- * How many creates left without their answer being stored yet. A create is queued on its
+ * The creates that left without their answer being stored yet. A create is queued on its
  * temporary id until the answer renames it, so an index range finds them without a scan.
  */
-export async function unansweredCreates(db: StoreDatabase): Promise<number> {
+export async function unansweredCreates(db: StoreDatabase): Promise<SentCreate[]> {
   const onTemporary = await db.outbox.where('recordId').startsWith(TEMPORARY_PREFIX).toArray();
-  return onTemporary.filter((entry) => entry.op === 'create' && entry.sentAt !== null).length;
+  return onTemporary.filter(
+    (entry): entry is SentCreate => entry.op === 'create' && entry.sentAt !== null,
+  );
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { RejectionRow, StoreDatabase } from './db.js';
 import { ApiError, toStorageError, ValidationError } from './errors.js';
-import type { WriteOperation } from './model.js';
+import type { RefusedOperation } from './model.js';
 
 /** A write the server refused for good, as `rejections$` reports it. */
 export type Rejection = {
@@ -16,7 +16,7 @@ export type Rejection = {
   rejectedAt: number;
   /** The server's answer. */
   error: ApiError;
-} & WriteOperation;
+} & RefusedOperation;
 
 function toRejection(row: RejectionRow): Rejection {
   const { status, type, message } = row.error;
@@ -27,7 +27,7 @@ function toRejection(row: RejectionRow): Rejection {
 export async function addRejection(
   db: StoreDatabase,
   recordId: string,
-  operation: WriteOperation,
+  operation: RefusedOperation,
   error: ApiError,
   rejectedAt: number,
 ): Promise<Rejection> {

@@ -5,8 +5,8 @@
  */
 import { type Observable, Subject } from 'rxjs';
 import { ConversationsApi } from './api.js';
-import { inTransaction, type OutboxEntry, openDatabase, SCOPES } from './db.js';
-import { toStorageError } from './errors.js';
+import { indexedDBOf, inTransaction, type OutboxEntry, openDatabase, SCOPES } from './db.js';
+import { MISSING_INDEXEDDB, StorageError, toStorageError } from './errors.js';
 import { type ListState, listState } from './list-state.js';
 import type {
   Conversation,
@@ -174,6 +174,9 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
+      // Requests in flight end now instead of at their timeouts; the outbox keeps their
+      // entries (sent ones are resent with the same Idempotency-Key next session).
+      api.abort();
       await engine.close();
       await watched.close();
       for (const subject of [idChanges, conflicts, rejections]) subject.complete();
@@ -198,8 +201,10 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
     try {
       await inTransaction(db, SCOPES.settle, async () => {
         const rejection = await takeRejection(db, rejectionId);
-        if (rejection.op === 'create') await createLocal(quiet, rejection.body);
-        else if (rejection.op === 'update')
+        if (rejection.op === 'create') {
+          const created = await createLocal(quiet, rejection.body);
+          if (rejection.patch !== undefined) await updateLocal(quiet, created.id, rejection.patch);
+        } else if (rejection.op === 'update')
           await updateLocal(quiet, rejection.recordId, rejection.patch);
         else await deleteLocal(quiet, rejection.recordId);
       });
@@ -253,7 +258,20 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       }
     },
   };
-  if (options.sync.auto) engine.start();
+  if (indexedDBOf(options) === undefined) {
+    // Nothing can be read or synced (reads and writes reject with the same message);
+    // status$ says why at once instead of waiting forever for counts it cannot read.
+    const error = new StorageError(MISSING_INDEXEDDB);
+    const status = engine.statusStore;
+    status.readPending(
+      new Set(),
+      status.version,
+      { type: 'rejected', count: 0 },
+      { type: 'synced', at: null },
+      { type: 'walked', at: null },
+      { type: 'ended', state: 'error', error },
+    );
+  } else if (options.sync.auto) engine.start();
   return store;
 }
 

@@ -19,6 +19,12 @@ import {
 
 const hasOwn = (object: object, key: string): boolean => Object.hasOwn(object, key);
 
+/**
+ * Timestamps above this (10^11 s, the year 5138) are refused in app input: they are
+ * almost certainly milliseconds, which would mean the year 58,000 to the API.
+ */
+const MAX_SECONDS = 100_000_000_000;
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
@@ -88,6 +94,12 @@ export function parsePatch(input: unknown): ConversationPatch {
     if (value !== null && !isTimestamp(value)) {
       throw new ValidationError('archived_at', 'must be a unix timestamp in seconds or null');
     }
+    if (value !== null && value > MAX_SECONDS) {
+      throw new ValidationError(
+        'archived_at',
+        `${value} looks like milliseconds (Date.now()); the API uses unix seconds: Math.floor(Date.now() / 1000)`,
+      );
+    }
     patch.archived_at = value;
   }
   return patch;
@@ -132,12 +144,10 @@ export function parseListParams(input: unknown): Required<Pick<ListParams, 'limi
 
 /** Why a server row was refused; `null` when it is a valid Conversation. */
 export function conversationProblem(value: unknown): string | null {
+  // Own `__proto__`, `constructor` or `prototype` keys are harmless here: the row is only
+  // read field by field and parseServerConversation copies the API's fields alone, so such
+  // keys are dropped and the row kept (DESIGN section 4).
   if (!isPlainObject(value)) return 'not an object';
-  for (const key of ownKeys(value)) {
-    if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
-      return `forbidden key ${key}`;
-    }
-  }
   if (!isNonEmptyString(value.id)) return 'id is not a non-empty string';
   for (const field of ['contact_id', 'group_id', 'pinned_message_id'] as const) {
     const v = value[field];

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConversationsApi, type FetchFunction } from '../src/api.js';
+import { ConversationsApi, type FetchFunction, neverSent } from '../src/api.js';
 import { ApiError, AuthError, NetworkError } from '../src/errors.js';
 
 const row = {
@@ -139,5 +139,59 @@ describe('ConversationsApi', () => {
     const error = await pending;
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as NetworkError).timeout).toBe(true);
+  });
+});
+
+describe('waits that never end', () => {
+  it('gives getToken the request timeout: a token that never comes fails as a NetworkError, unsent', async () => {
+    vi.useFakeTimers();
+    const fetch = vi.fn(async () => json(200, row));
+    const api = client(fetch, () => new Promise<string>(() => {}));
+    const pending = api.retrieve('a').catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(999);
+    await vi.advanceTimersByTimeAsync(1);
+    const error = await pending;
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(error).toMatchObject({ timeout: true });
+    expect((error as Error).message).toMatch(/getToken/);
+    expect(neverSent(error)).toBe(true);
+    expect(fetch).not.toHaveBeenCalled();
+  });
+
+  it('abort() ends a request in flight at once, even one whose fetch ignores the signal', async () => {
+    vi.useFakeTimers();
+    const api = client(() => new Promise<Response>(() => {}));
+    const pending = api.retrieve('a').catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(10);
+    api.abort();
+    await vi.advanceTimersByTimeAsync(0);
+    const error = await pending;
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(neverSent(error)).toBe(false); // It had left: the server may have it.
+  });
+
+  it('after abort(), fails every request without calling getToken or fetch', async () => {
+    const fetch = vi.fn(async () => json(200, row));
+    const getToken = vi.fn(() => 'secret-1');
+    const api = client(fetch, getToken);
+    api.abort();
+    const error = await api.retrieve('a').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(neverSent(error)).toBe(true);
+    expect(getToken).not.toHaveBeenCalled();
+    expect(fetch).not.toHaveBeenCalled();
+  });
+
+  it('a getToken that hangs ends at abort() too', async () => {
+    vi.useFakeTimers();
+    const api = client(
+      async () => json(200, row),
+      () => new Promise<string>(() => {}),
+    );
+    const pending = api.retrieve('a').catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(10);
+    api.abort();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await pending).toBeInstanceOf(NetworkError);
   });
 });

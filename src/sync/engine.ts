@@ -287,7 +287,8 @@ export class SyncEngine {
       if (pushed.auth !== null) {
         this.#paused = true;
         errors.unshift(pushed.auth);
-      } else if (summary.pull !== 'none') {
+      } else if (pushed.offline === null && summary.pull !== 'none') {
+        // After a request got no answer, a pull would only wait for its own timeout.
         pulled = summary.pull === 'full' ? await pullAll(context) : await pullRecent(context);
         if (pulled.error instanceof AuthError) this.#paused = true;
         if (pulled.error !== null) errors.unshift(pulled.error);
@@ -331,7 +332,7 @@ export class SyncEngine {
     if (!this.#options.platform.isOnline()) return; // The online event wakes it.
     let earliest: number;
     try {
-      earliest = await earliestDeadline(this.#context.db);
+      earliest = await earliestDeadline(this.#context.db, clock().now());
     } catch {
       return; // The database closed meanwhile.
     }

@@ -4,7 +4,7 @@
  * (reconcile.ts), never overwritten.
  */
 
-import { clock } from '../clock.js';
+import { clock, unixSeconds } from '../clock.js';
 import { inTransaction, type OutboxEntry, SCOPES, type StoreDatabase, toStored } from '../db.js';
 import { type Conversation, mergePatches, pickConversation, sameConversation } from '../model.js';
 import {
@@ -15,6 +15,7 @@ import {
   rebaseOnto,
   removeEntries,
   requeue,
+  type SentCreate,
   unansweredCreates,
 } from '../outbox.js';
 import type { SyncContext } from './context.js';
@@ -33,6 +34,26 @@ export interface Merged {
   news: number;
 }
 
+/**
+ * How far the server's clock may lag ours when matching a row's `created_at` (unix
+ * seconds, the server's clock) against a create's `sentAt` (unix ms, ours): 5 minutes.
+ */
+const CLOCK_SKEW_SECONDS = 300;
+
+/**
+ * Whether a server row we have never seen could be one of the creates that left without
+ * an answer: the same contact or group, created no earlier than that create was sent.
+ */
+function mayBeUnanswered(row: Conversation, creates: readonly SentCreate[]): boolean {
+  return creates.some(
+    ({ body, sentAt }) =>
+      ('contact_id' in body
+        ? row.contact_id === body.contact_id
+        : row.group_id === body.group_id) &&
+      row.created_at >= unixSeconds(sentAt) - CLOCK_SKEW_SECONDS,
+  );
+}
+
 /** Reconciles server rows with the local records, in one transaction. */
 export function mergeRows(context: SyncContext, rows: Conversation[]): Promise<Merged> {
   const { db } = context;
@@ -41,7 +62,7 @@ export function mergeRows(context: SyncContext, rows: Conversation[]): Promise<M
     // Most pages touch no record with queued writes: one cheap count spares two lookups.
     const [locals, empty] = await Promise.all([db.conversations.bulkGet(ids), isEmpty(db)]);
     const [queued, bases, uncertainCreates] = empty
-      ? [new Map<string, OutboxEntry[]>(), [], 0]
+      ? [new Map<string, OutboxEntry[]>(), [], []]
       : await Promise.all([entriesByRecord(db, ids), basesOf(db, ids), unansweredCreates(db)]);
     const writes = [];
     const merged: Merged = { conflicts: [], changed: 0, dequeued: [], news: 0 };
@@ -55,8 +76,8 @@ export function mergeRows(context: SyncContext, rows: Conversation[]): Promise<M
       if (entries === undefined) {
         // A create that left without an answer may be this very row under its server id:
         // adding it now would show the conversation twice until the create is settled.
-        // New rows wait for the next pull once every create has its answer.
-        if (local === undefined && uncertainCreates > 0) continue;
+        // Such a row waits for a pull after that create has its answer; others show now.
+        if (local === undefined && mayBeUnanswered(server, uncertainCreates)) continue;
         if (!sameConversation(local, server)) {
           writes.push(toStored(server));
           merged.changed += 1;

@@ -3,7 +3,7 @@
  * of each other, a bounded number of records at once. Each answer is classified and
  * settled (settle.ts); retryable failures wait for their backoff.
  */
-import type { ApiReply } from '../api.js';
+import { type ApiReply, neverSent } from '../api.js';
 import { clock } from '../clock.js';
 import type { OutboxEntry } from '../db.js';
 import { ApiError, AuthError, NetworkError } from '../errors.js';
@@ -31,7 +31,15 @@ export interface PushResult {
   failures: Error[];
   /** Set when the API refused the token: pushing stopped. */
   auth: AuthError | null;
+  /**
+   * The first request of the round that got no answer (timeout, no network): pushing
+   * stopped there, since in a black hole every further request would cost a timeout too.
+   */
+  offline: NetworkError | null;
 }
+
+/** Whether the round may send another entry. */
+const going = (result: PushResult) => result.auth === null && result.offline === null;
 
 /** How an answer is handled. */
 type Verdict = 'done' | 'retry' | 'reject' | 'gone' | 'auth';
@@ -59,9 +67,16 @@ function send(context: SyncContext, entry: OutboxEntry): Promise<ApiReply> {
   }
 }
 
-function replyConversation(reply: ApiReply): Conversation {
+/**
+ * The conversation a write's reply carries. A PUT's reply must name the record it was sent
+ * for (a POST's names the new server id): storing another id would add a stray record.
+ */
+function replyConversation(reply: ApiReply, entry: OutboxEntry): Conversation {
   const row = parseServerConversation(reply.body);
   if (row === null) throw malformed('The reply is not a valid conversation', reply.status);
+  if (entry.op !== 'create' && row.id !== entry.recordId) {
+    throw malformed(`The reply names ${row.id}, not ${entry.recordId}`, reply.status);
+  }
   return row;
 }
 
@@ -79,23 +94,23 @@ async function pushRecord(
   const { db, events } = context;
   const entries = await entriesOf(db, recordId);
   const head = entries[0];
-  if (head !== undefined && isDue(head, dueBy, reconnected)) {
+  if (head !== undefined && isDue(head, dueBy, reconnected, clock().now())) {
     if (needsCheck(context, entries, lastOfflineAt)) {
       try {
         if (!(await checkBeforePush(context, recordId))) return;
       } catch (error) {
-        await failed(context, head, error, result);
+        await failed(context, head, error, result, false);
         return;
       }
     }
   }
-  while (result.auth === null) {
+  while (going(result)) {
     const entry = await claimHead(db, recordId, clock().now(), dueBy, reconnected);
     if (entry === null) return;
     try {
       const reply = await send(context, entry);
       if (entry.op === 'create') {
-        const settled = await acknowledgeCreate(db, entry, replyConversation(reply));
+        const settled = await acknowledgeCreate(db, entry, replyConversation(reply, entry));
         if (settled === null) return;
         events.queueChanged(entry.recordId, false);
         events.queueChanged(settled.serverId, settled.queued);
@@ -103,7 +118,7 @@ async function pushRecord(
         events.idChange({ from: entry.recordId, to: settled.serverId });
         recordId = settled.serverId;
       } else if (entry.op === 'update') {
-        const queued = await acknowledgeUpdate(db, entry, replyConversation(reply));
+        const queued = await acknowledgeUpdate(db, entry, replyConversation(reply, entry));
         context.confirmations.confirm([entry.recordId]);
         if (queued !== null) events.queueChanged(entry.recordId, queued);
       } else {
@@ -133,7 +148,7 @@ async function pushRecord(
         if (entry.op === 'create') return;
         continue;
       }
-      await failed(context, entry, error, result);
+      await failed(context, entry, error, result, true);
       return;
     }
   }
@@ -145,6 +160,7 @@ async function failed(
   entry: OutboxEntry,
   error: unknown,
   result: PushResult,
+  claimed: boolean,
 ) {
   if (error instanceof AuthError) {
     result.auth = error;
@@ -153,12 +169,17 @@ async function failed(
   const failure = error instanceof Error ? error : new Error(String(error));
   const retryAfter = error instanceof ApiError ? error.retryAfter : undefined;
   const delay = retryDelay(context.policy, entry.attempts, context.random(), retryAfter);
-  await markFailed(context.db, entry, {
-    notBefore: clock().now() + delay,
+  const failedAt = clock().now();
+  const details = {
+    notBefore: failedAt + delay,
+    failedAt,
     offline: failure instanceof NetworkError,
     lastError: failure.message,
-  });
+  };
+  // A claim counts the attempt; a request that never left (no token) undoes it.
+  await markFailed(context.db, entry, details, claimed && neverSent(error));
   result.failures.push(failure);
+  if (failure instanceof NetworkError) result.offline ??= failure;
 }
 
 /** Which entries a round sends. */
@@ -178,7 +199,7 @@ export interface PushMode {
 
 /** Pushes the outbox: the due entries, or every entry when forced. */
 export async function push(context: SyncContext, mode: PushMode): Promise<PushResult> {
-  const result: PushResult = { pushed: 0, rejected: 0, failures: [], auth: null };
+  const result: PushResult = { pushed: 0, rejected: 0, failures: [], auth: null, offline: null };
   const records = await queuedRecordIds(context.db);
   const due: Due = {
     dueBy: mode.force ? Number.POSITIVE_INFINITY : clock().now(),
@@ -187,7 +208,8 @@ export async function push(context: SyncContext, mode: PushMode): Promise<PushRe
   };
   let next = 0;
   const worker = async () => {
-    while (next < records.length && result.auth === null) {
+    // Records not reached keep their entries untouched: not sent, same backoff.
+    while (next < records.length && going(result)) {
       const recordId = records[next++] as string;
       await pushRecord(context, recordId, due, result);
     }

@@ -7,7 +7,14 @@ import { materialize } from '../coalesce.js';
 import { inTransaction, type OutboxEntry, SCOPES, type StoreDatabase, toStored } from '../db.js';
 import type { ApiError } from '../errors.js';
 import { addAlias } from '../ids.js';
-import { type Conversation, operationOf, pickConversation } from '../model.js';
+import {
+  type Conversation,
+  type CreateConversationInput,
+  mergePatches,
+  operationOf,
+  pickConversation,
+  type RefusedOperation,
+} from '../model.js';
 import {
   baseOf,
   dropQueue,
@@ -107,9 +114,22 @@ export function deletedOnServer(db: StoreDatabase, entry: OutboxEntry): Promise<
 }
 
 /**
+ * A refused create with the updates queued behind it, which it undoes too: `retry` then
+ * restores them all. A queued delete means the user removed the record anyway: nothing of
+ * it is to be restored beyond the create itself.
+ */
+function createUndoing(body: CreateConversationInput, after: OutboxEntry[]): RefusedOperation {
+  if (after.some((queued) => queued.op === 'delete')) return { op: 'create', body };
+  const patch = mergePatches(
+    after.flatMap((queued) => (queued.op === 'update' ? [queued.patch] : [])),
+  );
+  return Object.keys(patch).length === 0 ? { op: 'create', body } : { op: 'create', body, patch };
+}
+
+/**
  * The server refused the entry for good: it becomes a rejection and the record rolls
  * back to its last server state with the remaining entries on top (a refused create
- * removes the record and whatever was queued after it).
+ * removes the record and whatever was queued after it, and its rejection carries that).
  */
 export function reject(
   db: StoreDatabase,
@@ -118,12 +138,14 @@ export function reject(
   now: number,
 ): Promise<{ rejection: Rejection; queued: boolean } | null> {
   return settle(db, entry, async () => {
-    const rejection = await addRejection(db, entry.recordId, operationOf(entry), error, now);
+    const remaining = await entriesOf(db, entry.recordId);
+    const refused =
+      entry.op === 'create' ? createUndoing(entry.body, remaining) : operationOf(entry);
+    const rejection = await addRejection(db, entry.recordId, refused, error, now);
     if (entry.op === 'create') {
       await dropRecord(db, entry.recordId);
       return { rejection, queued: false };
     }
-    const remaining = await entriesOf(db, entry.recordId);
     const serverState = await baseOf(db, entry.recordId);
     if (serverState !== null) await showRebased(db, entry.recordId, serverState, remaining);
     return { rejection, queued: remaining.length > 0 };

@@ -16,8 +16,9 @@ export interface SyncStatus {
   /** Writes the server refused that the app has not retried or discarded yet. */
   rejected: number;
   /**
-   * Unix **milliseconds** (unlike the API's timestamps, which are seconds) of the end of
-   * the last round that pulled (recent or full) without an error.
+   * When the last round that pulled (recent or full) without an error ended, in unix
+   * MILLISECONDS (like `Date.now()`, for `new Date(lastSyncedAt)`), unlike the API's
+   * timestamps, which are unix seconds.
    */
   lastSyncedAt: number | null;
   /** The last round's error (typed: NetworkError, AuthError, ApiError, StorageError...), or null. */

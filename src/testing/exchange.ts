@@ -4,6 +4,7 @@
  * replay, and the record of what was received. Every transport (in-process fetch, MSW,
  * real HTTP) goes through here, so they behave the same.
  */
+import { clock } from '../clock.js';
 import { errorResponse } from './errors.js';
 import type { FaultState } from './faults.js';
 import { fingerprintOf, type IdempotencyCache } from './idempotency.js';
@@ -60,7 +61,9 @@ export function createExchange(context: ExchangeContext): Exchange {
   return async (request) => {
     // Offline requests never reach the server: they are not recorded.
     if (faults.offline) return LOST;
-    if (faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
+    if (faults.latencyMs > 0) {
+      await new Promise<void>((resolve) => clock().setTimeout(resolve, faults.latencyMs));
+    }
     if (faults.offline) return LOST;
 
     const url = new URL(request.url);

@@ -47,7 +47,8 @@ export interface Faults {
   /**
    * The next `count` (default 1) successful list answers carry one malformed row
    * (`row`, default `'wrong-type'`: `is_muted: "yes"`; `'missing-field'`: no
-   * `created_at`; `'proto'`: an extra row with an own `__proto__` key) or, for
+   * `created_at`; `'proto'`: an extra row with an own `__proto__` key, which a client must
+   * drop without polluting anything) or, for
    * `'not-json'`, a body that is not JSON.
    */
   malformNextList(count?: number, options?: { row?: MalformedRow }): void;

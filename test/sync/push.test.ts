@@ -434,3 +434,120 @@ describe('crash safety', () => {
     expect((await h.dump()).outbox).toEqual([]);
   });
 });
+
+describe('write replies', () => {
+  it('treats a PUT reply naming another record as malformed: nothing stored, the write retried', async () => {
+    await synced();
+    let wrongId = true;
+    await store.close();
+    store = h.open({
+      fetch: async (input, init) => {
+        const request = new Request(input, init);
+        const response = await h.network.fetch(request);
+        if (request.method !== 'PUT' || !wrongId) return response;
+        wrongId = false;
+        const body = (await response.json()) as Record<string, unknown>;
+        return Response.json({ ...body, id: 'SomeoneElse00000' }, { status: response.status });
+      },
+    });
+    await store.conversations.update(A.id, { is_muted: true });
+    const summary = await store.sync.now();
+    expect(summary.error).toMatchObject({ name: 'ApiError', type: 'invalid_response' });
+    expect(await store.conversations.retrieve('SomeoneElse00000')).toBeUndefined();
+    expect((await store.conversations.list({ limit: 100 })).data.map((row) => row.id)).toEqual([
+      A.id,
+      B.id,
+      C.id,
+    ]);
+    expect((await h.dump()).outbox).toHaveLength(1);
+    const retried = await store.sync.now();
+    expect(retried.error).toBeNull();
+    expect((await h.dump()).outbox).toEqual([]);
+    expect(await store.conversations.retrieve(A.id)).toEqual(h.server.get(A.id));
+  });
+
+  it('accepts any id in a POST reply: it is the new server id', async () => {
+    await synced();
+    const created = await store.conversations.create({ contact_id: 'k9' });
+    await store.sync.now();
+    const server = h.server.all().find((row) => row.contact_id === 'k9');
+    expect(server?.id).not.toBe(created.id);
+    expect(await store.conversations.retrieve(created.id)).toEqual(server);
+  });
+});
+
+describe('a black-hole network', () => {
+  it('stops a round after its first timeout: 100 queued records cost one timeout, not 25', async () => {
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+    });
+    const seed = Array.from({ length: 100 }, (_, i) =>
+      conversation({ id: `Rec${String(i).padStart(13, '0')}`, last_active_at: 1000 + i }),
+    );
+    let blackHole = false;
+    let sent = 0;
+    h = harness(seed);
+    store = h.open({
+      sync: { auto: false, timeoutMs: 1000, concurrency: 4, retry: { baseMs: 10, maxMs: 100 } },
+      // Requests vanish: no answer, ever, until the client gives up.
+      fetch: (input, init) => {
+        if (!blackHole) return h.network.fetch(input, init);
+        sent += 1;
+        const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+        return new Promise((_resolve, reject) => {
+          signal?.addEventListener('abort', () => reject(signal.reason));
+        });
+      },
+    });
+    await store.sync.now();
+    for (const row of seed) await store.conversations.update(row.id, { is_muted: true });
+    blackHole = true;
+    let summary: Awaited<ReturnType<typeof store.sync.now>> | undefined;
+    const round = store.sync.now().then((result) => {
+      summary = result;
+    });
+    const started = Date.now();
+    // Fake time moves 50 ms at a time, with IndexedDB (real setImmediate) let run in between.
+    for (let i = 0; i < 60 && summary === undefined; i++) {
+      for (let j = 0; j < 20; j++) await new Promise((resolve) => setImmediate(resolve));
+      await vi.advanceTimersByTimeAsync(50);
+    }
+    const elapsed = Date.now() - started;
+    blackHole = false; // Lets a round that went on end, so that the store can close.
+    while (summary === undefined) {
+      await vi.advanceTimersByTimeAsync(1000);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await round;
+    expect(elapsed).toBeLessThanOrEqual(1500); // One timeout (1000 ms) and some IndexedDB work.
+    expect(summary).toMatchObject({ state: 'offline', pushed: 0 });
+    expect(sent).toBeLessThanOrEqual(4);
+    const outbox = (await h.dump()).outbox as { attempts: number; sentAt: number | null }[];
+    expect(outbox).toHaveLength(100);
+    const attempted = outbox.filter((entry) => entry.attempts > 0);
+    expect(attempted.length).toBe(sent);
+    expect(outbox.filter((entry) => entry.sentAt === null)).toHaveLength(100 - sent);
+  });
+});
+
+describe('a getToken that never answers', () => {
+  it('fails the round as offline after the request timeout, without counting the write as sent', async () => {
+    let hang = false;
+    h = harness([A]);
+    store = h.open({
+      getToken: () => (hang ? new Promise<string>(() => {}) : 'secret-token-0b7c1f'),
+      sync: { auto: false, timeoutMs: 30, retry: { baseMs: 10, maxMs: 100 } },
+    });
+    await store.sync.now();
+    await store.conversations.update(A.id, { is_muted: true });
+    hang = true;
+    const summary = await store.sync.now();
+    expect(summary.state).toBe('offline');
+    expect(summary.error).toMatchObject({ name: 'NetworkError', timeout: true });
+    const [entry] = (await h.dump()).outbox as { attempts: number; sentAt: number | null }[];
+    expect(entry).toMatchObject({ attempts: 0, sentAt: null });
+    hang = false;
+    await store.sync.now();
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+  });
+});

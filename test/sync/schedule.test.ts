@@ -143,6 +143,58 @@ describe('automatic sync', () => {
     expect(h.server.get(A.id)?.is_muted).toBe(true);
   });
 
+  it.each([
+    ['a delay in seconds', '1000000000'],
+    ['an HTTP date 30 days away', 'date'],
+  ])(
+    'waits out a Retry-After longer than a timer can hold (%s) without a busy loop',
+    async (_name, value) => {
+      open({
+        sync: { auto: true, debounceMs: 0, intervalMs: 0, retry: { baseMs: 1000, maxMs: 4000 } },
+      });
+      await settle();
+      const retryAfter =
+        value === 'date' ? new Date(Date.now() + 30 * 86_400_000).toUTCString() : value;
+      h.server.faults.failNext(503, 1, { methods: ['PUT'], retryAfter });
+      await store.conversations.update(A.id, { is_muted: true });
+      await vi.waitFor(async () => {
+        await vi.advanceTimersByTimeAsync(0);
+        expect(requests(h.server, 'PUT')).toHaveLength(1);
+      });
+      await settle();
+      const before = h.server.requests.length;
+      for (let i = 0; i < 20; i++) {
+        await vi.advanceTimersByTimeAsync(1_000);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // An overflowing timer fired at once: a round every few ms, each a PUT and a GET.
+      expect(h.server.requests.length).toBe(before);
+      expect(requests(h.server, 'PUT')).toHaveLength(1);
+    },
+  );
+
+  it('keeps retrying a failed write on time when the wall clock is set back a day', async () => {
+    open({
+      sync: { auto: true, debounceMs: 0, intervalMs: 0, retry: { baseMs: 1000, maxMs: 4000 } },
+    });
+    await settle();
+    h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+    await store.conversations.update(A.id, { is_muted: true });
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(requests(h.server, 'PUT')).toHaveLength(1);
+    });
+    await settle();
+    vi.setSystemTime(Date.now() - 86_400_000); // The user (or NTP) sets the clock back.
+    await vi.advanceTimersByTimeAsync(4_000);
+    await vi.waitFor(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(requests(h.server, 'PUT')).toHaveLength(2);
+    });
+    await settle();
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+  });
+
   it('sends writes that only waited for the network as soon as it comes back', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.9); // A long jittered backoff.
     open({

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../src/errors.js';
+import {
+  type ConversationStoreOptions,
+  normalizeOptions,
+  type SyncOptions,
+} from '../src/options.js';
+
+const base: ConversationStoreOptions = { baseUrl: 'https://api.test', getToken: () => 't' };
+const withSync = (sync: unknown) => normalizeOptions({ ...base, sync: sync as SyncOptions });
+
+/** The ValidationError that `act` throws. */
+function refusal(act: () => unknown): ValidationError {
+  try {
+    act();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError);
+    return error as ValidationError;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('normalizeOptions', () => {
+  it('defaults every sync option', () => {
+    expect(normalizeOptions(base).sync).toEqual({
+      auto: true,
+      intervalMs: 60_000,
+      pageSize: 100,
+      retry: { baseMs: 1000, maxMs: 60_000 },
+      timeoutMs: 10_000,
+      debounceMs: 300,
+      concurrency: 4,
+      fullSyncMs: 15 * 60_000,
+      freshMs: 60_000,
+    });
+  });
+
+  it.each<[string, unknown, string, RegExp]>([
+    ['retry.baseMs 0', { retry: { baseMs: 0 } }, 'sync.retry.baseMs', /from 1 to 2147483647/],
+    ['fullSyncMs negative', { fullSyncMs: -1 }, 'sync.fullSyncMs', /from 0 to/],
+    ['freshMs fractional', { freshMs: 1.5 }, 'sync.freshMs', /integer/],
+    ['retry.baseMs negative', { retry: { baseMs: -5 } }, 'sync.retry.baseMs', /from 1 to/],
+    ['retry.baseMs fractional', { retry: { baseMs: 1.5 } }, 'sync.retry.baseMs', /integer/],
+    [
+      'retry.maxMs below baseMs',
+      { retry: { baseMs: 500, maxMs: 100 } },
+      'sync.retry.maxMs',
+      /from 500 to/,
+    ],
+    ['retry.maxMs negative', { retry: { maxMs: -1 } }, 'sync.retry.maxMs', /from 1000 to/],
+    ['concurrency 0', { concurrency: 0 }, 'sync.concurrency', /from 1 to 32/],
+    ['concurrency 33', { concurrency: 33 }, 'sync.concurrency', /from 1 to 32/],
+    ['pageSize 0', { pageSize: 0 }, 'sync.pageSize', /from 1 to 100/],
+    ['pageSize 101', { pageSize: 101 }, 'sync.pageSize', /from 1 to 100/],
+    ['timeoutMs 0', { timeoutMs: 0 }, 'sync.timeoutMs', /from 1 to 2147483647/],
+    ['timeoutMs past the timer limit', { timeoutMs: 2 ** 31 }, 'sync.timeoutMs', /from 1 to/],
+    ['debounceMs negative', { debounceMs: -1 }, 'sync.debounceMs', /from 0 to 2147483647/],
+    ['intervalMs negative', { intervalMs: -1 }, 'sync.intervalMs', /from 0 to/],
+    ['intervalMs under a second', { intervalMs: 500 }, 'sync.intervalMs', /0 \(off\) or from 1000/],
+    ['auto not a boolean', { auto: 'yes' }, 'sync.auto', /boolean/],
+    ['retry not an object', { retry: 5 }, 'sync.retry', /object/],
+  ])('refuses sync %s, naming the option and its range', (_name, sync, field, message) => {
+    const error = refusal(() => withSync(sync));
+    expect(error.field).toBe(field);
+    expect(error.message).toMatch(message);
+  });
+
+  it.each<[string, Partial<ConversationStoreOptions>, string]>([
+    ['a baseUrl that is not http(s)', { baseUrl: 'ftp://x' }, 'baseUrl'],
+    ['a getToken that is not a function', { getToken: 'token' as never }, 'getToken'],
+    ['an empty databaseName', { databaseName: '' }, 'databaseName'],
+    ['a fetch that is not a function', { fetch: {} as never }, 'fetch'],
+    ['a now that is not a function', { now: 5 as never }, 'now'],
+  ])('refuses %s', (_name, options, field) => {
+    expect(refusal(() => normalizeOptions({ ...base, ...options })).field).toBe(field);
+  });
+
+  it('accepts the edges of each range', () => {
+    const sync = withSync({
+      intervalMs: 0,
+      pageSize: 1,
+      retry: { baseMs: 1, maxMs: 1 },
+      timeoutMs: 1,
+      debounceMs: 0,
+      concurrency: 32,
+    }).sync;
+    expect(sync).toMatchObject({ intervalMs: 0, pageSize: 1, concurrency: 32, debounceMs: 0 });
+    expect(sync.retry).toEqual({ baseMs: 1, maxMs: 1 });
+  });
+});

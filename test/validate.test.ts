@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../src/errors.js';
+import { conversationProblem, parsePatch, parseServerConversation } from '../src/validate.js';
+import { A } from './fixtures.js';
+
+describe('server rows', () => {
+  it.each(['__proto__', 'constructor', 'prototype'])(
+    'keeps a row with an own %s key and drops that key',
+    (key) => {
+      const raw = JSON.parse(
+        `{${JSON.stringify(A).slice(1, -1)},"${key}":{"polluted":true}}`,
+      ) as unknown;
+      expect(Object.hasOwn(raw as object, key)).toBe(true);
+      expect(conversationProblem(raw)).toBeNull();
+      const row = parseServerConversation(raw);
+      expect(row).toEqual(A);
+      expect(Object.hasOwn(row as object, key)).toBe(false);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    },
+  );
+});
+
+describe('update patches', () => {
+  it('refuses a timestamp in milliseconds, saying the API uses unix seconds', () => {
+    let error: unknown;
+    try {
+      parsePatch({ archived_at: 1_700_000_000_000 });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ field: 'archived_at' });
+    expect((error as Error).message).toMatch(/unix seconds/);
+    expect((error as Error).message).toMatch(/milliseconds/);
+  });
+
+  it('accepts unix seconds up to 10^11 (the year 5138) and null', () => {
+    expect(parsePatch({ archived_at: 1_700_000_000 })).toEqual({ archived_at: 1_700_000_000 });
+    expect(parsePatch({ archived_at: 100_000_000_000 })).toEqual({ archived_at: 100_000_000_000 });
+    expect(parsePatch({ archived_at: null })).toEqual({ archived_at: null });
+  });
+});
