@@ -13,6 +13,7 @@ import { countRejections } from '../rejections.js';
 import type { SyncContext } from './context.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
+import { Relay } from './relay.js';
 import { Scheduler } from './schedule.js';
 import { type StatusAction, StatusStore, type SyncStatus } from './status.js';
 
@@ -56,6 +57,7 @@ export class SyncEngine {
   readonly #context: SyncContext;
   readonly #options: EngineOptions;
   readonly #scheduler: Scheduler;
+  readonly #relay: Relay;
   readonly #subscriptions: Subscription[] = [];
   #running: Promise<SyncSummary> | null = null;
   #runningForced = false;
@@ -66,10 +68,20 @@ export class SyncEngine {
   constructor(context: SyncContext, options: EngineOptions) {
     this.#options = options;
     const status = this.statusStore;
+    // Every tab shows this store's rounds and events, and this store shows theirs.
+    this.#relay = new Relay(options.platform, `${options.lockName}:status`, status, {
+      paused: () => this.#paused,
+      setPaused: (paused) => {
+        this.#paused = paused;
+      },
+      announce: (action) => this.#announce(action),
+      plan: () => this.#scheduler.plan(0),
+      events: context.events,
+    });
     this.#context = {
       ...context,
       events: {
-        ...context.events,
+        ...this.#relay.share(context.events),
         queueChanged: (recordId, queued) => {
           status.queueChanged(recordId, queued);
           context.events.queueChanged(recordId, queued);
@@ -139,6 +151,7 @@ export class SyncEngine {
   /** Starts automatic sync (and resumes after an authentication pause). */
   start(): void {
     if (this.#closed) return;
+    if (this.#paused) this.#relay.resume(); // The leading tab may be another one.
     this.#paused = false;
     this.#scheduler.start();
   }
@@ -174,6 +187,7 @@ export class SyncEngine {
     this.stop();
     this.#closed = true;
     await Promise.allSettled([this.#running, this.#followUp]);
+    await this.#relay.close();
     for (const subscription of this.#subscriptions.splice(0)) subscription.unsubscribe();
     this.statusStore.close();
   }
@@ -207,9 +221,11 @@ export class SyncEngine {
     if (this.#closed) return { ...summary, state: this.status.state };
     if (!force && !this.#options.platform.isOnline()) {
       await this.#announce({ type: 'state', state: 'offline' });
+      this.#relay.publish();
       return { ...summary, state: 'offline' };
     }
     this.statusStore.dispatch({ type: 'started' });
+    this.#relay.publish();
     const errors: Error[] = [];
     const problems: Error[] = [];
     const events = this.#context.events;
@@ -261,6 +277,7 @@ export class SyncEngine {
           : 'idle';
     summary.error = errors[0] ?? problems[0] ?? null;
     await this.#announce({ type: 'ended', state: summary.state, error: summary.error });
+    this.#relay.publish();
     return summary;
   }
 
