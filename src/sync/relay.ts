@@ -10,7 +10,14 @@
 import type { Platform, WakeChannel } from '../platform.js';
 import type { SyncEvents } from './context.js';
 import type { StatusAction, StatusStore } from './status.js';
-import { fromWire, type RelayMessage, type RoundState, type SyncEvent, toWire } from './wire.js';
+import {
+  EVENT_KINDS,
+  fromWire,
+  type RelayMessage,
+  type RoundState,
+  type SyncEvent,
+  toWire,
+} from './wire.js';
 
 /** What the relay needs of its engine. */
 export interface RelayHost {
@@ -68,22 +75,14 @@ export class Relay {
 
   /** Wraps event sinks so that each event also reaches the other tabs. */
   share(events: SyncEvents): SyncEvents {
-    const post = (event: SyncEvent) => this.#post({ v: 1, type: 'event', event });
-    return {
-      ...events,
-      idChange: (change) => {
-        events.idChange(change);
-        post({ kind: 'idChange', change });
-      },
-      conflict: (conflict) => {
-        events.conflict(conflict);
-        post({ kind: 'conflict', conflict });
-      },
-      rejection: (rejection) => {
-        events.rejection(rejection);
-        post({ kind: 'rejection', rejection });
-      },
-    };
+    const shared = { ...events };
+    for (const kind of EVENT_KINDS) {
+      shared[kind] = (value: never) => {
+        events[kind](value);
+        this.#post({ v: 1, type: 'event', event: { kind, value } as SyncEvent });
+      };
+    }
+    return shared;
   }
 
   /** Stops listening; waits for the states being applied. */
@@ -116,7 +115,7 @@ export class Relay {
         this.#host.plan();
         return;
       case 'event':
-        this.#deliver(message.event);
+        (this.#host.events[message.event.kind] as (value: unknown) => void)(message.event.value);
         return;
       case 'round':
         if (message.answer && !this.#joining) return;
@@ -133,12 +132,5 @@ export class Relay {
       this.#host.setPaused(paused);
       return this.#host.announce({ type: 'ended', state: shown, error });
     });
-  }
-
-  #deliver(event: SyncEvent): void {
-    const { events } = this.#host;
-    if (event.kind === 'idChange') events.idChange(event.change);
-    else if (event.kind === 'conflict') events.conflict(event.conflict);
-    else events.rejection(event.rejection);
   }
 }

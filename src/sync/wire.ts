@@ -14,9 +14,7 @@ import {
   StorageError,
   ValidationError,
 } from '../errors.js';
-import type { Rejection } from '../rejections.js';
-import type { IdChange } from './context.js';
-import type { Conflict } from './reconcile.js';
+import type { SyncEvents } from './context.js';
 import type { SyncStatus } from './status.js';
 
 /** An error as JSON: its class name, message and the fields its class carries. */
@@ -40,11 +38,14 @@ export interface RoundState {
   paused: boolean;
 }
 
-/** An event of `idChanges$`, `conflicts$` or `rejections$`. */
-export type SyncEvent =
-  | { kind: 'idChange'; change: IdChange }
-  | { kind: 'conflict'; conflict: Conflict }
-  | { kind: 'rejection'; rejection: Rejection };
+/** The kinds of event every tab receives: `idChanges$`, `conflicts$`, `rejections$`. */
+export const EVENT_KINDS = ['idChange', 'conflict', 'rejection'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** One event of a kind, with the value its observable emits. */
+export type SyncEvent = {
+  [K in EventKind]: { kind: K; value: Parameters<SyncEvents[K]>[0] };
+}[EventKind];
 
 /** The relay's messages; `v` lets a tab of another version ignore what it cannot read. */
 export type RelayMessage =
@@ -53,120 +54,77 @@ export type RelayMessage =
   | { v: 1; type: 'resume' }
   | { v: 1; type: 'event'; event: SyncEvent };
 
-const STATES: readonly SyncStatus['state'][] = ['idle', 'syncing', 'offline', 'paused', 'error'];
+const STATES: readonly unknown[] = ['idle', 'syncing', 'offline', 'paused', 'error'];
 
+const CLASSES: Record<string, abstract new (...args: never[]) => Error> = {
+  ApiError,
+  AuthError,
+  NetworkError,
+  StorageError,
+  ValidationError,
+  ProtocolOfflineError,
+};
+
+/** The error's name, message and fields (its own primitive properties and its request). */
 export function errorToWire(error: Error): WireError {
-  const wire: WireError = { name: error.name, message: error.message };
-  const fields = error as Partial<Record<keyof WireError, unknown>>;
-  for (const key of ['status', 'retryAfter'] as const) {
-    if (typeof fields[key] === 'number') wire[key] = fields[key];
+  const wire: Record<string, unknown> = { name: error.name, message: error.message };
+  for (const [key, value] of Object.entries(error)) {
+    if (value === null || typeof value !== 'object') wire[key] = value;
   }
-  for (const key of ['type', 'field'] as const) {
-    if (typeof fields[key] === 'string') wire[key] = fields[key];
-  }
-  for (const key of ['timeout', 'quota'] as const) {
-    if (typeof fields[key] === 'boolean') wire[key] = fields[key];
-  }
-  if (error instanceof ProtocolOfflineError && error.request !== undefined) {
-    wire.request = { method: error.request.method, url: error.request.url };
-  }
-  return wire;
+  const { request } = error as { request?: FailedRequest };
+  if (request !== undefined) wire.request = { method: request.method, url: request.url };
+  return wire as unknown as WireError;
 }
 
-/** Rebuilds an error as the class its name says (a plain Error for unknown names). */
-export function errorFromWire(wire: WireError): Error {
-  const { request } = wire;
-  switch (wire.name) {
-    case 'ApiError':
-      return new ApiError(wire.status ?? 0, wire.type ?? 'api_error', wire.message, {
-        request,
-        retryAfter: wire.retryAfter,
-      });
-    case 'AuthError':
-      return new AuthError(wire.message, { request });
-    case 'NetworkError':
-      return new NetworkError(wire.message, { request, timeout: wire.timeout ?? false });
-    case 'StorageError':
-      return new StorageError(wire.message, { request, quota: wire.quota ?? false });
-    case 'ValidationError':
-      return Object.assign(new ValidationError(wire.field ?? '', ''), { message: wire.message });
-    case 'ProtocolOfflineError':
-      return new ProtocolOfflineError(wire.message, { request });
-    default:
-      return Object.assign(new Error(wire.message), { name: wire.name });
-  }
+/**
+ * Rebuilds an error as the class its name says (a plain Error for other names). The
+ * classes' constructors take different arguments, so the error is made as an instance of
+ * its class without running them, and gets the fields it carried.
+ */
+export function errorFromWire({ message, ...fields }: WireError): Error {
+  const error = Reflect.construct(Error, [message], CLASSES[fields.name] ?? Error) as Error;
+  return Object.assign(error, fields);
 }
 
 /** The message as it goes on the channel: errors as {@link WireError}. */
 export function toWire(message: RelayMessage): unknown {
-  if (message.type === 'round') {
-    const { error } = message.round;
-    return { ...message, round: { ...message.round, error: error && errorToWire(error) } };
+  if (message.type === 'round' && message.round.error !== null) {
+    return { ...message, round: { ...message.round, error: errorToWire(message.round.error) } };
   }
   if (message.type === 'event' && message.event.kind === 'rejection') {
-    const { rejection } = message.event;
-    return { ...message, event: { ...message.event, rejection: wireRejection(rejection) } };
+    const { value } = message.event;
+    return {
+      ...message,
+      event: { kind: 'rejection', value: { ...value, error: errorToWire(value.error) } },
+    };
   }
   return message;
 }
 
-const wireRejection = (rejection: Rejection) => ({
-  ...rejection,
-  error: errorToWire(rejection.error),
-});
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null;
-
+type Loose = Record<string, unknown>;
+const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null;
 const isWireError = (value: unknown): value is WireError =>
   isObject(value) && typeof value.name === 'string' && typeof value.message === 'string';
 
 /** Reads a message from the channel; null for anything this version does not understand. */
 export function fromWire(data: unknown): RelayMessage | null {
   if (!isObject(data) || data.v !== 1) return null;
-  switch (data.type) {
-    case 'hello':
-    case 'resume':
-      return { v: 1, type: data.type };
-    case 'round': {
-      const round = data.round;
-      if (!isObject(round) || !STATES.includes(round.state as SyncStatus['state'])) return null;
-      if (typeof round.paused !== 'boolean') return null;
-      if (round.error !== null && !isWireError(round.error)) return null;
-      const error = round.error === null ? null : errorFromWire(round.error);
-      const state = round.state as SyncStatus['state'];
-      return {
-        v: 1,
-        type: 'round',
-        round: { state, error, paused: round.paused },
-        answer: data.answer === true,
-      };
-    }
-    case 'event':
-      return readEvent(data.event);
-    default:
-      return null;
+  if (data.type === 'hello' || data.type === 'resume') return { v: 1, type: data.type };
+  if (data.type === 'round' && isObject(data.round)) {
+    const { state, paused, error } = data.round;
+    if (!STATES.includes(state) || typeof paused !== 'boolean') return null;
+    if (error !== null && !isWireError(error)) return null;
+    const round = { state, paused, error: error && errorFromWire(error) } as RoundState;
+    return { v: 1, type: 'round', round, answer: data.answer === true };
   }
-}
-
-function readEvent(event: unknown): RelayMessage | null {
-  if (!isObject(event)) return null;
-  if (event.kind === 'idChange' && isObject(event.change)) {
-    const { from, to } = event.change;
-    if (typeof from !== 'string' || typeof to !== 'string') return null;
-    return { v: 1, type: 'event', event: { kind: 'idChange', change: { from, to } } };
+  const event = data.event;
+  if (data.type !== 'event' || !isObject(event) || !isObject(event.value)) return null;
+  const value = event.value;
+  if (event.kind === 'rejection') {
+    if (!isWireError(value.error) || value.error.name !== 'ApiError') return null;
+    value.error = errorFromWire(value.error);
+  } else if (!EVENT_KINDS.includes(event.kind as EventKind)) {
+    return null;
   }
-  if (event.kind === 'conflict' && isObject(event.conflict)) {
-    const conflict = event.conflict as unknown as Conflict;
-    if (typeof conflict.id !== 'string') return null;
-    return { v: 1, type: 'event', event: { kind: 'conflict', conflict } };
-  }
-  if (event.kind === 'rejection' && isObject(event.rejection)) {
-    const { error, ...rest } = event.rejection;
-    if (!isWireError(error) || typeof rest.id !== 'number') return null;
-    const rejection = { ...rest, error: errorFromWire(error) } as unknown as Rejection;
-    if (!(rejection.error instanceof ApiError)) return null;
-    return { v: 1, type: 'event', event: { kind: 'rejection', rejection } };
-  }
-  return null;
+  return { v: 1, type: 'event', event: { kind: event.kind, value } as SyncEvent };
 }

@@ -64,7 +64,8 @@ describe('relay messages', () => {
     { v: 1, type: 'shout' },
     { v: 1, type: 'round', round: { state: 'dreaming', error: null, paused: false } },
     { v: 1, type: 'round', round: { state: 'idle', error: 'boom', paused: false } },
-    { v: 1, type: 'event', event: { kind: 'idChange', change: { from: 'tmp_1' } } },
+    { v: 1, type: 'event', event: { kind: 'idChange' } },
+    { v: 1, type: 'event', event: { kind: 'shout', value: {} } },
     {
       v: 1,
       type: 'event',
