@@ -6,7 +6,8 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 
 const entries = [
-  { name: 'core', file: 'index.ts', budget: 14 * 1024, external: ['dexie', 'rxjs', 'ky'] },
+  // 15 KiB since the cross-tab relay (status and events in every tab, about 1 KiB).
+  { name: 'core', file: 'index.ts', budget: 15 * 1024, external: ['dexie', 'rxjs', 'ky'] },
   // The hooks import only types from the store: a bundle growing past this pulled store code in.
   { name: 'react', file: 'react.ts', budget: 2 * 1024, external: ['react'] },
   // The reference server, for apps that load it in a page or service worker (tests, demos).

@@ -4,12 +4,18 @@
  * only code that touches `window`, `document` or `navigator`.
  */
 
-/** A cross-tab wake-up channel (a BroadcastChannel in browsers). */
+/**
+ * A channel between the tabs of an origin (a BroadcastChannel in browsers): wake-ups
+ * after writes, and the sync status and events of the store that ran a round.
+ */
 export interface WakeChannel {
-  /** Tells the other tabs that something changed. */
-  post(): void;
-  /** Calls `listener` on every other tab's `post()`; returns an unsubscribe function. */
-  listen(listener: () => void): () => void;
+  /**
+   * Sends `message` (JSON-serialisable; none for a plain wake-up) to every other open
+   * channel of the same name, in other tabs or in this one, never back to this channel.
+   */
+  post(message?: unknown): void;
+  /** Calls `listener` with each message posted by another channel; returns an unsubscribe function. */
+  listen(listener: (message: unknown) => void): () => void;
   /** Closes the channel. */
   close(): void;
 }
@@ -18,6 +24,11 @@ export interface WakeChannel {
 export interface Platform {
   /** Calls `listener` when the network comes back; returns an unsubscribe function. */
   onOnline(listener: () => void): () => void;
+  /**
+   * Optional: calls `listener` when the network goes away (the window's `offline` event),
+   * so every tab shows `'offline'` at once; returns an unsubscribe function.
+   */
+  onOffline?(listener: () => void): () => void;
   /** Calls `listener` when the page becomes visible; returns an unsubscribe function. */
   onVisible(listener: () => void): () => void;
   /** False only when the platform knows it is offline. */
@@ -30,7 +41,11 @@ export interface Platform {
    * Without it, every store leads.
    */
   lead?(name: string, onLeader: () => void): () => void;
-  /** Optional wake-ups between tabs: followers' writes wake the leader. */
+  /**
+   * Optional channels between tabs: followers' writes wake the leader, and the store that
+   * ran a round tells the others its status and events. Without it, each store shows
+   * only its own rounds.
+   */
   channel?(name: string): WakeChannel;
 }
 
@@ -93,6 +108,7 @@ const fallbackLock = localLocks();
 export function defaultPlatform(): Platform {
   return {
     onOnline: (listener) => listen(scope, 'online', listener),
+    onOffline: (listener) => listen(scope, 'offline', listener),
     onVisible: (listener) => {
       const document = scope.document;
       if (document === undefined) return () => {};
@@ -132,14 +148,16 @@ function webLockLeadership(locks: LockManagerLike) {
   };
 }
 
-function broadcastChannel(name: string) {
+function broadcastChannel(name: string): WakeChannel {
   const channel = new BroadcastChannel(name);
+  // Node's BroadcastChannel keeps the process alive; a store's channel should not.
+  (channel as { unref?: () => void }).unref?.();
   return {
-    post: () => channel.postMessage('wake'),
-    listen: (listener: () => void) => {
-      const handler = () => listener();
-      channel.addEventListener('message', handler);
-      return () => channel.removeEventListener('message', handler);
+    post: (message = 'wake') => channel.postMessage(message),
+    listen: (listener) => {
+      const handler = (event: MessageEvent) => listener(event.data);
+      channel.addEventListener('message', handler as EventListener);
+      return () => channel.removeEventListener('message', handler as EventListener);
     },
     close: () => channel.close(),
   };

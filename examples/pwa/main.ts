@@ -1,21 +1,25 @@
 /**
  * The PWA example: a live conversation list over the store, with the API's filters,
- * toggles, create and delete, a badge on unsynced records, and a sync status bar.
+ * toggles, create and delete, a badge on unsynced records, a sync status in words, and
+ * panels for refused writes and conflicts.
  */
 import { type Conversation, createConversationStore, type ListParams } from 'protocol-offline';
 import { requestBackgroundSync } from 'protocol-offline/sw';
 import { TOKEN } from './config.js';
+import { pageSwitch, platformWithSwitch, switchedFetch } from './network.js';
+import { conflictsPanel, rejectionsPanel } from './panels.js';
+import { lastSyncedText, statusText } from './words.js';
 
 const $ = <T extends Element>(selector: string) => document.querySelector(selector) as T;
 
-// A switch that drops requests, to play offline without touching the OS.
-let forcedOffline = false;
+// The "offline" switch plays the network going away, for every tab and the service worker.
+const network = pageSwitch();
 const store = createConversationStore({
   baseUrl: location.origin,
   getToken: () => TOKEN,
   databaseName: 'protocol-offline:example',
-  fetch: (input, init) =>
-    forcedOffline ? Promise.reject(new TypeError('Failed to fetch')) : fetch(input, init),
+  fetch: switchedFetch,
+  platform: platformWithSwitch(network),
   sync: { debounceMs: 200, intervalMs: 30_000 },
 });
 Object.assign(globalThis, { store }); // For the browser tests and the curious.
@@ -29,6 +33,12 @@ let rows: Conversation[] = [];
 
 function render() {
   const list = $<HTMLUListElement>('#list');
+  const empty = $<HTMLElement>('#empty');
+  empty.hidden = rows.length > 0;
+  empty.textContent =
+    Object.keys(filters()).length === 0
+      ? 'No conversations yet'
+      : 'No conversations match these filters';
   list.replaceChildren(
     ...rows.map((row) => {
       const item = document.createElement('li');
@@ -88,7 +98,7 @@ Object.assign(globalThis, { backgroundSync }); // The browser tests tell the del
 
 function afterWrite() {
   // Offline? Let the service worker flush it when the network is back, even if this tab closes.
-  if (!navigator.onLine || forcedOffline) {
+  if (!navigator.onLine || network.off) {
     requestBackgroundSync().then(
       (registered) => {
         backgroundSync.last = registered ? 'registered' : 'unsupported';
@@ -101,7 +111,7 @@ function afterWrite() {
 }
 
 function report(error: unknown) {
-  $('#status').textContent = `${(error as Error).name}: ${(error as Error).message}`;
+  $('#problem').textContent = `Something went wrong: ${(error as Error).message}`;
 }
 
 let listSubscription = store.conversations.list$({ limit: 50 }).subscribe();
@@ -135,13 +145,11 @@ store.sync.pending$.subscribe((ids) => {
 store.sync.status$.subscribe((status) => {
   const bar = $<HTMLElement>('#status');
   bar.dataset.state = status.state;
-  const online = navigator.onLine && !forcedOffline ? 'online' : 'offline';
-  const synced =
-    status.lastSyncedAt === null ? 'never' : new Date(status.lastSyncedAt).toLocaleTimeString();
-  bar.textContent =
-    `${online} · ${status.state} · ${status.pending} pending · last synced ${synced}` +
-    (status.lastError === null ? '' : ` · ${status.lastError.name}: ${status.lastError.message}`);
+  bar.textContent = statusText(status);
+  $('#synced-at').textContent = lastSyncedText(status.lastSyncedAt);
 });
+rejectionsPanel(store, $('#rejections'), report);
+conflictsPanel(store, $('#conflicts'));
 
 $<HTMLFormElement>('#create').addEventListener('submit', (event) => {
   event.preventDefault();
@@ -152,7 +160,8 @@ $<HTMLFormElement>('#create').addEventListener('submit', (event) => {
   }, report);
 });
 $('#sync').addEventListener('click', () => void store.sync.now());
-$<HTMLInputElement>('#offline').addEventListener('change', (event) => {
-  forcedOffline = (event.target as HTMLInputElement).checked;
-  if (!forcedOffline) window.dispatchEvent(new Event('online'));
+const offlineSwitch = $<HTMLInputElement>('#offline');
+offlineSwitch.addEventListener('change', () => void network.set(offlineSwitch.checked));
+network.listen((off) => {
+  offlineSwitch.checked = off;
 });

@@ -1,10 +1,12 @@
 /// <reference lib="webworker" />
 /**
  * The example's service worker: keeps the app shell available offline (network first,
- * cache as the fallback) and flushes the outbox on Background Sync.
+ * cache as the fallback) and flushes the outbox on Background Sync, through the same
+ * network switch as the pages: while the example's "offline" switch is on, it sends nothing.
  */
-import { handleBackgroundSync } from 'protocol-offline/sw';
+import { flushOnce, handleBackgroundSync } from 'protocol-offline/sw';
 import { TOKEN } from './config.js';
+import { switchedFetch } from './network.js';
 
 const worker = globalThis as unknown as ServiceWorkerGlobalScope;
 const CACHE = 'example-shell-v1';
@@ -44,8 +46,12 @@ worker.addEventListener('fetch', (event) => {
   );
 });
 
-handleBackgroundSync({
+const options = {
   baseUrl: location.origin,
   getToken: () => TOKEN,
   databaseName: 'protocol-offline:example',
-});
+  fetch: switchedFetch,
+};
+handleBackgroundSync(options);
+// What a sync event runs, callable by the browser tests wherever Background Sync is missing.
+Object.assign(worker, { flushOutbox: () => flushOnce(options) });

@@ -16,6 +16,7 @@ import { emptyPull, type PullResult, pullAll } from './pull.js';
 import { push } from './push.js';
 import { pullRecent } from './recent.js';
 import { type RefreshResult, refreshRecords } from './refresh.js';
+import { Relay } from './relay.js';
 import { type PullKind, Scheduler, strongest } from './schedule.js';
 import { type StatusAction, StatusStore, type SyncStatus } from './status.js';
 
@@ -59,6 +60,7 @@ export class SyncEngine {
   readonly #context: SyncContext;
   readonly #options: EngineOptions;
   readonly #scheduler: Scheduler;
+  readonly #relay: Relay;
   readonly #subscriptions: Subscription[] = [];
   #running: Promise<SyncSummary> | null = null;
   /** What the running round pulls (a `now()` asking for more waits for the next one). */
@@ -71,10 +73,20 @@ export class SyncEngine {
   constructor(context: SyncContext, options: EngineOptions) {
     this.#options = options;
     const status = this.statusStore;
+    // Every tab shows this store's rounds and events, and this store shows theirs.
+    this.#relay = new Relay(options.platform, `${options.lockName}:status`, status, {
+      paused: () => this.#paused,
+      setPaused: (paused) => {
+        this.#paused = paused;
+      },
+      announce: (action) => this.#announce(action),
+      plan: () => this.#scheduler.plan(0, 'recent'),
+      events: context.events,
+    });
     this.#context = {
       ...context,
       events: {
-        ...context.events,
+        ...this.#relay.share(context.events),
         queueChanged: (recordId, queued) => {
           status.queueChanged(recordId, queued);
           context.events.queueChanged(recordId, queued);
@@ -149,6 +161,7 @@ export class SyncEngine {
   /** Starts automatic sync (and resumes after an authentication pause). */
   start(): void {
     if (this.#closed) return;
+    if (this.#paused) this.#relay.resume(); // The leading tab may be another one.
     this.#paused = false;
     this.#scheduler.start();
   }
@@ -218,6 +231,7 @@ export class SyncEngine {
     this.stop();
     this.#closed = true;
     await Promise.allSettled([this.#running, this.#followUp]);
+    await this.#relay.close();
     for (const subscription of this.#subscriptions.splice(0)) subscription.unsubscribe();
     this.statusStore.close();
   }
@@ -261,9 +275,11 @@ export class SyncEngine {
     if (this.#closed) return { ...summary, state: this.status.state };
     if (!force && !this.#options.platform.isOnline()) {
       await this.#announce({ type: 'state', state: 'offline' });
+      this.#relay.publish();
       return { ...summary, state: 'offline' };
     }
     this.statusStore.dispatch({ type: 'started' });
+    this.#relay.publish();
     const errors: Error[] = [];
     const problems: Error[] = [];
     const events = this.#context.events;
@@ -323,6 +339,7 @@ export class SyncEngine {
       summary.error ??= toStorageError(error, 'sync');
     }
     await this.#announce(...actions, { type: 'ended', state: summary.state, error: summary.error });
+    this.#relay.publish();
     return summary;
   }
 

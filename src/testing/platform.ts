@@ -1,8 +1,8 @@
 /**
  * A platform adapter the test drives by hand: network and visibility events fire when
  * the test says so, and the sync lock is a plain in-process queue. With `tabs: true` it
- * also elects a leader among the stores that share it and carries their wake-ups, as Web
- * Locks and BroadcastChannel do between browser tabs.
+ * also elects a leader among the stores that share it and carries their channel messages
+ * (wake-ups, status, events), as Web Locks and BroadcastChannel do between browser tabs.
  */
 import type { Platform } from '../platform.js';
 
@@ -10,7 +10,10 @@ import type { Platform } from '../platform.js';
 export interface ManualPlatform extends Platform {
   /** The current online state (what `isOnline()` answers). */
   online: boolean;
-  /** Goes offline: `isOnline()` answers false (automatic rounds then skip the network). */
+  /**
+   * Goes offline: `isOnline()` answers false (automatic rounds then skip the network) and
+   * the `offline` listeners fire, as the browser does.
+   */
   goOffline(): void;
   /** Comes back online and fires the `online` listeners, as the browser does. */
   goOnline(): void;
@@ -22,13 +25,14 @@ export interface ManualPlatform extends Platform {
 export interface ManualPlatformOptions {
   /** Starts online (default true). */
   online?: boolean;
-  /** Stores sharing this platform act as tabs: one leads, the others wake it. Default false. */
+  /** Stores sharing this platform act as tabs: one leads, the others wake it, all show its status. Default false. */
   tabs?: boolean;
 }
 
 /** Creates a {@link ManualPlatform}; pass it as the store's `platform` option. */
 export function createManualPlatform(options: ManualPlatformOptions = {}): ManualPlatform {
   const onlineListeners = new Set<() => void>();
+  const offlineListeners = new Set<() => void>();
   const visibleListeners = new Set<() => void>();
   const tails = new Map<string, Promise<unknown>>();
   const subscribe = (listeners: Set<() => void>, listener: () => void) => {
@@ -38,6 +42,7 @@ export function createManualPlatform(options: ManualPlatformOptions = {}): Manua
   const platform: ManualPlatform = {
     online: options.online ?? true,
     onOnline: (listener) => subscribe(onlineListeners, listener),
+    onOffline: (listener) => subscribe(offlineListeners, listener),
     onVisible: (listener) => subscribe(visibleListeners, listener),
     isOnline: () => platform.online,
     withLock: (name, task) => {
@@ -50,6 +55,7 @@ export function createManualPlatform(options: ManualPlatformOptions = {}): Manua
     },
     goOffline: () => {
       platform.online = false;
+      for (const listener of [...offlineListeners]) listener();
     },
     goOnline: () => {
       platform.online = true;
@@ -81,19 +87,29 @@ function leadership(): NonNullable<Platform['lead']> {
   };
 }
 
-/** Channels per name that deliver each post to every other open channel of that name. */
+/**
+ * Channels per name that deliver each post to every other open channel of that name,
+ * asynchronously and as a copy through JSON, as a BroadcastChannel clones its messages:
+ * a message that only works by sharing objects between tabs fails here too.
+ */
 function channels(): NonNullable<Platform['channel']> {
-  const open = new Map<string, Set<Set<() => void>>>();
+  type Listener = (message: unknown) => void;
+  const open = new Map<string, Set<Set<Listener>>>();
   return (name) => {
     const members = open.get(name) ?? new Set();
     open.set(name, members);
-    const listeners = new Set<() => void>();
+    const listeners = new Set<Listener>();
     members.add(listeners);
     return {
-      post: () => {
+      post: (message) => {
+        const json = message === undefined ? undefined : JSON.stringify(message);
         for (const other of members) {
-          // Asynchronous, as a BroadcastChannel message is.
-          if (other !== listeners) for (const listener of other) queueMicrotask(listener);
+          if (other === listeners) continue;
+          queueMicrotask(() => {
+            if (!members.has(other)) return; // Closed meanwhile.
+            for (const listener of other)
+              listener(json === undefined ? undefined : JSON.parse(json));
+          });
         }
       },
       listen: (listener) => {
