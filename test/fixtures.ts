@@ -129,7 +129,7 @@ export interface LocalStore {
   /** Every table's rows, for "nothing changed" assertions. */
   dump(): Promise<Record<string, unknown[]>>;
   /** Another store on the same database: a second tab. */
-  openTab(): ConversationStore;
+  openTab(options?: Partial<ConversationStoreOptions>): ConversationStore;
 }
 
 export async function localStore(rows: Conversation[] = []): Promise<LocalStore> {
@@ -140,7 +140,7 @@ export async function localStore(rows: Conversation[] = []): Promise<LocalStore>
     await db.conversations.bulkPut(rows.map(toStored));
     db.close();
   }
-  const open = () =>
+  const open = (options: Partial<ConversationStoreOptions> = {}) =>
     createConversationStore({
       baseUrl: 'http://localhost:9',
       getToken: () => 'test-token',
@@ -149,12 +149,13 @@ export async function localStore(rows: Conversation[] = []): Promise<LocalStore>
       IDBKeyRange,
       now: () => NOW,
       sync: { auto: false },
+      ...options,
     });
   return {
     store: open(),
     indexedDB,
     databaseName,
-    openTab: open,
+    openTab: (options) => open(options),
     dump: () => dumpDatabase(databaseName, indexedDB),
   };
 }

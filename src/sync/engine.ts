@@ -47,6 +47,8 @@ export interface EngineOptions {
   debounceMs: number;
   lockName: string;
   platform: Platform;
+  /** Called at the end of every round, inside its lock (storage upkeep, quota.ts). */
+  roundEnded?: (summary: SyncSummary) => Promise<void>;
 }
 
 const LAST_SYNCED = 'lastSyncedAt';
@@ -260,6 +262,7 @@ export class SyncEngine {
           ? 'error'
           : 'idle';
     summary.error = errors[0] ?? problems[0] ?? null;
+    await this.#options.roundEnded?.(summary).catch(() => {}); // Upkeep retries next round.
     await this.#announce({ type: 'ended', state: summary.state, error: summary.error });
     return summary;
   }

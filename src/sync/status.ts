@@ -19,6 +19,8 @@ export interface SyncStatus {
   lastSyncedAt: number | null;
   /** The last round's error (typed: NetworkError, AuthError, ApiError, StorageError...), or null. */
   lastError: Error | null;
+  /** Whether the browser agreed to keep this origin's data (`store.storage.persist()`). */
+  persisted: boolean;
 }
 
 export type StatusAction =
@@ -27,7 +29,8 @@ export type StatusAction =
   | { type: 'state'; state: SyncStatus['state'] }
   | { type: 'pending'; count: number }
   | { type: 'rejected'; count: number }
-  | { type: 'synced'; at: number | null };
+  | { type: 'synced'; at: number | null }
+  | { type: 'persisted'; value: boolean };
 
 export function reduceStatus(status: SyncStatus, action: StatusAction): SyncStatus {
   switch (action.type) {
@@ -43,6 +46,8 @@ export function reduceStatus(status: SyncStatus, action: StatusAction): SyncStat
       return { ...status, rejected: action.count };
     case 'synced':
       return { ...status, lastSyncedAt: action.at };
+    case 'persisted':
+      return { ...status, persisted: action.value };
   }
 }
 
@@ -52,6 +57,7 @@ const INITIAL: SyncStatus = {
   rejected: 0,
   lastSyncedAt: null,
   lastError: null,
+  persisted: false,
 };
 
 const sameStatus = (a: SyncStatus, b: SyncStatus) =>
