@@ -183,3 +183,45 @@ export async function eventually(check: () => void, timeoutMs = 2000): Promise<v
 
 /** Waits long enough for any pending live-query re-run to have emitted. */
 export const quiet = () => new Promise((resolve) => setTimeout(resolve, 60));
+
+/** An IndexedDB database as plain data: its version, object stores, indexes and rows. */
+export interface DatabaseDump {
+  name: string;
+  /** IndexedDB's version (Dexie's schema version times 10). */
+  version: number;
+  stores: {
+    name: string;
+    keyPath: string | string[] | null;
+    autoIncrement: boolean;
+    indexes: { name: string; keyPath: string | string[]; unique: boolean; multiEntry: boolean }[];
+    rows: unknown[];
+  }[];
+}
+
+/** Recreates a dumped database in `indexedDB`, at its version, with its exact stores and indexes. */
+export function restoreDatabase(indexedDB: IDBFactory, dump: DatabaseDump): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(dump.name, dump.version);
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      for (const spec of dump.stores) {
+        const store = db.createObjectStore(spec.name, {
+          keyPath: spec.keyPath,
+          autoIncrement: spec.autoIncrement,
+        });
+        for (const index of spec.indexes) {
+          store.createIndex(index.name, index.keyPath, {
+            unique: index.unique,
+            multiEntry: index.multiEntry,
+          });
+        }
+        for (const row of spec.rows) store.add(row);
+      }
+    };
+    request.onsuccess = () => {
+      request.result.close();
+      resolve();
+    };
+    request.onerror = () => reject(request.error);
+  });
+}

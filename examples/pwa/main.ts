@@ -4,21 +4,29 @@
  */
 import { type Conversation, createConversationStore, type ListParams } from 'protocol-offline';
 import { requestBackgroundSync } from 'protocol-offline/sw';
-import { TOKEN } from './config.js';
+import { recordDatabase, TOKEN } from './config.js';
 
 const $ = <T extends Element>(selector: string) => document.querySelector(selector) as T;
 
 // A switch that drops requests, to play offline without touching the OS.
 let forcedOffline = false;
+// The signed-in user (the example has one); each user gets a database of their own.
+const databaseName = `protocol-offline:${localStorage.getItem('example-user') ?? 'example'}`;
 const store = createConversationStore({
   baseUrl: location.origin,
   getToken: () => TOKEN,
-  databaseName: 'protocol-offline:example',
+  databaseName,
   fetch: (input, init) =>
     forcedOffline ? Promise.reject(new TypeError('Failed to fetch')) : fetch(input, init),
   sync: { debounceMs: 200, intervalMs: 30_000 },
 });
-Object.assign(globalThis, { store }); // For the browser tests and the curious.
+void recordDatabase(databaseName); // The service worker syncs this user's database.
+/** Sign-out: deletes this user's local data; no tab or worker recreates it. */
+async function signOut() {
+  await recordDatabase(null);
+  await store.destroy();
+}
+Object.assign(globalThis, { store, signOut }); // For the browser tests and the curious.
 
 if ('serviceWorker' in navigator) {
   void navigator.serviceWorker.register('/sw.js', { type: 'module' });

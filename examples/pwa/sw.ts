@@ -3,8 +3,8 @@
  * The example's service worker: keeps the app shell available offline (network first,
  * cache as the fallback) and flushes the outbox on Background Sync.
  */
-import { handleBackgroundSync } from 'protocol-offline/sw';
-import { TOKEN } from './config.js';
+import { flushOnce, handleBackgroundSync } from 'protocol-offline/sw';
+import { currentDatabase, TOKEN } from './config.js';
 
 const worker = globalThis as unknown as ServiceWorkerGlobalScope;
 const CACHE = 'example-shell-v1';
@@ -44,8 +44,8 @@ worker.addEventListener('fetch', (event) => {
   );
 });
 
-handleBackgroundSync({
-  baseUrl: location.origin,
-  getToken: () => TOKEN,
-  databaseName: 'protocol-offline:example',
-});
+// The database of whoever the page last recorded as signed in; none after a sign-out.
+const options = { baseUrl: location.origin, getToken: () => TOKEN, databaseName: currentDatabase };
+handleBackgroundSync(options);
+// What a sync event runs, for the browser tests (Background Sync may be disabled there).
+Object.assign(globalThis, { flushNow: () => flushOnce(options) });
