@@ -54,7 +54,9 @@ export type BackgroundSyncOptions = Omit<ConversationStoreOptions, 'sync' | 'dat
  * (without automatic sync), runs one round, and closes it. A database deleted by a
  * sign-out is left alone. Returns an unsubscribe function.
  */
-export function handleBackgroundSync(options: BackgroundSyncOptions & { tag?: string }): () => void {
+export function handleBackgroundSync(
+  options: BackgroundSyncOptions & { tag?: string },
+): () => void {
   const tag = options.tag ?? BACKGROUND_SYNC_TAG;
   const listener = (event: Event) => {
     const sync = event as SyncEventLike;
@@ -72,8 +74,7 @@ export function handleBackgroundSync(options: BackgroundSyncOptions & { tag?: st
  */
 export async function flushOnce(options: BackgroundSyncOptions): Promise<SyncSummary | null> {
   const { databaseName: named, ...rest } = options;
-  const databaseName =
-    typeof named === 'function' ? await named() : (named ?? 'protocol-offline');
+  const databaseName = typeof named === 'function' ? await named() : (named ?? 'protocol-offline');
   if (databaseName === null || (await isSignedOut(rest, databaseName))) return null;
   const store = createConversationStore({ ...rest, databaseName, sync: { auto: false } });
   try {
