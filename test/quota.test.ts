@@ -36,8 +36,9 @@ function fakeQuota(databaseName: string) {
               const result = await table.mutate(request);
               const query = {
                 index: table.schema.primaryKey,
-                range: { type: 3 as DBCoreRangeType.Any },
-              }; // Any
+                // Every key (Dexie's DBCoreRangeType is a const enum: not importable at run time).
+                range: { type: 3 as DBCoreRangeType.Any, lower: undefined, upper: undefined },
+              };
               if ((await table.count({ trans: request.trans, query })) > limit.rows) {
                 throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
               }
