@@ -26,7 +26,12 @@ export type {
   StorageOptions,
   SyncOptions,
 } from './options.js';
-export type { Platform, StorageManagerLike, WakeChannel } from './platform.js';
+export type {
+  Platform,
+  StorageManagerEstimate,
+  StorageManagerLike,
+  WakeChannel,
+} from './platform.js';
 export { defaultPlatform } from './platform.js';
 export type { Rejection } from './rejections.js';
 export type { StorageEstimate, StorageView } from './storage.js';

@@ -14,12 +14,20 @@ export interface WakeChannel {
   close(): void;
 }
 
+/** What `navigator.storage.estimate()` answers (either field may be missing). */
+export interface StorageManagerEstimate {
+  /** Bytes the origin uses. */
+  usage?: number | undefined;
+  /** Bytes the origin may use. */
+  quota?: number | undefined;
+}
+
 /** What the store uses of `navigator.storage` (every method may be missing). */
 export interface StorageManagerLike {
   /** Asks the browser not to evict this origin's data; resolves with whether it agreed. */
   persist?(): Promise<boolean>;
   /** Resolves with the origin's usage and quota in bytes. */
-  estimate?(): Promise<{ usage?: number | undefined; quota?: number | undefined }>;
+  estimate?(): Promise<StorageManagerEstimate>;
 }
 
 /** What the store needs from its platform (option `platform`). */
