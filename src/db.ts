@@ -8,7 +8,8 @@
  * - `g`: `[group_id, muted, archived, pinned, ...s]`, only on rows that have a group.
  * A filter that leaves a flag open reads one key range per open value and merges them.
  */
-import { Dexie, type EntityTable } from 'dexie';
+import { Dexie, type EntityTable, type Transaction } from 'dexie';
+import { type OpenGate, openThroughGate } from './gate.js';
 import type { Conversation, RefusedOperation, WriteOperation } from './model.js';
 
 export type SortKey = [number, number, number, string];
@@ -64,6 +65,17 @@ export type RejectionRow = {
   error: { status: number; type: string; message: string };
 } & RefusedOperation;
 
+/**
+ * What is left of a record evicted under storage pressure: its index keys, so that a list
+ * can tell whether an evicted record would have been on its page (`isComplete`).
+ */
+export interface EvictedRow {
+  id: string;
+  s: SortKey;
+  f: StoredConversation['f'];
+  g?: StoredConversation['g'];
+}
+
 export interface MetaRow {
   key: string;
   value: unknown;
@@ -76,6 +88,7 @@ export type StoreDatabase = Dexie & {
   aliases: EntityTable<AliasRow, 'from'>;
   rejections: EntityTable<RejectionRow, 'id'>;
   meta: EntityTable<MetaRow, 'key'>;
+  evicted: EntityTable<EvictedRow, 'id'>;
 };
 
 /**
@@ -91,6 +104,8 @@ export const SCOPES = {
   settle: ['conversations', 'outbox', 'bases', 'aliases', 'rejections'],
   /** Reconciling pulled rows with local records and their queues. */
   pull: ['conversations', 'outbox', 'bases'],
+  /** Evicting synced records: the records, the queue that protects them, their stubs. */
+  evict: ['conversations', 'outbox', 'evicted'],
 } as const satisfies Record<string, readonly (keyof TableRows)[]>;
 
 type TableRows = {
@@ -100,6 +115,7 @@ type TableRows = {
   aliases: AliasRow;
   rejections: RejectionRow;
   meta: MetaRow;
+  evicted: EvictedRow;
 };
 
 /** Runs `body` in a read-write transaction over one of {@link SCOPES}. */
@@ -111,9 +127,51 @@ export function inTransaction<T>(
   return db.transaction('rw', scope as (keyof TableRows)[], body);
 }
 
+/** One version of the schema: the tables it adds or changes, and how their rows move. */
+export interface SchemaVersion {
+  version: number;
+  /** Dexie's schema of every table this version adds or changes (`null` deletes one). */
+  stores: Record<string, string | null>;
+  /**
+   * Rewrites the rows of the tables this version changes. Tables it does not name are
+   * carried over by IndexedDB as they are; an upgrade that touches the outbox, bases,
+   * rejections, aliases or meta must carry every row over.
+   */
+  upgrade?: (transaction: Transaction) => Promise<void>;
+}
+
+/**
+ * Every schema the store has had, oldest first. A change to tables or indexes is a new
+ * entry appended here, never an edit of an old one: browsers hold databases at every
+ * version ever shipped, and Dexie upgrades them step by step.
+ */
+export const SCHEMA: readonly SchemaVersion[] = [
+  {
+    version: 1, // 0.1.0
+    stores: {
+      conversations: 'id, s, f, g',
+      outbox: '++seq, recordId',
+      bases: 'id',
+      aliases: 'from, to',
+      rejections: '++id, recordId',
+      meta: 'key',
+    },
+  },
+  {
+    // Stubs of records evicted under storage pressure (quota.ts), with the list indexes.
+    version: 2,
+    stores: { evicted: 'id, s, f, g' },
+  },
+];
+
+/** The newest schema version this code knows. */
+export const SCHEMA_VERSION = (SCHEMA[SCHEMA.length - 1] as SchemaVersion).version;
+
 export interface DatabaseOptions {
   indexedDB?: IDBFactory | undefined;
   IDBKeyRange?: typeof IDBKeyRange | undefined;
+  /** Waits before the database is opened (created, if missing); a rejection refuses it. */
+  gate?: OpenGate | undefined;
 }
 
 /** The IndexedDB a store uses: the option's, else the runtime's; undefined when neither. */
@@ -136,18 +194,15 @@ export function openDatabase(name: string, options: DatabaseOptions = {}): Store
   // store's factory, another database universe (a store without IndexedDB must fail, not
   // borrow it). A key range class holds no data, so the global one may stand in: without
   // any, Dexie throws synchronously from where(), outside every promise (uncaught).
+  // Opening goes through the gate (signed-out check, newer-version refusal; gate.ts).
   const db = new Dexie(name, {
-    indexedDB,
+    indexedDB: openThroughGate(indexedDB, options.gate),
     IDBKeyRange: keyRange ?? Dexie.dependencies.IDBKeyRange,
   }) as StoreDatabase;
-  db.version(1).stores({
-    conversations: 'id, s, f, g',
-    outbox: '++seq, recordId',
-    bases: 'id',
-    aliases: 'from, to',
-    rejections: '++id, recordId',
-    meta: 'key',
-  });
+  for (const { version, stores, upgrade } of SCHEMA) {
+    const declared = db.version(version).stores(stores);
+    if (upgrade !== undefined) declared.upgrade(upgrade);
+  }
   return db;
 }
 

@@ -111,7 +111,7 @@ export class StorageError extends ProtocolOfflineError {
 }
 
 /** Whether IndexedDB refused to store more: a QuotaExceededError, or Dexie's wrapper of one. */
-function isQuotaError(error: unknown): boolean {
+export function isQuotaError(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
   const inner = (error as { inner?: { name?: unknown } } | null)?.inner?.name;
   return name === 'QuotaExceededError' || inner === 'QuotaExceededError';
@@ -137,5 +137,8 @@ function reasonOf(error: unknown): string {
 /** Wraps anything thrown by IndexedDB/Dexie in a StorageError; passes our own errors through. */
 export function toStorageError(error: unknown, action: string): Error {
   if (error instanceof ProtocolOfflineError) return error;
+  // Dexie wraps what failed its open (the gate's refusal) in an OpenFailedError.
+  const inner = (error as { inner?: unknown } | null)?.inner;
+  if (inner instanceof ProtocolOfflineError) return inner;
   return new StorageError(`${action} failed: ${reasonOf(error)}`, { cause: error });
 }

@@ -21,10 +21,21 @@ export {
 } from './errors.js';
 export type { ListState } from './list-state.js';
 export type * from './model.js';
-export type { ConversationStoreOptions, RetryOptions, SyncOptions } from './options.js';
-export type { Platform, WakeChannel } from './platform.js';
+export type {
+  ConversationStoreOptions,
+  RetryOptions,
+  StorageOptions,
+  SyncOptions,
+} from './options.js';
+export type {
+  Platform,
+  StorageManagerEstimate,
+  StorageManagerLike,
+  WakeChannel,
+} from './platform.js';
 export { defaultPlatform } from './platform.js';
 export type { Rejection } from './rejections.js';
+export type { StorageEstimate, StorageView } from './storage.js';
 export type { ConversationStore, ConversationsView, OutboxItem, SyncView } from './store.js';
 export { createConversationStore } from './store.js';
 export type { IdChange } from './sync/context.js';

@@ -44,6 +44,20 @@ export interface SyncOptions {
   freshMs?: number;
 }
 
+/** Limits of the local store (option `storage`); see the README's "Storage" section. */
+export interface StorageOptions {
+  /**
+   * Most conversations kept locally, 10 to 10 000 000. Past it, synced records nobody
+   * watches are evicted, least recently active first. Default: no limit.
+   */
+  maxRecords?: number;
+  /**
+   * Most bytes of conversations kept locally (their JSON size), 65 536 or more. Past it,
+   * records are evicted as for `maxRecords`. Default: no limit.
+   */
+  maxBytes?: number;
+}
+
 /** Options of {@link createConversationStore}. */
 export interface ConversationStoreOptions {
   /** The API's origin; `/v1/conversations` is appended. */
@@ -64,8 +78,17 @@ export interface ConversationStoreOptions {
   resolveConflict?: ResolveConflict;
   /** Clock in unix seconds, for `created_at` of local creates. Default: the system clock. */
   now?: () => number;
-  /** Online/visibility events and the cross-tab lock; default: the browser's. */
+  /** Online/visibility events, the cross-tab lock, `navigator.storage`; default: the browser's. */
   platform?: Platform;
+  /** Limits of the local store; see {@link StorageOptions}. */
+  storage?: StorageOptions;
+  /**
+   * The user just signed in: open the database even if a sign-out (`destroy()`) deleted it
+   * before. Without it, a database deleted by a sign-out is never recreated (a stale tab,
+   * the service worker): the store's reads and writes reject with a StorageError.
+   * Default false.
+   */
+  afterSignIn?: boolean;
 }
 
 /** Every option, validated and defaulted. */
@@ -79,6 +102,8 @@ export interface NormalizedOptions {
   resolveConflict: ResolveConflict | undefined;
   nowSeconds: () => number;
   platform: Platform;
+  storage: { maxRecords: number; maxBytes: number };
+  afterSignIn: boolean;
   sync: {
     auto: boolean;
     intervalMs: number;
@@ -152,6 +177,15 @@ function normalizeSync(input: SyncOptions | undefined): NormalizedOptions['sync'
   };
 }
 
+function normalizeStorage(input: StorageOptions | undefined): NormalizedOptions['storage'] {
+  const storage = object(input, 'storage');
+  const unlimited = Number.MAX_SAFE_INTEGER;
+  return {
+    maxRecords: integer(storage.maxRecords, unlimited, 'storage.maxRecords', 10, 10_000_000),
+    maxBytes: integer(storage.maxBytes, unlimited, 'storage.maxBytes', 65_536, unlimited),
+  };
+}
+
 /** Validates and defaults every option; throws a `ValidationError` naming the first bad one. */
 export function normalizeOptions(options: ConversationStoreOptions): NormalizedOptions {
   if (typeof options !== 'object' || options === null) {
@@ -168,6 +202,9 @@ export function normalizeOptions(options: ConversationStoreOptions): NormalizedO
     throw new ValidationError('databaseName', 'must be a non-empty string');
   }
   const now = optionalFunction(options.now, 'now');
+  if (options.afterSignIn !== undefined && typeof options.afterSignIn !== 'boolean') {
+    throw new ValidationError('afterSignIn', 'must be a boolean');
+  }
   return {
     baseUrl: options.baseUrl,
     getToken: options.getToken,
@@ -178,6 +215,8 @@ export function normalizeOptions(options: ConversationStoreOptions): NormalizedO
     resolveConflict: optionalFunction(options.resolveConflict, 'resolveConflict'),
     nowSeconds: now ?? (() => unixSeconds(clock().now())),
     platform: options.platform ?? defaultPlatform(),
+    storage: normalizeStorage(options.storage),
+    afterSignIn: options.afterSignIn ?? false,
     sync: normalizeSync(options.sync),
   };
 }

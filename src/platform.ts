@@ -20,7 +20,23 @@ export interface WakeChannel {
   close(): void;
 }
 
-/** What the sync engine needs from its platform (option `platform`). */
+/** What `navigator.storage.estimate()` answers (either field may be missing). */
+export interface StorageManagerEstimate {
+  /** Bytes the origin uses. */
+  usage?: number | undefined;
+  /** Bytes the origin may use. */
+  quota?: number | undefined;
+}
+
+/** What the store uses of `navigator.storage` (every method may be missing). */
+export interface StorageManagerLike {
+  /** Asks the browser not to evict this origin's data; resolves with whether it agreed. */
+  persist?(): Promise<boolean>;
+  /** Resolves with the origin's usage and quota in bytes. */
+  estimate?(): Promise<StorageManagerEstimate>;
+}
+
+/** What the store needs from its platform (option `platform`). */
 export interface Platform {
   /** Calls `listener` when the network comes back; returns an unsubscribe function. */
   onOnline(listener: () => void): () => void;
@@ -47,6 +63,8 @@ export interface Platform {
    * only its own rounds.
    */
   channel?(name: string): WakeChannel;
+  /** Optional: the storage manager (`navigator.storage`); without it persist() is false. */
+  storage?(): StorageManagerLike | undefined;
 }
 
 interface LockManagerLike {
@@ -65,7 +83,7 @@ interface EventTargetLike {
 
 const scope = globalThis as unknown as EventTargetLike & {
   document?: EventTargetLike & { visibilityState?: string };
-  navigator?: { onLine?: boolean; locks?: LockManagerLike };
+  navigator?: { onLine?: boolean; locks?: LockManagerLike; storage?: StorageManagerLike };
 };
 
 function listen(
@@ -116,6 +134,7 @@ export function defaultPlatform(): Platform {
       return listen(document, 'visibilitychange', listener, visible);
     },
     isOnline: () => scope.navigator?.onLine !== false,
+    storage: () => scope.navigator?.storage,
     withLock: (name, task) => {
       const locks = scope.navigator?.locks;
       return locks ? locks.request(name, task) : fallbackLock(name, task);

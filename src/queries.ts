@@ -2,9 +2,11 @@
  * List and retrieve with the API's semantics (DESIGN section 3), answered from the
  * indexes that db.ts declares, and their live versions.
  */
+import type { WhereClause } from 'dexie';
 import type { Observable } from 'rxjs';
 import {
   compareSortKeys,
+  type EvictedRow,
   SCOPES,
   type SortKey,
   type StoreDatabase,
@@ -60,15 +62,19 @@ export function matchesFilters(row: Conversation, params: ListParams): boolean {
 // every key that starts with `prefix`.
 const AFTER_ALL: KeyPart[] = [];
 
-async function readRange(
-  db: StoreDatabase,
+/**
+ * Up to `count` rows of one key range of a list index, from the cursor on in `direction`.
+ * Also reads the stubs of evicted records, which carry the same indexes.
+ */
+export async function readRange<Row extends EvictedRow, Insert>(
+  table: { where(index: IndexName): WhereClause<Row, string, Insert> },
   index: IndexName,
   prefix: KeyPart[],
   cursor: SortKey | undefined,
   direction: 'after' | 'before',
   count: number,
-): Promise<StoredConversation[]> {
-  const clause = db.conversations.where(index);
+): Promise<Row[]> {
+  const clause = table.where(index);
   if (direction === 'after') {
     const lower = cursor ? [...prefix, ...cursor] : prefix;
     return clause
@@ -80,26 +86,39 @@ async function readRange(
   return clause.between(prefix, upper, true, false).reverse().limit(count).toArray();
 }
 
+/** The sort key of a list's cursor row; a ValidationError when it is not in the list. */
+export async function cursorOf(
+  db: StoreDatabase,
+  params: ListParams,
+): Promise<SortKey | undefined> {
+  const cursorParam = params.starting_after !== undefined ? 'starting_after' : 'ending_before';
+  const cursorId = params[cursorParam];
+  if (cursorId === undefined) return undefined;
+  const row = await db.conversations.get(await resolveId(db, cursorId));
+  if (row === undefined || !matchesFilters(row, params)) {
+    throw new ValidationError(cursorParam, `${cursorId} is not in the filtered list`);
+  }
+  return row.s;
+}
+
 /** `GET /v1/conversations`, answered locally. */
 export async function listConversations(db: StoreDatabase, input: unknown): Promise<ListPage> {
   const params = parseListParams(input);
   try {
     return await db.transaction('r', SCOPES.read, async () => {
-      const cursorParam = params.starting_after !== undefined ? 'starting_after' : 'ending_before';
-      const cursorId = params[cursorParam];
-      let cursor: SortKey | undefined;
-      if (cursorId !== undefined) {
-        const row = await db.conversations.get(await resolveId(db, cursorId));
-        if (row === undefined || !matchesFilters(row, params)) {
-          throw new ValidationError(cursorParam, `${cursorId} is not in the filtered list`);
-        }
-        cursor = row.s;
-      }
+      const cursor = await cursorOf(db, params);
       const direction = params.ending_before !== undefined ? 'before' : 'after';
       const plan = planQuery(params);
       const ranges = await Promise.all(
         plan.prefixes.map((prefix) =>
-          readRange(db, plan.index, prefix, cursor, direction, params.limit + 1),
+          readRange<StoredConversation, unknown>(
+            db.conversations,
+            plan.index,
+            prefix,
+            cursor,
+            direction,
+            params.limit + 1,
+          ),
         ),
       );
       let rows = ranges.length === 1 ? (ranges[0] as StoredConversation[]) : ranges.flat();

@@ -5,6 +5,7 @@
  */
 import { type Observable, Subject } from 'rxjs';
 import { ConversationsApi } from './api.js';
+import { clock } from './clock.js';
 import { indexedDBOf, inTransaction, type OutboxEntry, openDatabase, SCOPES } from './db.js';
 import { MISSING_INDEXEDDB, StorageError, toStorageError } from './errors.js';
 import { type ListState, listState } from './list-state.js';
@@ -19,8 +20,12 @@ import type {
 import { operationOf } from './model.js';
 import { type ConversationStoreOptions, normalizeOptions } from './options.js';
 import { allEntries } from './outbox.js';
+import { WatchedRecords } from './protected.js';
 import { listConversations, listLive, retrieveConversation, retrieveLive } from './queries.js';
+import { QuotaManager } from './quota.js';
 import { discardRejection, listRejections, type Rejection, takeRejection } from './rejections.js';
+import { markSignedOut, signedOutGate } from './signout.js';
+import { StorageMonitor, type StorageView } from './storage.js';
 import type { IdChange } from './sync/context.js';
 import { SyncEngine, type SyncSummary } from './sync/engine.js';
 import { Confirmations } from './sync/fresh.js';
@@ -119,18 +124,30 @@ export interface ConversationStore {
   conversations: ConversationsView;
   /** The sync engine. */
   sync: SyncView;
+  /** Persistent storage and the usage estimate (see the README's "Storage" section). */
+  storage: StorageView;
   /** Emits `{ from, to }` when the server's id replaces a temporary id. */
   idChanges$: Observable<IdChange>;
   /** Stops syncing and closes the database; the outbox stays for the next session. */
   close(): Promise<void>;
-  /** Closes and deletes the database, outbox included (sign-out). Other tabs' stores close too. */
+  /**
+   * Closes and deletes the database, outbox included (sign-out). Other tabs' stores close
+   * too, and nothing recreates the database (a stale tab, the service worker) until the
+   * app creates a store on it with `afterSignIn: true`.
+   */
   destroy(): Promise<void>;
 }
 
 /** Opens the local store for one signed-in user and (by default) starts syncing. */
 export function createConversationStore(input: ConversationStoreOptions): ConversationStore {
   const options = normalizeOptions(input);
-  const db = openDatabase(options.databaseName, options);
+  const gate = signedOutGate(options, options.databaseName, options.afterSignIn);
+  const db = openDatabase(options.databaseName, { ...options, gate });
+  const protectedRecords: WatchedRecords = new WatchedRecords((params) => quota.isComplete(params));
+  const quota = new QuotaManager(db, {
+    ...options.storage,
+    protectedIds: () => protectedRecords.protectedIds(),
+  });
   const api = new ConversationsApi({ ...options, timeoutMs: options.sync.timeoutMs });
   const watched = new WatchedLists(db);
   const idChanges = new Subject<IdChange>();
@@ -162,13 +179,22 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       ...options.sync,
       lockName: `protocol-offline:sync:${options.databaseName}`,
       platform: options.platform,
+      roundEnded: async (summary) => {
+        storage.refresh();
+        await quota.afterRound(summary);
+      },
     },
   );
   const pending$ = engine.statusStore.pending$.asObservable();
+  const storage = new StorageMonitor(db, options.platform.storage?.(), (value) =>
+    engine.statusStore.dispatch({ type: 'persisted', value }),
+  );
   const writes: WriteContext = {
     db,
     nowSeconds: options.nowSeconds,
     written: ({ recordId, queued }) => engine.written(recordId, queued),
+    withRoom: (write) => quota.withRoom(write),
+    failed: () => storage.refresh(),
   };
 
   let closing: Promise<void> | null = null;
@@ -180,10 +206,17 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       await engine.close();
       await watched.close();
       for (const subject of [idChanges, conflicts, rejections]) subject.complete();
+      storage.close();
       db.close();
     })();
     return closing;
   };
+
+  // A database deleted by a sign-out, or written by a newer release, is refused before
+  // it opens (gate.ts). Dexie does not retry a failed open: the store closes for good,
+  // and its reads and writes reject with the reason. (Without IndexedDB there is nothing
+  // to open: each call says so itself.)
+  if (indexedDBOf(options) !== undefined) db.open().catch(() => void close());
 
   // Another tab destroyed this database (sign-out): close for good here too, instead of
   // letting Dexie reopen (and so recreate) it on the next read.
@@ -217,11 +250,16 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   const store: ConversationStore = {
     conversations: {
       list: (params) => listConversations(db, params),
-      list$: (params) => watched.track(params, listLive(db, params)),
+      list$: (params) => watched.track(params, protectedRecords.list(params, listLive(db, params))),
       listState$: (params) =>
-        listState(db, params, watched.track(params, listLive(db, params)), pending$),
+        listState(
+          db,
+          params,
+          watched.track(params, protectedRecords.list(params, listLive(db, params))),
+          pending$,
+        ),
       retrieve: (id) => retrieveConversation(db, id),
-      retrieve$: (id) => retrieveLive(db, id),
+      retrieve$: (id) => protectedRecords.record(retrieveLive(db, id)),
       create: (input) => createLocal(writes, input),
       update: (id, patch) => updateLocal(writes, id, patch),
       delete: (id) => deleteLocal(writes, id),
@@ -247,11 +285,14 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       retry: retryRejection,
       discard: (rejectionId) => discardRejection(db, rejectionId),
     },
+    storage: { persist: () => storage.persist(), estimate$: storage.estimate$ },
     idChanges$: idChanges.asObservable(),
     close,
     destroy: async () => {
-      await close();
       try {
+        // First: from now on nothing reopens it, not even a tab that races the deletion.
+        await markSignedOut(options, options.databaseName, clock().now());
+        await close();
         await db.delete();
       } catch (error) {
         throw toStorageError(error, 'destroy');

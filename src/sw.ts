@@ -7,7 +7,9 @@
  * In the service worker: call `handleBackgroundSync({ baseUrl, getToken, databaseName })`.
  */
 import type { ConversationStoreOptions } from './options.js';
+import { isSignedOut } from './signout.js';
 import { createConversationStore } from './store.js';
+import type { SyncSummary } from './sync/engine.js';
 
 /** The Background Sync tag the store registers. */
 export const BACKGROUND_SYNC_TAG = 'protocol-offline';
@@ -37,12 +39,23 @@ interface SyncEventLike extends Event {
   waitUntil(promise: Promise<unknown>): void;
 }
 
+/** The options of {@link handleBackgroundSync} and {@link flushOnce}. */
+export type BackgroundSyncOptions = Omit<ConversationStoreOptions, 'sync' | 'databaseName'> & {
+  /**
+   * The signed-in user's database, or a function that reads it when the event comes (a
+   * worker outlives sign-ins: read what the page last recorded, for example from a Cache
+   * entry). `null` (nobody signed in) resolves without syncing.
+   */
+  databaseName?: string | (() => string | null | Promise<string | null>);
+};
+
 /**
  * Service-worker side: on a Background Sync event, opens the store on the same database
- * (without automatic sync), runs one round, and closes it. Returns an unsubscribe function.
+ * (without automatic sync), runs one round, and closes it. A database deleted by a
+ * sign-out is left alone. Returns an unsubscribe function.
  */
 export function handleBackgroundSync(
-  options: Omit<ConversationStoreOptions, 'sync'> & { tag?: string },
+  options: BackgroundSyncOptions & { tag?: string },
 ): () => void {
   const tag = options.tag ?? BACKGROUND_SYNC_TAG;
   const listener = (event: Event) => {
@@ -54,9 +67,16 @@ export function handleBackgroundSync(
   return () => globalThis.removeEventListener('sync', listener);
 }
 
-/** One sync round from a context without a page (a service worker). */
-export async function flushOnce(options: Omit<ConversationStoreOptions, 'sync'>) {
-  const store = createConversationStore({ ...options, sync: { auto: false } });
+/**
+ * One sync round from a context without a page (a service worker). Resolves with null,
+ * without opening anything, when no database is named or it was deleted by a sign-out
+ * (the store never recreates it).
+ */
+export async function flushOnce(options: BackgroundSyncOptions): Promise<SyncSummary | null> {
+  const { databaseName: named, ...rest } = options;
+  const databaseName = typeof named === 'function' ? await named() : (named ?? 'protocol-offline');
+  if (databaseName === null || (await isSignedOut(rest, databaseName))) return null;
+  const store = createConversationStore({ ...rest, databaseName, sync: { auto: false } });
   try {
     const summary = await store.sync.now();
     // Background Sync retries a rejected promise later: ask for that while offline.

@@ -27,6 +27,10 @@ export interface WriteContext {
    * at once, and the sync engine wakes up.
    */
   written: (change: QueueChange) => void;
+  /** Runs the write again after making room when it ran out of quota (quota.ts). */
+  withRoom?: <T>(write: () => Promise<T>) => Promise<T>;
+  /** Called when a write failed in IndexedDB (the usage estimate is read again). */
+  failed?: () => void;
 }
 
 async function inWriteTransaction(
@@ -35,9 +39,11 @@ async function inWriteTransaction(
   body: () => Promise<QueueChange>,
 ): Promise<void> {
   let change: QueueChange;
+  const write = () => inTransaction(context.db, SCOPES.write, body);
   try {
-    change = await inTransaction(context.db, SCOPES.write, body);
+    change = await (context.withRoom ? context.withRoom(write) : write());
   } catch (error) {
+    if (!(error instanceof ValidationError)) context.failed?.();
     throw toStorageError(error, action);
   }
   context.written(change);

@@ -1,99 +1,183 @@
+/**
+ * The versioned schema: a database written by 0.1.0 (test/fixtures/v0.1.0.json, made by
+ * scripts/make-v010-fixture.ts) opens with every queued write, base, rejection and record
+ * intact, and syncs each write once; a database from a newer release is refused.
+ */
+import { readFileSync } from 'node:fs';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SCHEMA, SCHEMA_VERSION } from '../src/db.js';
 import {
+  type Conversation,
   type ConversationStore,
   createConversationStore,
   type ListPage,
+  type OutboxItem,
   StorageError,
 } from '../src/index.js';
-import { createReferenceServer } from '../src/testing/index.js';
-import { A, B, C, TOKEN, until } from './fixtures.js';
+import { createManualPlatform, createReferenceServer } from '../src/testing/index.js';
+import { type DatabaseDump, dumpDatabase, requests, restoreDatabase, TOKEN } from './fixtures.js';
 
-const stores: ConversationStore[] = [];
+interface Fixture {
+  database: DatabaseDump;
+  server: Conversation[];
+  expected: { list: ListPage; outbox: OutboxItem[]; rejections: unknown[] };
+}
+
+const fixture = JSON.parse(
+  readFileSync(new URL('./fixtures/v0.1.0.json', import.meta.url), 'utf8'),
+) as Fixture;
+const rowsOf = (name: string) =>
+  fixture.database.stores.find((store) => store.name === name)?.rows ?? [];
+
+let store: ConversationStore | undefined;
 afterEach(async () => {
-  for (const store of stores.splice(0)) await store.close().catch(() => {});
+  await store?.close();
+  store = undefined;
 });
 
-const counter = 0;
-
-/** A store on its own IDBFactory (no global IndexedDB), syncing by itself from a slow server. */
-function slowlySyncedStore(indexedDB: IDBFactory) {
-  const server = createReferenceServer({ token: TOKEN, seed: [A, B, C] });
-  server.faults.latencyMs = 50;
-  const store = createConversationStore({
+async function openFixture() {
+  const indexedDB = new IDBFactory();
+  await restoreDatabase(indexedDB, fixture.database);
+  const server = createReferenceServer({ token: TOKEN, seed: fixture.server });
+  store = createConversationStore({
     baseUrl: 'https://api.test',
     getToken: () => TOKEN,
-    databaseName: `factories-${counter}`,
+    databaseName: fixture.database.name,
     fetch: server.fetch,
     indexedDB,
     IDBKeyRange,
+    platform: createManualPlatform(),
+    sync: { auto: false },
   });
-  stores.push(store);
-  return store;
+  return { indexedDB, server, store };
 }
 
-describe('openDatabase with an IDBFactory passed as an option', () => {
-  it('keeps list$ live on each of two stores on two different factories', async () => {
-    const first = slowlySyncedStore(new IDBFactory());
-    const second = slowlySyncedStore(new IDBFactory());
-    const pages: ListPage[][] = [[], []];
-    // Subscribed at once, before the first sync has landed.
-    const subscriptions = [
-      first.conversations.list$().subscribe((page) => pages[0]?.push(page)),
-      second.conversations.list$().subscribe((page) => pages[1]?.push(page)),
-    ];
-    await until(first.sync.status$, (s) => s.lastSyncedAt !== null);
-    await until(second.sync.status$, (s) => s.lastSyncedAt !== null);
-    await expect
-      .poll(() => pages.map((emitted) => emitted.at(-1)?.data.length), { timeout: 2000 })
-      .toEqual([3, 3]);
-    expect(pages.map((emitted) => emitted[0]?.data.length)).toEqual([0, 0]);
-    // And later local writes show too, on both.
-    await second.conversations.update(A.id, { is_muted: true });
-    await expect
-      .poll(() => pages[1]?.at(-1)?.data.find((row) => row.id === A.id)?.is_muted)
-      .toBe(true);
-    for (const subscription of subscriptions) subscription.unsubscribe();
+/** The native version and store names of a database, read without Dexie. */
+function inspect(indexedDB: IDBFactory, name: string) {
+  return new Promise<{ version: number; stores: string[] }>((resolve, reject) => {
+    const request = indexedDB.open(name);
+    request.onsuccess = () => {
+      const db = request.result;
+      resolve({ version: db.version, stores: [...db.objectStoreNames] });
+      db.close();
+    };
+    request.onerror = () => reject(request.error);
+  });
+}
+
+describe('schema versions', () => {
+  it('is a list of versions, each newer than the one before', () => {
+    expect(SCHEMA.map((entry) => entry.version)).toEqual(SCHEMA.map((_, index) => index + 1));
+    expect(SCHEMA_VERSION).toBe(2);
+  });
+
+  it('opens a 0.1.0 database with its records, outbox, bases, aliases and rejections intact', async () => {
+    const { indexedDB, store } = await openFixture();
+    expect(await store.conversations.list({ limit: 100 })).toEqual(fixture.expected.list);
+    expect(await store.sync.listOutbox()).toEqual(fixture.expected.outbox);
+    const rejections = (await store.sync.listRejections()).map(({ error, ...rest }) => ({
+      ...rest,
+      error: { status: error.status, type: error.type, message: error.message },
+    }));
+    expect(rejections).toEqual(fixture.expected.rejections);
+    await store.close();
+    const tables = await dumpDatabase(fixture.database.name, indexedDB);
+    for (const name of ['conversations', 'outbox', 'bases', 'aliases', 'rejections', 'meta']) {
+      expect(tables[name], name).toEqual(rowsOf(name));
+    }
+    expect(tables.evicted).toEqual([]);
+    expect(await inspect(indexedDB, fixture.database.name)).toMatchObject({ version: 20 });
+  });
+
+  it('syncs each write of a 0.1.0 outbox exactly once, creates and deletes with the Idempotency-Key they were queued with', async () => {
+    const { server, store } = await openFixture();
+    await store.sync.now();
+    await store.sync.now();
+    const writes = server.requests.filter((request) => request.method !== 'GET');
+    expect(writes.map((request) => request.method).sort()).toEqual([
+      'DELETE',
+      'POST',
+      'PUT',
+      'PUT',
+      'PUT',
+    ]);
+    // Updates of records not confirmed since the reload are read first (DESIGN 4, the
+    // conflict check) and go out as one decided PUT under a new key; creates and deletes
+    // keep the key they were queued with, so a lost reply still cannot duplicate them.
+    const queued = rowsOf('outbox') as { key: string; op: string }[];
+    const keysOf = (op: string) =>
+      queued.filter((entry) => entry.op === op).map((entry) => entry.key);
+    expect(requests(server, 'POST').map((r) => r.idempotencyKey)).toEqual(keysOf('create'));
+    expect(requests(server, 'DELETE').map((r) => r.idempotencyKey)).toEqual(keysOf('delete'));
+    expect(requests(server, 'POST')[0]?.body).toEqual({ contact_id: 'contact-new' });
+    expect(await store.sync.listOutbox()).toEqual([]);
+    const created = server.all().find((row) => row.contact_id === 'contact-new');
+    expect(created?.is_muted).toBe(true);
+    expect(server.get('BBBBBBBBBBBBBBBB')?.is_muted).toBe(true);
+    expect(server.get('CCCCCCCCCCCCCCCC')?.archived_at).toBe(1_700_000_050);
+    expect(server.get('DDDDDDDDDDDDDDDD')).toBeUndefined();
+    expect(await store.sync.listRejections()).toHaveLength(1); // Still the app's to decide.
+  });
+
+  it('refuses a database from a newer release with a StorageError naming both versions, changing nothing', async () => {
+    const indexedDB = new IDBFactory();
+    const newer: DatabaseDump = {
+      ...fixture.database,
+      version: (SCHEMA_VERSION + 1) * 10,
+      stores: [
+        ...fixture.database.stores,
+        {
+          ...fixture.database.stores[0],
+          name: 'future',
+          rows: [],
+        } as DatabaseDump['stores'][number],
+      ],
+    };
+    await restoreDatabase(indexedDB, newer);
+    const before = await dumpRaw(indexedDB, newer);
+    store = createConversationStore({
+      baseUrl: 'https://api.test',
+      getToken: () => TOKEN,
+      databaseName: newer.name,
+      indexedDB,
+      IDBKeyRange,
+      platform: createManualPlatform(),
+      sync: { auto: false },
+    });
+    const error = await store.conversations.list().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).message).toMatch(/schema version 3, newer than version 2/);
+    await expect(store.conversations.create({ contact_id: 'k' })).rejects.toBeInstanceOf(
+      StorageError,
+    );
+    expect(await inspect(indexedDB, newer.name)).toEqual({
+      version: 30,
+      stores: [...newer.stores.map((entry) => entry.name)].sort(),
+    });
+    expect(await dumpRaw(indexedDB, newer)).toEqual(before);
   });
 });
 
-describe('a runtime without IndexedDB (SSR, Node without a shim)', () => {
-  it('fails reads and writes with a StorageError that says how to pass one, and status$ shows it', async () => {
-    expect((globalThis as { indexedDB?: unknown }).indexedDB).toBeUndefined();
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-    try {
-      // Another store with a factory of its own must not lend it to this one.
-      slowlySyncedStore(new IDBFactory());
-      const store = createConversationStore({
-        baseUrl: 'https://api.test',
-        getToken: () => TOKEN,
-        databaseName: 'no-indexeddb',
-        fetch: createReferenceServer({ token: TOKEN }).fetch,
-      });
-      stores.push(store);
-      const status = await until(store.sync.status$, (s) => s.state === 'error');
-      expect(status.lastError).toBeInstanceOf(StorageError);
-      expect(status.lastError?.message).toMatch(/IndexedDB is missing.*`indexedDB` option/);
-      for (const call of [
-        () => store.conversations.list(),
-        () => store.conversations.retrieve('x'),
-        () => store.conversations.create({ contact_id: 'k' }),
-        () => store.sync.listOutbox(),
-        () => store.sync.now().then((summary) => Promise.reject(summary.error)),
-      ]) {
-        const error = await call().then(
-          () => null,
-          (caught: unknown) => caught,
-        );
-        expect(error).toBeInstanceOf(StorageError);
-        expect((error as Error).message).toMatch(/IndexedDB is missing/);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(unhandled).toEqual([]);
-    } finally {
-      process.off('unhandledRejection', onUnhandled);
-    }
+/** Every row of every store, read without Dexie (which would not open a newer database). */
+async function dumpRaw(indexedDB: IDBFactory, dump: DatabaseDump) {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const request = indexedDB.open(dump.name);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
   });
-});
+  const names = [...db.objectStoreNames];
+  const transaction = db.transaction(names, 'readonly');
+  const rows = await Promise.all(
+    names.map(
+      (name) =>
+        new Promise<unknown[]>((resolve, reject) => {
+          const request = transaction.objectStore(name).getAll();
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        }),
+    ),
+  );
+  db.close();
+  return Object.fromEntries(names.map((name, index) => [name, rows[index]]));
+}

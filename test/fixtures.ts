@@ -129,7 +129,7 @@ export interface LocalStore {
   /** Every table's rows, for "nothing changed" assertions. */
   dump(): Promise<Record<string, unknown[]>>;
   /** Another store on the same database: a second tab. */
-  openTab(): ConversationStore;
+  openTab(options?: Partial<ConversationStoreOptions>): ConversationStore;
 }
 
 export async function localStore(rows: Conversation[] = []): Promise<LocalStore> {
@@ -140,7 +140,7 @@ export async function localStore(rows: Conversation[] = []): Promise<LocalStore>
     await db.conversations.bulkPut(rows.map(toStored));
     db.close();
   }
-  const open = () =>
+  const open = (options: Partial<ConversationStoreOptions> = {}) =>
     createConversationStore({
       baseUrl: 'http://localhost:9',
       getToken: () => 'test-token',
@@ -149,12 +149,13 @@ export async function localStore(rows: Conversation[] = []): Promise<LocalStore>
       IDBKeyRange,
       now: () => NOW,
       sync: { auto: false },
+      ...options,
     });
   return {
     store: open(),
     indexedDB,
     databaseName,
-    openTab: open,
+    openTab: (options) => open(options),
     dump: () => dumpDatabase(databaseName, indexedDB),
   };
 }
@@ -241,4 +242,46 @@ export function holdingFetch(target: Fetch, methods: readonly string[]) {
     }) as Fetch,
   };
   return gate;
+}
+
+/** An IndexedDB database as plain data: its version, object stores, indexes and rows. */
+export interface DatabaseDump {
+  name: string;
+  /** IndexedDB's version (Dexie's schema version times 10). */
+  version: number;
+  stores: {
+    name: string;
+    keyPath: string | string[] | null;
+    autoIncrement: boolean;
+    indexes: { name: string; keyPath: string | string[]; unique: boolean; multiEntry: boolean }[];
+    rows: unknown[];
+  }[];
+}
+
+/** Recreates a dumped database in `indexedDB`, at its version, with its exact stores and indexes. */
+export function restoreDatabase(indexedDB: IDBFactory, dump: DatabaseDump): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(dump.name, dump.version);
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      for (const spec of dump.stores) {
+        const store = db.createObjectStore(spec.name, {
+          keyPath: spec.keyPath,
+          autoIncrement: spec.autoIncrement,
+        });
+        for (const index of spec.indexes) {
+          store.createIndex(index.name, index.keyPath, {
+            unique: index.unique,
+            multiEntry: index.multiEntry,
+          });
+        }
+        for (const row of spec.rows) store.add(row);
+      }
+    };
+    request.onsuccess = () => {
+      request.result.close();
+      resolve();
+    };
+    request.onerror = () => reject(request.error);
+  });
 }

@@ -218,7 +218,7 @@ describe('databases', () => {
     local = await localStore([A]);
     await local.store.conversations.update(A.id, { is_muted: true });
     await local.store.destroy();
-    const reopened = local.openTab();
+    const reopened = local.openTab({ afterSignIn: true });
     expect(await reopened.conversations.list()).toEqual({ has_more: false, data: [] });
     expect(await reopened.sync.listOutbox()).toEqual([]);
     await reopened.close();

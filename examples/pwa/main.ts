@@ -5,7 +5,7 @@
  */
 import { type Conversation, createConversationStore, type ListParams } from 'protocol-offline';
 import { requestBackgroundSync } from 'protocol-offline/sw';
-import { TOKEN } from './config.js';
+import { recordDatabase, TOKEN } from './config.js';
 import { pageSwitch, platformWithSwitch, switchedFetch } from './network.js';
 import { conflictsPanel, rejectionsPanel } from './panels.js';
 import { lastSyncedText, statusText } from './words.js';
@@ -14,15 +14,23 @@ const $ = <T extends Element>(selector: string) => document.querySelector(select
 
 // The "offline" switch plays the network going away, for every tab and the service worker.
 const network = pageSwitch();
+// The signed-in user (the example has one); each user gets a database of their own.
+const databaseName = `protocol-offline:${localStorage.getItem('example-user') ?? 'example'}`;
 const store = createConversationStore({
   baseUrl: location.origin,
   getToken: () => TOKEN,
-  databaseName: 'protocol-offline:example',
+  databaseName,
   fetch: switchedFetch,
   platform: platformWithSwitch(network),
   sync: { debounceMs: 200, intervalMs: 30_000 },
 });
-Object.assign(globalThis, { store }); // For the browser tests and the curious.
+void recordDatabase(databaseName); // The service worker syncs this user's database.
+/** Sign-out: deletes this user's local data; no tab or worker recreates it. */
+async function signOut() {
+  await recordDatabase(null);
+  await store.destroy();
+}
+Object.assign(globalThis, { store, signOut }); // For the browser tests and the curious.
 
 if ('serviceWorker' in navigator) {
   void navigator.serviceWorker.register('/sw.js', { type: 'module' });

@@ -5,7 +5,7 @@
  * network switch as the pages: while the example's "offline" switch is on, it sends nothing.
  */
 import { flushOnce, handleBackgroundSync } from 'protocol-offline/sw';
-import { TOKEN } from './config.js';
+import { currentDatabase, TOKEN } from './config.js';
 import { switchedFetch } from './network.js';
 
 const worker = globalThis as unknown as ServiceWorkerGlobalScope;
@@ -46,10 +46,11 @@ worker.addEventListener('fetch', (event) => {
   );
 });
 
+// The database of whoever the page last recorded as signed in; none after a sign-out.
 const options = {
   baseUrl: location.origin,
   getToken: () => TOKEN,
-  databaseName: 'protocol-offline:example',
+  databaseName: currentDatabase,
   fetch: switchedFetch,
 };
 handleBackgroundSync(options);

@@ -53,6 +53,8 @@ export interface EngineOptions {
   debounceMs: number;
   lockName: string;
   platform: Platform;
+  /** Called at the end of every round, inside its lock (storage upkeep, quota.ts). */
+  roundEnded?: (summary: SyncSummary) => Promise<void>;
 }
 
 export class SyncEngine {
@@ -338,6 +340,7 @@ export class SyncEngine {
     } catch (error) {
       summary.error ??= toStorageError(error, 'sync');
     }
+    await this.#options.roundEnded?.(summary).catch(() => {}); // Upkeep retries next round.
     await this.#announce(...actions, { type: 'ended', state: summary.state, error: summary.error });
     this.#relay.publish();
     return summary;

@@ -23,6 +23,8 @@ export interface SyncStatus {
   lastSyncedAt: number | null;
   /** The last round's error (typed: NetworkError, AuthError, ApiError, StorageError...), or null. */
   lastError: Error | null;
+  /** Whether the browser agreed to keep this origin's data (`store.storage.persist()`). */
+  persisted: boolean;
   /** A complete walk over every page has finished for this database (persisted). */
   hasSynced: boolean;
   /** While a complete walk runs: the pages and rows read so far (resumed walks included). */
@@ -45,7 +47,8 @@ export type StatusAction =
   | { type: 'rejected'; count: number }
   | { type: 'synced'; at: number | null }
   | { type: 'walked'; at: number | null }
-  | { type: 'progress'; progress: WalkProgress | null };
+  | { type: 'progress'; progress: WalkProgress | null }
+  | { type: 'persisted'; value: boolean };
 
 export function reduceStatus(status: SyncStatus, action: StatusAction): SyncStatus {
   switch (action.type) {
@@ -65,6 +68,8 @@ export function reduceStatus(status: SyncStatus, action: StatusAction): SyncStat
       return { ...status, hasSynced: action.at !== null };
     case 'progress':
       return { ...status, progress: action.progress };
+    case 'persisted':
+      return { ...status, persisted: action.value };
   }
 }
 
@@ -76,6 +81,7 @@ const INITIAL: SyncStatus = {
   lastError: null,
   hasSynced: false,
   progress: null,
+  persisted: false,
 };
 
 const sameStatus = (a: SyncStatus, b: SyncStatus) =>
