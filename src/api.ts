@@ -7,6 +7,7 @@ import ky, { type KyInstance } from 'ky';
 import { clock } from './clock.js';
 import { ApiError, AuthError, type FailedRequest, NetworkError } from './errors.js';
 import type { ConversationPatch, CreateConversationInput, ListParams } from './model.js';
+import { parseRetryAfter } from './sync/backoff.js';
 
 /** Returns the bearer token for the next request (option `getToken`). */
 export type TokenProvider = () => string | Promise<string>;
@@ -37,15 +38,6 @@ interface RequestOptions {
   json?: unknown;
   searchParams?: Record<string, string | number>;
   idempotencyKey?: string;
-}
-
-/** Seconds from a Retry-After header (delta-seconds or an HTTP date). */
-export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
-  if (header === null || header.trim() === '') return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, (date - nowMs) / 1000);
 }
 
 /** The failures of requests that never left this client (no token, or closed before). */

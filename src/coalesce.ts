@@ -92,3 +92,13 @@ export function materialize(
   }
   return row;
 }
+
+/** A record's queue as a write needs it: its entries in order and the base they apply to. */
+export interface RecordQueue {
+  entries: OutboxEntry[];
+  /** The last server state acknowledged (kept while entries are queued). */
+  base: Conversation | null;
+}
+
+/** The queue of a record that has never been queued (a fresh local create). */
+export const EMPTY_QUEUE: RecordQueue = Object.freeze({ entries: [], base: null });

@@ -36,12 +36,12 @@ export type {
 export { defaultPlatform } from './platform.js';
 export type { Rejection } from './rejections.js';
 export type { StorageEstimate, StorageView } from './storage.js';
-export type { ConversationStore, ConversationsView, OutboxItem, SyncView } from './store.js';
 export { createConversationStore } from './store.js';
 export type { IdChange } from './sync/context.js';
-export type { SyncSummary } from './sync/engine.js';
 export type { Conflict, ConflictContext, ResolveConflict } from './sync/reconcile.js';
 export type { RefreshResult } from './sync/refresh.js';
+export type { SyncSummary } from './sync/round.js';
 export type { PullKind } from './sync/schedule.js';
 export type { SyncStatus, WalkProgress } from './sync/status.js';
 export type { RoundOptions } from './validate.js';
+export type { ConversationStore, ConversationsView, OutboxItem, SyncView } from './views.js';

@@ -4,11 +4,11 @@
  * inside their own transaction; the sync engine claims an entry before sending it and
  * settles it once its reply is stored; pulls rebase queued changes onto new server states.
  */
-
-import { coalesce, materialize, type Operation } from './coalesce.js';
+import { coalesce, materialize, type Operation, type RecordQueue } from './coalesce.js';
 import type { OutboxEntry, StoreDatabase } from './db.js';
 import { idempotencyKey, TEMPORARY_PREFIX } from './ids.js';
 import { type Conversation, type ConversationPatch, diff } from './model.js';
+import { clockWentBack, isDue } from './sync/backoff.js';
 
 /**
  * One record's entries, in order. Inside a transaction that includes `outbox`.
@@ -45,16 +45,6 @@ export function newEntry(recordId: string, operation: Operation, now: number): O
     lastError: null,
   };
 }
-
-/** A record's queue as a write needs it: its entries in order and the base they apply to. */
-export interface RecordQueue {
-  entries: OutboxEntry[];
-  /** The last server state acknowledged (kept while entries are queued). */
-  base: Conversation | null;
-}
-
-/** The queue of a record that has never been queued (a fresh local create). */
-export const EMPTY_QUEUE: RecordQueue = Object.freeze({ entries: [], base: null });
 
 /** Reads a record's queue; both reads go out at once. Inside a transaction on outbox and bases. */
 export async function readQueue(db: StoreDatabase, recordId: string): Promise<RecordQueue> {
@@ -105,22 +95,6 @@ export async function enqueue(
   if (remaining === 0 && entries.length > 0) writes.push(db.bases.delete(recordId));
   await Promise.all(writes);
   return remaining > 0;
-}
-
-/** Whether the wall clock now reads earlier than when the entry last failed. */
-const clockWentBack = (entry: OutboxEntry, now: number): boolean =>
-  entry.failedAt !== undefined && now < entry.failedAt;
-
-/** Whether a record's first entry may be sent now (see {@link claimHead}). */
-export function isDue(
-  head: OutboxEntry,
-  dueBy: number,
-  reconnected: boolean,
-  now: number,
-): boolean {
-  return (
-    head.notBefore <= dueBy || clockWentBack(head, now) || (reconnected && head.offline === true)
-  );
 }
 
 /**
@@ -291,16 +265,6 @@ export async function requeue(
 /** Records `server` as the base of a record with queued entries (a pull saw it). */
 export function rebaseOnto(db: StoreDatabase, server: Conversation): Promise<unknown> {
   return db.bases.put({ id: server.id, row: server });
-}
-
-/** Removes the given entries (a record that is gone). */
-export function removeEntries(db: StoreDatabase, entries: readonly OutboxEntry[]): Promise<void> {
-  return db.outbox.bulkDelete(entries.map((entry) => entry.seq as number));
-}
-
-/** Drops a record's base (with its entries removed by {@link removeEntries}). */
-export function dropBase(db: StoreDatabase, recordId: string): Promise<void> {
-  return db.bases.delete(recordId);
 }
 
 /**

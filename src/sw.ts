@@ -9,7 +9,7 @@
 import type { ConversationStoreOptions } from './options.js';
 import { isSignedOut } from './signout.js';
 import { createConversationStore } from './store.js';
-import type { SyncSummary } from './sync/engine.js';
+import type { SyncSummary } from './sync/round.js';
 
 /** The Background Sync tag the store registers. */
 export const BACKGROUND_SYNC_TAG = 'protocol-offline';

@@ -97,7 +97,7 @@ export function parsePatch(input: unknown): ConversationPatch {
     if (value !== null && value > MAX_SECONDS) {
       throw new ValidationError(
         'archived_at',
-        `${value} looks like milliseconds (Date.now()); the API uses unix seconds: Math.floor(Date.now() / 1000)`,
+        `${value} looks like milliseconds; the API uses unix seconds (milliseconds / 1000, rounded down)`,
       );
     }
     patch.archived_at = value;

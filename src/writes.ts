@@ -3,11 +3,12 @@
  * Dexie transaction, so that neither ever exists without the other.
  */
 import { clock } from './clock.js';
+import { EMPTY_QUEUE } from './coalesce.js';
 import { inTransaction, SCOPES, type StoreDatabase, toStored } from './db.js';
 import { toStorageError, ValidationError } from './errors.js';
 import { resolveId, temporaryId } from './ids.js';
 import { applyPatch, type Conversation, pickConversation } from './model.js';
-import { EMPTY_QUEUE, enqueue, readQueue } from './outbox.js';
+import { enqueue, readQueue } from './outbox.js';
 import { parseCreateInput, parseId, parsePatch } from './validate.js';
 
 /** What a committed write did to a record's queue. */

@@ -5,47 +5,21 @@
  */
 import type { Subscription } from 'rxjs';
 import { clock } from '../clock.js';
-import { AuthError, NetworkError, StorageError, toStorageError } from '../errors.js';
+import { StorageError, toStorageError } from '../errors.js';
 import { live, throttledLive } from '../live.js';
-import { readMeta, writeMeta } from '../meta.js';
+import { readMeta } from '../meta.js';
 import { earliestDeadline, pendingRecordIds } from '../outbox.js';
 import type { Platform } from '../platform.js';
 import { countRejections } from '../rejections.js';
 import type { SyncContext } from './context.js';
-import { emptyPull, type PullResult, pullAll } from './pull.js';
-import { push } from './push.js';
-import { pullRecent } from './recent.js';
 import { type RefreshResult, refreshRecords } from './refresh.js';
 import { Relay } from './relay.js';
+import { emptySummary, runRound, type SyncSummary } from './round.js';
 import { type PullKind, Scheduler, strongest } from './schedule.js';
 import { type StatusAction, StatusStore, type SyncStatus } from './status.js';
 
 /** `pending$` re-reads the outbox at most this often while writes keep coming. */
 const PENDING_WINDOW_MS = 50;
-
-/** What one round did; `sync.now()` resolves with it. */
-export interface SyncSummary {
-  /** Requests the server acknowledged. */
-  pushed: number;
-  /** Server rows read. */
-  pulled: number;
-  /** Local records removed because the server no longer lists them. */
-  removed: number;
-  /** Conflicts reported on `conflicts$`. */
-  conflicts: number;
-  /** Writes refused and reported on `rejections$`. */
-  rejected: number;
-  /** Malformed server rows or pages skipped. */
-  skipped: number;
-  /** What the round pulled: every page, the recent part (head and watched lists), or nothing. */
-  pull: PullKind;
-  /** True when a complete walk finished in this round. */
-  complete: boolean;
-  /** The state the round ended in. */
-  state: SyncStatus['state'];
-  /** The round's error, or null when it succeeded. */
-  error: Error | null;
-}
 
 export interface EngineOptions {
   auto: boolean;
@@ -252,94 +226,23 @@ export class SyncEngine {
     return round;
   }
 
-  /** An automatic 'recent' round walks every page when the last complete walk is too old. */
-  async #choosePull(requested: PullKind): Promise<PullKind> {
-    if (requested !== 'recent') return requested;
-    const lastFull = await readMeta(this.#context.db, 'lastFullSyncAt');
-    const due = lastFull === null || clock().now() - lastFull >= this.#context.fullSyncMs;
-    return due ? 'full' : 'recent';
-  }
-
   async #round(force: boolean, requested: PullKind): Promise<SyncSummary> {
     const reconnected = this.#scheduler.takeReconnected();
-    const summary: SyncSummary = {
-      pushed: 0,
-      pulled: 0,
-      removed: 0,
-      conflicts: 0,
-      rejected: 0,
-      skipped: 0,
-      pull: 'none',
-      complete: false,
-      state: 'idle',
-      error: null,
-    };
-    if (this.#closed) return { ...summary, state: this.status.state };
+    if (this.#closed) return { ...emptySummary(), state: this.status.state };
     if (!force && !this.#options.platform.isOnline()) {
       await this.#announce({ type: 'state', state: 'offline' });
       this.#relay.publish();
-      return { ...summary, state: 'offline' };
+      return { ...emptySummary(), state: 'offline' };
     }
     this.statusStore.dispatch({ type: 'started' });
     this.#relay.publish();
-    const errors: Error[] = [];
-    const problems: Error[] = [];
-    const events = this.#context.events;
-    const context: SyncContext = {
-      ...this.#context,
-      events: {
-        ...events,
-        problem: (error) => {
-          problems.push(error);
-          events.problem(error);
-        },
-      },
-    };
-    let pulled: PullResult | null = null;
-    try {
-      summary.pull = force ? requested : await this.#choosePull(requested);
-      const pushed = await push(context, { force, reconnected });
-      summary.pushed = pushed.pushed;
-      summary.rejected = pushed.rejected;
-      errors.push(...pushed.failures);
-      if (pushed.auth !== null) {
-        this.#paused = true;
-        errors.unshift(pushed.auth);
-      } else if (pushed.offline === null && summary.pull !== 'none') {
-        // After a request got no answer, a pull would only wait for its own timeout.
-        pulled = summary.pull === 'full' ? await pullAll(context) : await pullRecent(context);
-        if (pulled.error instanceof AuthError) this.#paused = true;
-        if (pulled.error !== null) errors.unshift(pulled.error);
-      }
-    } catch (error) {
-      // Our own errors pass through; anything else came from IndexedDB.
-      errors.unshift(toStorageError(error, 'sync'));
-    }
-    const { pulled: rows, removed, conflicts, skipped, complete } = pulled ?? emptyPull();
-    Object.assign(summary, { pulled: rows, removed, conflicts, skipped, complete });
-    summary.state = this.#paused
-      ? 'paused'
-      : errors.some((error) => error instanceof NetworkError)
-        ? 'offline'
-        : errors.length > 0
-          ? 'error'
-          : 'idle';
-    summary.error = errors[0] ?? problems[0] ?? null;
-    const { db } = this.#context;
-    const end = clock().now();
-    // The round's end shows its own times at once; the live reads confirm them later.
-    const actions: StatusAction[] = [];
-    try {
-      if (pulled !== null && pulled.error === null) {
-        await writeMeta(db, 'lastSyncedAt', end);
-        actions.push({ type: 'synced', at: end });
-      }
-      if (summary.complete) actions.push({ type: 'walked', at: end });
-      // Updates queued before now waited through an unreachable round: check them first.
-      if (summary.state === 'offline') await writeMeta(db, 'lastOfflineAt', end);
-    } catch (error) {
-      summary.error ??= toStorageError(error, 'sync');
-    }
+    const { summary, paused, actions } = await runRound(this.#context, {
+      force,
+      requested,
+      reconnected,
+      paused: this.#paused,
+    });
+    this.#paused = paused;
     await this.#options.roundEnded?.(summary).catch(() => {}); // Upkeep retries next round.
     await this.#announce(...actions, { type: 'ended', state: summary.state, error: summary.error });
     this.#relay.publish();

@@ -9,11 +9,10 @@ import { inTransaction, type OutboxEntry, SCOPES, type StoreDatabase, toStored }
 import { type Conversation, mergePatches, pickConversation, sameConversation } from '../model.js';
 import {
   basesOf,
-  dropBase,
+  dropQueue,
   entriesByRecord,
   isEmpty,
   rebaseOnto,
-  removeEntries,
   requeue,
   type SentCreate,
   unansweredCreates,
@@ -148,8 +147,7 @@ export async function removeGone(
             resolved: null,
           });
         }
-        await removeEntries(db, entries);
-        await dropBase(db, id);
+        await dropQueue(db, id);
         await db.conversations.delete(id);
         removed.push(id);
       }

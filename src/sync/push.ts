@@ -9,9 +9,9 @@ import type { OutboxEntry } from '../db.js';
 import { ApiError, AuthError, NetworkError } from '../errors.js';
 import { readMeta } from '../meta.js';
 import type { Conversation } from '../model.js';
-import { claimHead, entriesOf, isDue, markFailed, queuedRecordIds } from '../outbox.js';
+import { claimHead, entriesOf, markFailed, queuedRecordIds } from '../outbox.js';
 import { malformed, parseServerConversation } from '../validate.js';
-import { retryDelay } from './backoff.js';
+import { isDue, retryDelay } from './backoff.js';
 import { checkBeforePush, needsCheck } from './check.js';
 import type { SyncContext } from './context.js';
 import {

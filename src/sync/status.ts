@@ -17,7 +17,7 @@ export interface SyncStatus {
   rejected: number;
   /**
    * When the last round that pulled (recent or full) without an error ended, in unix
-   * MILLISECONDS (like `Date.now()`, for `new Date(lastSyncedAt)`), unlike the API's
+   * MILLISECONDS (for `new Date(lastSyncedAt)`), unlike the API's
    * timestamps, which are unix seconds.
    */
   lastSyncedAt: number | null;

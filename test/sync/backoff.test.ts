@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRetryAfter } from '../../src/api.js';
-import { retryDelay } from '../../src/sync/backoff.js';
+import { parseRetryAfter, retryDelay } from '../../src/sync/backoff.js';
 
 const policy = { baseMs: 1000, maxMs: 8000 };
 

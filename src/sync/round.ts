@@ -1,0 +1,136 @@
+/**
+ * One round: push the outbox, then pull what the round's kind asks for, and work out the
+ * state it ends in. The engine (engine.ts) decides when rounds run and shows their state.
+ */
+import { clock } from '../clock.js';
+import { AuthError, NetworkError, toStorageError } from '../errors.js';
+import { readMeta, writeMeta } from '../meta.js';
+import type { SyncContext } from './context.js';
+import { emptyPull, type PullResult, pullAll } from './pull.js';
+import { push } from './push.js';
+import { pullRecent } from './recent.js';
+import type { PullKind } from './schedule.js';
+import type { StatusAction, SyncStatus } from './status.js';
+
+/** What one round did; `sync.now()` resolves with it. */
+export interface SyncSummary {
+  /** Requests the server acknowledged. */
+  pushed: number;
+  /** Server rows read. */
+  pulled: number;
+  /** Local records removed because the server no longer lists them. */
+  removed: number;
+  /** Conflicts reported on `conflicts$`. */
+  conflicts: number;
+  /** Writes refused and reported on `rejections$`. */
+  rejected: number;
+  /** Malformed server rows or pages skipped. */
+  skipped: number;
+  /** What the round pulled: every page, the recent part (head and watched lists), or nothing. */
+  pull: PullKind;
+  /** True when a complete walk finished in this round. */
+  complete: boolean;
+  /** The state the round ended in. */
+  state: SyncStatus['state'];
+  /** The round's error, or null when it succeeded. */
+  error: Error | null;
+}
+
+export const emptySummary = (): SyncSummary => ({
+  pushed: 0,
+  pulled: 0,
+  removed: 0,
+  conflicts: 0,
+  rejected: 0,
+  skipped: 0,
+  pull: 'none',
+  complete: false,
+  state: 'idle',
+  error: null,
+});
+
+/** An automatic 'recent' round walks every page when the last complete walk is too old. */
+async function choosePull(context: SyncContext, requested: PullKind): Promise<PullKind> {
+  if (requested !== 'recent') return requested;
+  const lastFull = await readMeta(context.db, 'lastFullSyncAt');
+  const due = lastFull === null || clock().now() - lastFull >= context.fullSyncMs;
+  return due ? 'full' : 'recent';
+}
+
+export interface RoundRequest {
+  /** `sync.now()`: every entry is due, and the pull is exactly `requested`. */
+  force: boolean;
+  requested: PullKind;
+  /** The network just came back. */
+  reconnected: boolean;
+  /** Sync was paused for the token before this round. */
+  paused: boolean;
+}
+
+/**
+ * Runs one round. Returns what it did, whether sync is now paused for the token, and the
+ * status actions its end carries (its own times, shown at once).
+ */
+export async function runRound(
+  base: SyncContext,
+  { force, requested, reconnected, paused: wasPaused }: RoundRequest,
+): Promise<{ summary: SyncSummary; paused: boolean; actions: StatusAction[] }> {
+  const summary = emptySummary();
+  let paused = wasPaused;
+  const errors: Error[] = [];
+  const problems: Error[] = [];
+  const context: SyncContext = {
+    ...base,
+    events: {
+      ...base.events,
+      problem: (error) => {
+        problems.push(error);
+        base.events.problem(error);
+      },
+    },
+  };
+  let pulled: PullResult | null = null;
+  try {
+    summary.pull = force ? requested : await choosePull(context, requested);
+    const pushed = await push(context, { force, reconnected });
+    summary.pushed = pushed.pushed;
+    summary.rejected = pushed.rejected;
+    errors.push(...pushed.failures);
+    if (pushed.auth !== null) {
+      paused = true;
+      errors.unshift(pushed.auth);
+    } else if (pushed.offline === null && summary.pull !== 'none') {
+      // After a request got no answer, a pull would only wait for its own timeout.
+      pulled = summary.pull === 'full' ? await pullAll(context) : await pullRecent(context);
+      if (pulled.error instanceof AuthError) paused = true;
+      if (pulled.error !== null) errors.unshift(pulled.error);
+    }
+  } catch (error) {
+    // Our own errors pass through; anything else came from IndexedDB.
+    errors.unshift(toStorageError(error, 'sync'));
+  }
+  const { pulled: rows, removed, conflicts, skipped, complete } = pulled ?? emptyPull();
+  Object.assign(summary, { pulled: rows, removed, conflicts, skipped, complete });
+  summary.state = paused
+    ? 'paused'
+    : errors.some((error) => error instanceof NetworkError)
+      ? 'offline'
+      : errors.length > 0
+        ? 'error'
+        : 'idle';
+  summary.error = errors[0] ?? problems[0] ?? null;
+  const end = clock().now();
+  const actions: StatusAction[] = [];
+  try {
+    if (pulled !== null && pulled.error === null) {
+      await writeMeta(context.db, 'lastSyncedAt', end);
+      actions.push({ type: 'synced', at: end });
+    }
+    if (summary.complete) actions.push({ type: 'walked', at: end });
+    // Updates queued before now waited through an unreachable round: check them first.
+    if (summary.state === 'offline') await writeMeta(context.db, 'lastOfflineAt', end);
+  } catch (error) {
+    summary.error ??= toStorageError(error, 'sync');
+  }
+  return { summary, paused, actions };
+}
