@@ -13,7 +13,14 @@
  * @packageDocumentation
  */
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
-import type { Conversation, ConversationStore, ListPage, ListParams, SyncStatus } from './index.js';
+import type {
+  Conversation,
+  ConversationStore,
+  ListPage,
+  ListParams,
+  ListState,
+  SyncStatus,
+} from './index.js';
 
 /** What the hooks need of an RxJS observable; typed here so that rxjs is not imported. */
 interface Source<T> {
@@ -128,6 +135,19 @@ export function useConversations(
 ): ListPage | undefined {
   return useLive<ListPage>(store, `list:${paramsKey(params)}`, () =>
     store.conversations.list$(params),
+  )?.value;
+}
+
+/**
+ * One list's page with how fresh it is, live: `store.conversations.listState$(params)`
+ * (`{ page, confirmedAt, complete }`, for "updated 2 min ago"). `undefined` until the
+ * first read for these parameters.
+ *
+ * @throws {@link index!ValidationError} during render for a bad parameter.
+ */
+export function useListState(store: ConversationStore, params?: ListParams): ListState | undefined {
+  return useLive<ListState>(store, `list-state:${paramsKey(params)}`, () =>
+    store.conversations.listState$(params),
   )?.value;
 }
 

@@ -9,7 +9,13 @@ import {
   StorageError,
   ValidationError,
 } from '../src/index.js';
-import { useConversation, useConversations, usePendingIds, useSyncStatus } from '../src/react.js';
+import {
+  useConversation,
+  useConversations,
+  useListState,
+  usePendingIds,
+  useSyncStatus,
+} from '../src/react.js';
 import { A, B, C, type Harness, syncedHarness } from './fixtures.js';
 
 let h: Harness;
@@ -280,5 +286,22 @@ describe('useSyncStatus and usePendingIds', () => {
     await act(() => store.sync.now());
     await waitFor(() => expect(result.current.status?.state).toBe('idle'));
     await waitFor(() => expect(result.current.pending).toEqual(new Set()));
+  });
+});
+
+describe('useListState', () => {
+  it('is undefined first, then the page with its freshness, and follows a recent pull', async () => {
+    ({ h, store } = await syncedHarness());
+    const { result } = renderHook(() => useListState(store, { muted: false, limit: 2 }));
+    expect(result.current).toBeUndefined();
+    await waitFor(() =>
+      expect(result.current).toEqual({
+        page: { has_more: true, data: [A, B] },
+        confirmedAt: null,
+        complete: true,
+      }),
+    );
+    await act(() => store.sync.now({ pull: 'recent' }));
+    await waitFor(() => expect(result.current?.confirmedAt).toEqual(expect.any(Number)));
   });
 });
