@@ -55,7 +55,7 @@ export class SyncEngine {
       setPaused: (paused) => {
         this.#paused = paused;
       },
-      announce: (action) => this.#announce(action),
+      announce: (...actions) => this.#announce(...actions),
       plan: () => this.#scheduler.plan(0, 'recent'),
       events: context.events,
     });
@@ -69,6 +69,7 @@ export class SyncEngine {
         },
         progress: (progress) => {
           status.dispatch({ type: 'progress', progress });
+          this.#relay.publish(); // Every tab shows the walk's progress.
           context.events.progress(progress);
         },
       },

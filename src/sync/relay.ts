@@ -25,7 +25,7 @@ export interface RelayHost {
   paused(): boolean;
   setPaused(paused: boolean): void;
   /** Shows a status change with a pending count read just now. */
-  announce(action: StatusAction): Promise<void>;
+  announce(...actions: StatusAction[]): Promise<void>;
   /** Plans an automatic round now, if this store leads. */
   plan(): void;
   /** Where other tabs' events go: this store's observables. */
@@ -93,8 +93,8 @@ export class Relay {
   }
 
   #round(): RoundState {
-    const { state, lastError } = this.#status.status;
-    return { state, error: lastError, paused: this.#host.paused() };
+    const { state, lastError, progress } = this.#status.status;
+    return { state, error: lastError, paused: this.#host.paused(), progress };
   }
 
   #post(message: RelayMessage): void {
@@ -123,14 +123,17 @@ export class Relay {
     }
   }
 
-  #apply({ state, error, paused }: RoundState): void {
+  #apply({ state, error, paused, progress = null }: RoundState): void {
     this.#known = true;
     this.#joining = false;
     // A tab that knows it is offline says so, whatever the last round said.
     const shown = state === 'idle' && !this.#platform.isOnline() ? 'offline' : state;
     this.#applying = this.#applying.then(() => {
       this.#host.setPaused(paused);
-      return this.#host.announce({ type: 'ended', state: shown, error });
+      return this.#host.announce(
+        { type: 'progress', progress },
+        { type: 'ended', state: shown, error },
+      );
     });
   }
 }

@@ -15,7 +15,7 @@ import {
   ValidationError,
 } from '../errors.js';
 import type { SyncEvents } from './context.js';
-import type { SyncStatus } from './status.js';
+import type { SyncStatus, WalkProgress } from './status.js';
 
 /** An error as JSON: its class name, message and the fields its class carries. */
 export interface WireError {
@@ -36,6 +36,8 @@ export interface RoundState {
   error: Error | null;
   /** Sync stopped on an `AuthError` until `sync.now()` or `sync.start()`. */
   paused: boolean;
+  /** How far a complete walk has come while it runs (absent from older tabs' messages). */
+  progress?: WalkProgress | null;
 }
 
 /** The kinds of event every tab receives: `idChanges$`, `conflicts$`, `rejections$`. */
@@ -106,6 +108,9 @@ const isObject = (value: unknown): value is Loose => typeof value === 'object' &
 const isWireError = (value: unknown): value is WireError =>
   isObject(value) && typeof value.name === 'string' && typeof value.message === 'string';
 
+const isProgress = (value: unknown): value is WalkProgress =>
+  isObject(value) && Number.isInteger(value.pages) && Number.isInteger(value.rows);
+
 /** Reads a message from the channel; null for anything this version does not understand. */
 export function fromWire(data: unknown): RelayMessage | null {
   if (!isObject(data) || data.v !== 1) return null;
@@ -115,6 +120,7 @@ export function fromWire(data: unknown): RelayMessage | null {
     if (!STATES.includes(state) || typeof paused !== 'boolean') return null;
     if (error !== null && !isWireError(error)) return null;
     const round = { state, paused, error: error && errorFromWire(error) } as RoundState;
+    round.progress = isProgress(data.round.progress) ? data.round.progress : null;
     return { v: 1, type: 'round', round, answer: data.answer === true };
   }
   const event = data.event;

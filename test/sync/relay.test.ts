@@ -96,6 +96,15 @@ describe('every tab shows the same status', () => {
     expect(h.server.get(A.id)?.is_muted).toBe(true);
   });
 
+  it('shows a complete walk’s progress, then hasSynced, in every tab', async () => {
+    const { first, second } = await twoTabs();
+    const status = watch(first, second);
+    await first.sync.now();
+    await everyTabShows(status, 2, { state: 'idle', progress: null, hasSynced: true });
+    const seen = status.all(1).flatMap((s) => (s.progress === null ? [] : [s.progress]));
+    expect(seen.length).toBeGreaterThan(0); // The other tab saw the walk as it ran.
+  });
+
   it('shows a failed round as error, with its ApiError, in every tab', async () => {
     const { first, second } = await twoTabs();
     const status = watch(first, second);
