@@ -20,7 +20,16 @@ export {
   ValidationError,
 } from './errors.js';
 export type { ListState } from './list-state.js';
-export type * from './model.js';
+export type {
+  Conversation,
+  ConversationPatch,
+  CreateConversationInput,
+  ListPage,
+  ListParams,
+  RefusedOperation,
+  WritableField,
+  WriteOperation,
+} from './model.js';
 export type {
   ConversationStoreOptions,
   RetryOptions,

@@ -137,10 +137,10 @@ export const WRITABLE_FIELDS = [
   'is_pinned',
   'is_muted',
   'archived_at',
-] as const satisfies readonly (keyof ConversationPatch)[];
+] as const satisfies readonly WritableField[];
 
-/** The name of a field an app may write. */
-export type WritableField = (typeof WRITABLE_FIELDS)[number];
+/** The name of a field an app may write (every key of {@link ConversationPatch}). */
+export type WritableField = keyof ConversationPatch;
 
 /** The parameters `GET /v1/conversations` takes. */
 export const LIST_PARAMETERS = [
