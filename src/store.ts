@@ -7,7 +7,9 @@ import { Subject } from 'rxjs';
 import { ConversationsApi } from './api.js';
 import { clock } from './clock.js';
 import { indexedDBOf, inTransaction, type OutboxEntry, openDatabase, SCOPES } from './db.js';
+import { debugPrinter } from './debug.js';
 import { MISSING_INDEXEDDB, StorageError, toStorageError } from './errors.js';
+import { EventLog } from './events.js';
 import { listState } from './list-state.js';
 import { operationOf } from './model.js';
 import { type ConversationStoreOptions, normalizeOptions } from './options.js';
@@ -36,14 +38,21 @@ import {
 /** Opens the local store for one signed-in user and (by default) starts syncing. */
 export function createConversationStore(input: ConversationStoreOptions): ConversationStore {
   const options = normalizeOptions(input);
+  const printer = debugPrinter(options.debug);
+  const log = new EventLog([options.logger, printer].flatMap((f) => (f ? [f] : [])));
   const gate = signedOutGate(options, options.databaseName, options.afterSignIn);
   const db = openDatabase(options.databaseName, { ...options, gate });
   const protectedRecords: WatchedRecords = new WatchedRecords((params) => quota.isComplete(params));
   const quota = new QuotaManager(db, {
     ...options.storage,
     protectedIds: () => protectedRecords.protectedIds(),
+    evicted: (count, reason) => log.emit({ type: 'evicted', count, reason }),
   });
-  const api = new ConversationsApi({ ...options, timeoutMs: options.sync.timeoutMs });
+  const api = new ConversationsApi({
+    ...options,
+    timeoutMs: options.sync.timeoutMs,
+    onRequest: log.emit,
+  });
   const watched = new WatchedLists(db);
   const idChanges = new Subject<IdChange>();
   const conflicts = new Subject<Conflict>();
@@ -68,6 +77,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
         problem: () => {},
         queueChanged: () => {},
         progress: () => {},
+        debug: log.emit,
       },
     },
     {
@@ -89,6 +99,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
     nowSeconds: options.nowSeconds,
     written: ({ recordId, queued }) => engine.written(recordId, queued),
     withRoom: (write) => quota.withRoom(write),
+    coalesced: log.emit,
     failed: () => storage.refresh(),
   };
 
@@ -101,6 +112,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       await engine.close();
       await watched.close();
       for (const subject of [idChanges, conflicts, rejections]) subject.complete();
+      log.close();
       storage.close();
       db.close();
     })();
@@ -164,6 +176,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       pending$,
       rejections$: rejections.asObservable(),
       conflicts$: conflicts.asObservable(),
+      events$: log.events$,
       now: async (options) => engine.now(parseRoundOptions(options)),
       refresh: async (ids) => engine.refresh(parseIds(ids)),
       firstSync: () => engine.firstSync(),
