@@ -29,47 +29,20 @@ export function debugMode(option: DebugMode | undefined): DebugMode {
   return stored.includes('protocol-offline');
 }
 
-const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
-
-/** One readable line (without the `protocol-offline` prefix). */
+/**
+ * One readable line (without the `protocol-offline` prefix): a request as
+ * `PUT /v1/conversations/abc 200 12ms`, any other event as its type and fields,
+ * `round-end kind=recent pushed=1 … durationMs=40`.
+ */
 export function describeEvent(event: SyncEvent): string {
-  switch (event.type) {
-    case 'round-start':
-      return `round started (pull ${event.kind})`;
-    case 'round-end':
-      return (
-        `round ended ${event.state} in ${event.durationMs}ms (pull ${event.kind}): ` +
-        `${event.pushed} pushed, ${event.pulled} pulled, ${event.removed} removed, ` +
-        `${plural(event.conflicts, 'conflict')}, ${event.rejected} rejected` +
-        `${event.skipped > 0 ? `, ${event.skipped} skipped` : ''}${event.complete ? ', complete walk' : ''}`
-      );
-    case 'request':
-      return (
-        `${event.method} ${event.path} ${event.status ?? event.failure} ${event.durationMs}ms` +
-        `${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`
-      );
-    case 'coalesced':
-      return `${event.op} of ${event.recordId} ${event.outcome} in the outbox`;
-    case 'rebased':
-      return `pending changes of ${event.recordId} rebased on the server's state`;
-    case 'conflict':
-      return `conflict (${event.kind}) on ${event.recordId}: ${event.fields.join(', ') || 'record'}`;
-    case 'rejected':
-      return `${event.op} of ${event.recordId} rejected: ${event.status} ${event.errorType}`;
-    case 'removed':
-      return `${event.recordId} removed (${event.reason === 'walk' ? 'not listed by a complete walk' : '404'})`;
-    case 'id-remapped':
-      return `${event.from} is now ${event.to}`;
-    case 'backoff':
-      return (
-        `${event.recordId} backs off ${event.delayMs}ms ` +
-        `(${event.reason}${event.status === null ? '' : ` ${event.status}`})`
-      );
-    case 'checked':
-      return `checked ${event.recordId} before sending: ${event.outcome}${event.sends ? '' : ', nothing to send'}`;
-    case 'evicted':
-      return `evicted ${plural(event.count, 'record')} (${event.reason})`;
+  if (event.type === 'request') {
+    const { method, path, status, failure, durationMs, attempt } = event;
+    const retry = attempt > 1 ? ` (attempt ${attempt})` : '';
+    return `${method} ${path} ${status ?? failure} ${durationMs}ms${retry}`;
   }
+  const { type, ...fields } = event;
+  const pairs = Object.entries(fields).map(([key, value]) => `${key}=${String(value)}`);
+  return [type, ...pairs].join(' ');
 }
 
 /** Events `debug: true` leaves out (frequent and local); `'verbose'` prints them too. */

@@ -6,10 +6,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { debugMode, describeEvent } from '../src/debug.js';
 import type { ConversationStore } from '../src/index.js';
-import { A, B, C, type Harness, syncedHarness } from './fixtures.js';
+import { A, B, C, syncedHarness } from './fixtures.js';
 
 let store: ConversationStore | undefined;
-let h: Harness;
 
 afterEach(async () => {
   await store?.close().catch(() => {});
@@ -20,7 +19,7 @@ afterEach(async () => {
 
 /** Every line printed with console.debug while `act` runs on a synced store with `debug`. */
 async function printed(debug: boolean | 'verbose' | undefined, act: () => Promise<unknown>) {
-  ({ h, store } = await syncedHarness([A, B, C], debug === undefined ? {} : { debug }));
+  ({ store } = await syncedHarness([A, B, C], debug === undefined ? {} : { debug }));
   const lines: string[] = [];
   vi.spyOn(console, 'debug').mockImplementation((...args: unknown[]) => {
     lines.push(args.join(' '));
@@ -43,7 +42,9 @@ describe('the debug switch', () => {
     expect(lines[0]).toMatch(
       new RegExp(`^protocol-offline PUT /v1/conversations/${A.id} 200 \\d+ms$`),
     );
-    expect(lines[1]).toMatch(/^protocol-offline round ended idle in \d+ms \(pull none\): 1 pushed/);
+    expect(lines[1]).toMatch(
+      /^protocol-offline round-end kind=none pushed=1 pulled=0 .*state=idle durationMs=\d+$/,
+    );
   });
 
   it("'verbose' prints every event, round starts and coalesced writes included", async () => {
@@ -53,10 +54,10 @@ describe('the debug switch', () => {
       await store?.sync.now({ pull: 'none' });
     });
     expect(lines).toEqual([
-      `protocol-offline update of ${A.id} merged in the outbox`,
-      'protocol-offline round started (pull none)',
+      `protocol-offline coalesced recordId=${A.id} op=update outcome=merged`,
+      'protocol-offline round-start kind=none',
       expect.stringMatching(/^protocol-offline PUT /),
-      expect.stringMatching(/^protocol-offline round ended /),
+      expect.stringMatching(/^protocol-offline round-end kind=none pushed=1 /),
     ]);
   });
 
@@ -101,5 +102,16 @@ describe('the debug switch', () => {
         attempt: 3,
       }),
     ).toBe('DELETE /v1/conversations/x timeout 10000ms (attempt 3)');
+  });
+
+  it('describes a decision by its type and fields, lists joined', () => {
+    expect(
+      describeEvent({
+        type: 'conflict',
+        recordId: 'r1',
+        kind: 'field',
+        fields: ['is_muted', 'archived_at'],
+      }),
+    ).toBe('conflict recordId=r1 kind=field fields=is_muted,archived_at');
   });
 });
