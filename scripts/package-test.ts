@@ -67,10 +67,14 @@ import { listen } from 'protocol-offline/testing/node';
 
 const server = createReferenceServer({ token: 't', seed: SEED_CONVERSATIONS });
 const network = createNetworkSwitch(server.fetch);
+const logged = [];
 const store = createConversationStore({
   baseUrl: 'https://api.example', getToken: () => 't', fetch: network.fetch,
   indexedDB: new IDBFactory(), IDBKeyRange, sync: { auto: false },
+  logger: (event) => logged.push(event),
 });
+const events = [];
+store.sync.events$.subscribe((event) => events.push(event));
 await store.sync.now();
 network.offline = true;
 const created = await store.conversations.create({ contact_id: 'packaged' });
@@ -91,6 +95,8 @@ const overHttp = { preflight: preflight.status, list: listed.status, cors: liste
 await http.close();
 console.log(JSON.stringify({ offline: offline.state, online: online.state, pushed: online.pushed, onServer, overHttp }));
 if (onServer.length !== 1 || !onServer[0].is_muted || offline.state !== 'offline' || !refused) process.exit(1);
+const sent = events.filter((event) => event.type === 'request').map((event) => event.method + ' ' + event.status);
+if (!sent.includes('PUT 200') || logged.length !== events.length || JSON.stringify(events).includes('Bearer')) process.exit(1);
 if (overHttp.preflight !== 204 || overHttp.list !== 200 || overHttp.cors !== '*') process.exit(1);
 `,
   );
@@ -119,7 +125,7 @@ if (html !== '<p>undefined undefined undefined undefined</p>') process.exit(1);
 
   writeFileSync(
     join(work, 'consumer.ts'),
-    `import { type Conversation, type ConversationStore, createConversationStore, type SyncStatus, ValidationError } from 'protocol-offline';
+    `import { type Conversation, type ConversationStore, createConversationStore, type SyncEvent, type SyncStatus, ValidationError } from 'protocol-offline';
 import { createReferenceServer, type ReferenceServer, referenceHandlers } from 'protocol-offline/testing';
 import { type ListeningServer, listen } from 'protocol-offline/testing/node';
 import { requestBackgroundSync } from 'protocol-offline/sw';
@@ -127,6 +133,18 @@ import { requestBackgroundSync } from 'protocol-offline/sw';
 const server: ReferenceServer = createReferenceServer();
 const store: ConversationStore = createConversationStore({ baseUrl: 'https://api.example', getToken: () => 't', fetch: server.fetch });
 const first: Promise<Conversation | undefined> = store.conversations.retrieve('x');
+const logging: ConversationStore = createConversationStore({
+  baseUrl: 'https://api.example',
+  getToken: () => 't',
+  debug: 'verbose',
+  logger: (event: SyncEvent) => {
+    if (event.type === 'request') console.log(event.method, event.path, event.status ?? event.failure, event.durationMs);
+  },
+});
+logging.sync.events$.subscribe((event: SyncEvent) => {
+  if (event.type === 'backoff') event.until satisfies number;
+  if (event.type === 'round-end') event.kind satisfies 'full' | 'recent' | 'none';
+});
 store.sync.status$.subscribe((status: SyncStatus) => status.pending satisfies number);
 const background: Promise<boolean> = requestBackgroundSync();
 const error: ValidationError = new ValidationError('limit', 'bad');
