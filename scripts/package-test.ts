@@ -4,7 +4,8 @@
  * against the packaged reference server and calls it over HTTP with CORS
  * (`protocol-offline/testing/node`), renders the React hooks on the server, and typechecks
  * consumer files (a React one included) against the published types with moduleResolution
- * `bundler` and `node16`, together with every TypeScript example of the README.
+ * `bundler` and `node16`, together with every TypeScript example of the README, and checks
+ * that every relative link of the README points into the package.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +40,14 @@ try {
     throw new Error('the tarball carries files users do not need');
   }
   process.stdout.write(`packed ${files.length} files, ${packed[0]?.size} bytes\n`);
+  // The README is read on the registry and in node_modules: a relative link must be packed.
+  const unpacked = [...readFileSync(join(repo, 'README.md'), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((match) => match[1] as string)
+    .filter((link) => !/^(https?:|mailto:|#)/.test(link))
+    .filter((link) => !files.includes(link.replace(/^\.\//, '').replace(/#.*$/, '')));
+  if (unpacked.length > 0) {
+    throw new Error(`the README links to files the package lacks: ${unpacked.join(', ')}`);
+  }
 
   writeFileSync(
     join(work, 'package.json'),

@@ -14,13 +14,17 @@ export type RequestFailure = 'network' | 'timeout' | 'aborted';
 
 /** A round began: `kind` is what it pulls after pushing. */
 export interface RoundStartEvent {
+  /** Tells the kind of event apart. */
   type: 'round-start';
+  /** What the round pulls: every page, the recent part, or nothing. */
   kind: PullKind;
 }
 
 /** A round ended, with the counts of its `SyncSummary` and how long it took. */
 export type RoundEndEvent = {
+  /** Tells the kind of event apart. */
   type: 'round-end';
+  /** What the round pulled. */
   kind: PullKind;
   /** Milliseconds from start to end (monotonic clock). */
   durationMs: number;
@@ -31,6 +35,7 @@ export type RoundEndEvent = {
 
 /** One HTTP request left and got an answer (`status`) or none (`failure`). */
 export interface RequestEvent {
+  /** Tells the kind of event apart. */
   type: 'request';
   /** `GET`, `POST`, `PUT` or `DELETE`. */
   method: string;
@@ -55,22 +60,31 @@ export interface RequestEvent {
  * delete cancelled a create that was never sent): no request of its own.
  */
 export interface CoalescedEvent {
+  /** Tells the kind of event apart. */
   type: 'coalesced';
+  /** The record's id (temporary until its create is acknowledged). */
   recordId: string;
+  /** The local write. */
   op: 'update' | 'delete';
+  /** Merged into an unsent entry, or dropped: nothing of its own to send. */
   outcome: 'merged' | 'dropped';
 }
 
 /** A pull brought a new server state for a record with pending changes: they were rebased on it. */
 export interface RebasedEvent {
+  /** Tells the kind of event apart. */
   type: 'rebased';
+  /** The record's id (temporary until its create is acknowledged). */
   recordId: string;
 }
 
 /** A conflict reported on `conflicts$` (`'field'`: both sides changed these fields). */
 export interface ConflictEvent {
+  /** Tells the kind of event apart. */
   type: 'conflict';
+  /** The record's id (temporary until its create is acknowledged). */
   recordId: string;
+  /** As `Conflict.kind`: both sides changed fields, or the server deleted the record. */
   kind: 'field' | 'deleted';
   /** The fields in question (names only). */
   fields: string[];
@@ -78,34 +92,47 @@ export interface ConflictEvent {
 
 /** A write the server refused for good (reported on `rejections$`). */
 export interface RejectedEvent {
+  /** Tells the kind of event apart. */
   type: 'rejected';
+  /** The record's id (temporary until its create is acknowledged). */
   recordId: string;
+  /** The refused write. */
   op: 'create' | 'update' | 'delete';
-  /** The HTTP status and the API's error type. */
+  /** The HTTP status of the refusal. */
   status: number;
+  /** The API's error type (`invalid_request`, ...). */
   errorType: string;
 }
 
 /** A local record removed: a complete walk did not list it, or the server answered 404. */
 export interface RemovedEvent {
+  /** Tells the kind of event apart. */
   type: 'removed';
+  /** The record's id (temporary until its create is acknowledged). */
   recordId: string;
+  /** `'walk'`: a complete walk did not list it; `'not-found'`: the server answered 404. */
   reason: 'walk' | 'not-found';
 }
 
 /** A temporary id replaced by the server's (also on `idChanges$`). */
 export interface IdRemappedEvent {
+  /** Tells the kind of event apart. */
   type: 'id-remapped';
+  /** The temporary `tmp_` id. */
   from: string;
+  /** The server's id. */
   to: string;
 }
 
 /** A write failed and waits before it is sent again. */
 export interface BackoffEvent {
+  /** Tells the kind of event apart. */
   type: 'backoff';
+  /** The record's id (temporary until its create is acknowledged). */
   recordId: string;
   /** Unix ms before which it is not sent again (by an automatic round). */
   until: number;
+  /** The wait, in ms. */
   delayMs: number;
   /** Why: no answer, a timeout, a retryable status (408, 429, 5xx), or an unreadable reply. */
   reason: 'network' | 'timeout' | 'status' | 'invalid-response';
@@ -119,16 +146,23 @@ export interface BackoffEvent {
  * or `'unreadable'` (sent as queued). `sends`: whether anything is left to send.
  */
 export interface CheckedEvent {
+  /** Tells the kind of event apart. */
   type: 'checked';
+  /** The record's id (temporary until its create is acknowledged). */
   recordId: string;
+  /** What the GET showed. */
   outcome: 'current' | 'conflict' | 'gone' | 'unreadable';
+  /** Whether anything is left to send after the check. */
   sends: boolean;
 }
 
 /** Synced, unwatched records evicted to make room (`'quota'`) or to keep the `storage` limits. */
 export interface EvictedEvent {
+  /** Tells the kind of event apart. */
   type: 'evicted';
+  /** How many records were evicted. */
   count: number;
+  /** `'quota'`: a write ran out of room; `'limits'`: past `storage.maxRecords` or `maxBytes`. */
   reason: 'quota' | 'limits';
 }
 

@@ -30,6 +30,7 @@ export async function lookup(context: SyncContext, id: string): Promise<Lookup> 
   }
 }
 
+/** What `sync.refresh(ids)` did. */
 export interface RefreshResult {
   /** Records read and stored. */
   refreshed: number;
