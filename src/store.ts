@@ -104,6 +104,8 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   };
 
   let closing: Promise<void> | null = null;
+  /** The database refused to open: it stays in that state, so reads keep rejecting with why. */
+  let openFailed = false;
   const close = () => {
     closing ??= (async () => {
       // Requests in flight end now instead of at their timeouts; the outbox keeps their
@@ -114,7 +116,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       for (const subject of [idChanges, conflicts, rejections]) subject.complete();
       log.close();
       storage.close();
-      db.close();
+      if (!openFailed) db.close();
     })();
     return closing;
   };
@@ -123,7 +125,12 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   // it opens (gate.ts). Dexie does not retry a failed open: the store closes for good,
   // and its reads and writes reject with the reason. (Without IndexedDB there is nothing
   // to open: each call says so itself.)
-  if (indexedDBOf(options) !== undefined) db.open().catch(() => void close());
+  if (indexedDBOf(options) !== undefined) {
+    db.open().catch(() => {
+      openFailed = true;
+      void close();
+    });
+  }
 
   // Another tab destroyed this database (sign-out): close for good here too, instead of
   // letting Dexie reopen (and so recreate) it on the next read.
