@@ -133,7 +133,13 @@ export async function requestsPerRound(sizes = [1_000, 10_000, 100_000]): Promis
 
     const idle = await count(setup, () => store.sync.now({ pull: 'recent' }));
     results.push(
-      result('idle-recent', size, idle.total, walk.total, 'head, plus the visible list unless the head covers it; target ≤ 2'),
+      result(
+        'idle-recent',
+        size,
+        idle.total,
+        walk.total,
+        'head, plus the visible list unless the head covers it; target ≤ 2',
+      ),
     );
 
     await changeTen(setup, 0);

@@ -4,7 +4,8 @@
  * against the packaged reference server and calls it over HTTP with CORS
  * (`protocol-offline/testing/node`), renders the React hooks on the server, and typechecks
  * consumer files (a React one included) against the published types with moduleResolution
- * `bundler` and `node16`, together with every TypeScript example of the README.
+ * `bundler` and `node16`, together with every TypeScript example of the README, and checks
+ * that every relative link of the README points into the package.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +40,14 @@ try {
     throw new Error('the tarball carries files users do not need');
   }
   process.stdout.write(`packed ${files.length} files, ${packed[0]?.size} bytes\n`);
+  // The README is read on the registry and in node_modules: a relative link must be packed.
+  const unpacked = [...readFileSync(join(repo, 'README.md'), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((match) => match[1] as string)
+    .filter((link) => !/^(https?:|mailto:|#)/.test(link))
+    .filter((link) => !files.includes(link.replace(/^\.\//, '').replace(/#.*$/, '')));
+  if (unpacked.length > 0) {
+    throw new Error(`the README links to files the package lacks: ${unpacked.join(', ')}`);
+  }
 
   writeFileSync(
     join(work, 'package.json'),
@@ -67,10 +76,14 @@ import { listen } from 'protocol-offline/testing/node';
 
 const server = createReferenceServer({ token: 't', seed: SEED_CONVERSATIONS });
 const network = createNetworkSwitch(server.fetch);
+const logged = [];
 const store = createConversationStore({
   baseUrl: 'https://api.example', getToken: () => 't', fetch: network.fetch,
   indexedDB: new IDBFactory(), IDBKeyRange, sync: { auto: false },
+  logger: (event) => logged.push(event),
 });
+const events = [];
+store.sync.events$.subscribe((event) => events.push(event));
 await store.sync.now();
 network.offline = true;
 const created = await store.conversations.create({ contact_id: 'packaged' });
@@ -91,6 +104,8 @@ const overHttp = { preflight: preflight.status, list: listed.status, cors: liste
 await http.close();
 console.log(JSON.stringify({ offline: offline.state, online: online.state, pushed: online.pushed, onServer, overHttp }));
 if (onServer.length !== 1 || !onServer[0].is_muted || offline.state !== 'offline' || !refused) process.exit(1);
+const sent = events.filter((event) => event.type === 'request').map((event) => event.method + ' ' + event.status);
+if (!sent.includes('PUT 200') || logged.length !== events.length || JSON.stringify(events).includes('Bearer')) process.exit(1);
 if (overHttp.preflight !== 204 || overHttp.list !== 200 || overHttp.cors !== '*') process.exit(1);
 `,
   );
@@ -119,7 +134,7 @@ if (html !== '<p>undefined undefined undefined undefined</p>') process.exit(1);
 
   writeFileSync(
     join(work, 'consumer.ts'),
-    `import { type Conversation, type ConversationStore, createConversationStore, type SyncStatus, ValidationError } from 'protocol-offline';
+    `import { type Conversation, type ConversationStore, createConversationStore, type SyncEvent, type SyncStatus, ValidationError } from 'protocol-offline';
 import { createReferenceServer, type ReferenceServer, referenceHandlers } from 'protocol-offline/testing';
 import { type ListeningServer, listen } from 'protocol-offline/testing/node';
 import { requestBackgroundSync } from 'protocol-offline/sw';
@@ -127,6 +142,18 @@ import { requestBackgroundSync } from 'protocol-offline/sw';
 const server: ReferenceServer = createReferenceServer();
 const store: ConversationStore = createConversationStore({ baseUrl: 'https://api.example', getToken: () => 't', fetch: server.fetch });
 const first: Promise<Conversation | undefined> = store.conversations.retrieve('x');
+const logging: ConversationStore = createConversationStore({
+  baseUrl: 'https://api.example',
+  getToken: () => 't',
+  debug: 'verbose',
+  logger: (event: SyncEvent) => {
+    if (event.type === 'request') console.log(event.method, event.path, event.status ?? event.failure, event.durationMs);
+  },
+});
+logging.sync.events$.subscribe((event: SyncEvent) => {
+  if (event.type === 'backoff') event.until satisfies number;
+  if (event.type === 'round-end') event.kind satisfies 'full' | 'recent' | 'none';
+});
 store.sync.status$.subscribe((status: SyncStatus) => status.pending satisfies number);
 const background: Promise<boolean> = requestBackgroundSync();
 const error: ValidationError = new ValidationError('limit', 'bad');

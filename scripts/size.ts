@@ -1,13 +1,17 @@
 /**
  * `npm run size`: the browser bundle of each browser entry (minified, gzipped, dependencies
- * excluded), checked against its budget. Exits 1 when one is over budget.
+ * excluded), and of the core with ky bundled (dexie and rxjs, the peer dependencies an app
+ * shares, excluded), each checked against its budget. Exits 1 when one is over budget.
  */
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 
 const entries = [
-  // 15 KiB since the cross-tab relay (status and events in every tab, about 1 KiB).
-  { name: 'core', file: 'index.ts', budget: 15 * 1024, external: ['dexie', 'rxjs', 'ky'] },
+  // 15 KiB after the cross-tab relay; 21.2 KiB measured after storage, quota, first sync and
+  // the round kinds were merged; 22.6 KiB with the debug stream (issue 17): budget 24 KiB.
+  { name: 'core', file: 'index.ts', budget: 24 * 1024, external: ['dexie', 'rxjs', 'ky'] },
+  // What an app actually ships on top of Dexie and RxJS (which it shares): the store with ky.
+  { name: 'core + ky', file: 'index.ts', budget: 29 * 1024, external: ['dexie', 'rxjs'] },
   // The hooks import only types from the store: a bundle growing past this pulled store code in.
   { name: 'react', file: 'react.ts', budget: 2 * 1024, external: ['react'] },
   // The reference server, for apps that load it in a page or service worker (tests, demos).
@@ -31,7 +35,7 @@ for (const { name, file, budget, external } of entries) {
       lib: {
         entry: new URL(`../src/${file}`, import.meta.url).pathname,
         formats: ['es'],
-        fileName: name,
+        fileName: name.replace(/\W+/g, '-'),
       },
       rollupOptions: { external },
     },

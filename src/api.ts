@@ -5,9 +5,12 @@
  */
 import ky, { type KyInstance } from 'ky';
 import { clock } from './clock.js';
-import { ApiError, AuthError, type FailedRequest, NetworkError } from './errors.js';
+import { AuthError, type FailedRequest, NetworkError } from './errors.js';
+import type { RequestEvent } from './events.js';
 import type { ConversationPatch, CreateConversationInput, ListParams } from './model.js';
-import { parseRetryAfter } from './sync/backoff.js';
+import { type ApiReply, type RawReply, readReply } from './reply.js';
+
+export type { ApiReply } from './reply.js';
 
 /** Returns the bearer token for the next request (option `getToken`). */
 export type TokenProvider = () => string | Promise<string>;
@@ -21,12 +24,8 @@ export interface ApiOptions {
   timeoutMs: number;
   /** Bodies larger than this are refused as malformed (bytes of text). */
   maxBodyBytes?: number;
-}
-
-/** A successful reply: the parsed JSON body (still unvalidated). */
-export interface ApiReply {
-  status: number;
-  body: unknown;
+  /** Told of every request that left: method, path, status or failure, time, attempt. */
+  onRequest?: ((event: RequestEvent) => void) | undefined;
 }
 
 const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
@@ -38,6 +37,8 @@ interface RequestOptions {
   json?: unknown;
   searchParams?: Record<string, string | number>;
   idempotencyKey?: string;
+  /** The outbox entry's attempt (1 for a first try, and for reads). */
+  attempt?: number;
 }
 
 /** The failures of requests that never left this client (no token, or closed before). */
@@ -51,18 +52,13 @@ function notSent<T extends Error>(error: T): T {
   return error;
 }
 
-/** A reply read in full within the request's time. */
-interface RawReply {
-  response: Response;
-  text: string;
-}
-
 export class ConversationsApi {
   readonly #ky: KyInstance;
   readonly #getToken: TokenProvider;
   readonly #maxBodyBytes: number;
   readonly #prefixUrl: string;
   readonly #timeoutMs: number;
+  readonly #onRequest: ((event: RequestEvent) => void) | undefined;
   /** Aborted by {@link ConversationsApi.abort}: every wait of this client ends at once. */
   readonly #closing = new AbortController();
   /** The latest token refresh, shared by the requests that were sent before it. */
@@ -76,6 +72,7 @@ export class ConversationsApi {
     this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
     this.#prefixUrl = `${options.baseUrl.replace(/\/+$/, '')}/v1`;
     this.#timeoutMs = options.timeoutMs;
+    this.#onRequest = options.onRequest;
     this.#ky = ky.create({
       prefixUrl: this.#prefixUrl,
       retry: 0,
@@ -102,19 +99,23 @@ export class ConversationsApi {
     return this.#send('get', `conversations/${encodeURIComponent(id)}`, {});
   }
 
-  create(body: CreateConversationInput, idempotencyKey: string): Promise<ApiReply> {
-    return this.#send('post', 'conversations', { json: body, idempotencyKey });
+  create(body: CreateConversationInput, idempotencyKey: string, attempt = 1): Promise<ApiReply> {
+    return this.#send('post', 'conversations', { json: body, idempotencyKey, attempt });
   }
 
-  update(id: string, patch: ConversationPatch, idempotencyKey: string): Promise<ApiReply> {
-    return this.#send('put', `conversations/${encodeURIComponent(id)}`, {
-      json: patch,
-      idempotencyKey,
-    });
+  update(
+    id: string,
+    patch: ConversationPatch,
+    idempotencyKey: string,
+    attempt = 1,
+  ): Promise<ApiReply> {
+    const path = `conversations/${encodeURIComponent(id)}`;
+    return this.#send('put', path, { json: patch, idempotencyKey, attempt });
   }
 
-  delete(id: string, idempotencyKey: string): Promise<ApiReply> {
-    return this.#send('delete', `conversations/${encodeURIComponent(id)}`, { idempotencyKey });
+  delete(id: string, idempotencyKey: string, attempt = 1): Promise<ApiReply> {
+    const path = `conversations/${encodeURIComponent(id)}`;
+    return this.#send('delete', path, { idempotencyKey, attempt });
   }
 
   /** Ends every request in flight at once and fails later ones unsent (the store closes). */
@@ -126,10 +127,11 @@ export class ConversationsApi {
     const request = this.#describe(method, path, options);
     const generation = this.#generation;
     let token = await this.#token(() => this.#getToken(), request);
-    let reply = await this.#request(method, path, options, token, request);
+    const attempt = options.attempt ?? 1;
+    let reply = await this.#request(method, path, options, token, request, attempt);
     if (reply.response.status === 401) {
       token = await this.#token(() => this.#refreshToken(generation), request);
-      reply = await this.#request(method, path, options, token, request);
+      reply = await this.#request(method, path, options, token, request, attempt + 1);
       if (reply.response.status === 401) {
         throw new AuthError(
           `The API refused the bearer token (401), also after a refresh: ${request.method} ${request.url}`,
@@ -137,7 +139,7 @@ export class ConversationsApi {
         );
       }
     }
-    return this.#read(reply, request);
+    return readReply(reply, request, this.#maxBodyBytes);
   }
 
   /** Names a request for errors: method and URL, never a header. */
@@ -226,6 +228,7 @@ export class ConversationsApi {
     options: RequestOptions,
     token: string,
     request: FailedRequest,
+    attempt: number,
   ): Promise<RawReply> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${token}`,
@@ -233,7 +236,23 @@ export class ConversationsApi {
     };
     if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
     const name = `${request.method} ${request.url}`;
-    return this.#bounded(name, request, async (signal) => {
+    const started = clock().monotonic();
+    const told = (status: number | null, error?: unknown) => {
+      if (this.#onRequest === undefined) return;
+      const url = new URL(request.url);
+      const failure =
+        status !== null ? null : this.#closing.signal.aborted ? 'aborted' : timedOut(error);
+      this.#onRequest({
+        type: 'request',
+        method: request.method,
+        path: `${url.pathname}${url.search}`,
+        status,
+        failure,
+        durationMs: Math.round(clock().monotonic() - started),
+        attempt,
+      });
+    };
+    const reply = this.#bounded(name, request, async (signal) => {
       let response: Response;
       try {
         response = await this.#ky(path, {
@@ -256,40 +275,13 @@ export class ConversationsApi {
         });
       }
     });
-  }
-
-  #read({ response, text }: RawReply, request: FailedRequest): ApiReply {
-    if (text.length > this.#maxBodyBytes) {
-      throw new ApiError(response.status, 'invalid_response', 'The reply body is too large', {
-        request,
-      });
-    }
-    let body: unknown = null;
-    if (text.trim() !== '') {
-      try {
-        body = JSON.parse(text);
-      } catch (error) {
-        if (response.ok) {
-          throw new ApiError(response.status, 'invalid_response', 'The reply is not JSON', {
-            cause: error,
-            request,
-          });
-        }
-      }
-    }
-    if (response.ok) return { status: response.status, body };
-    const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<
-      string,
-      unknown
-    >;
-    const type = typeof fields.type === 'string' ? fields.type : 'api_error';
-    const message =
-      typeof fields.message === 'string'
-        ? fields.message
-        : `The API answered ${response.status} ${response.statusText}`.trim();
-    throw new ApiError(response.status, type, message, {
-      retryAfter: parseRetryAfter(response.headers.get('retry-after'), clock().now()),
-      request,
-    });
+    reply.then(
+      ({ response }) => told(response.status),
+      (error: unknown) => told(null, error),
+    );
+    return reply;
   }
 }
+
+const timedOut = (error: unknown) =>
+  error instanceof NetworkError && error.timeout ? 'timeout' : 'network';

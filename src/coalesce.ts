@@ -9,6 +9,7 @@
  * first answer and would silently ignore anything merged into it later.
  */
 import type { OutboxEntry } from './db.js';
+import type { CoalescedEvent } from './events.js';
 import {
   applyPatch,
   type Conversation,
@@ -63,6 +64,44 @@ export function coalesce(
   const patch = withoutNoOps(next.patch, prior(Number.POSITIVE_INFINITY));
   if (Object.keys(patch).length > 0) plan.append = { op: 'update', patch };
   return plan;
+}
+
+/**
+ * The debug event of a plan that sends nothing of its own: the operation merged into an
+ * unsent entry (or replaced unsent updates), or was dropped. `null` when it was appended.
+ */
+export function coalescedEvent(
+  recordId: string,
+  next: Operation,
+  plan: CoalescePlan,
+): CoalescedEvent | null {
+  if (next.op === 'create') return null;
+  const event = (outcome: CoalescedEvent['outcome']): CoalescedEvent => ({
+    type: 'coalesced',
+    recordId,
+    op: next.op,
+    outcome,
+  });
+  if (next.op === 'delete') {
+    if (plan.remove.length === 0) return null;
+    return event(plan.append === null ? 'dropped' : 'merged');
+  }
+  if (plan.replace !== null) return event('merged');
+  return plan.append === null ? event('dropped') : null;
+}
+
+/** Notes the coalescing of a write inside its transaction, to tell once it committed. */
+export function coalescing(recordId: string, operation: Operation) {
+  let event: CoalescedEvent | null = null;
+  return {
+    planned: (plan: CoalescePlan) => {
+      event = coalescedEvent(recordId, operation, plan);
+    },
+    /** Tells the event, if any (after the commit). */
+    tell: (sink: ((event: CoalescedEvent) => void) | undefined) => {
+      if (event !== null) sink?.(event);
+    },
+  };
 }
 
 /** Drops the fields of a patch that already hold that value in `state`. */

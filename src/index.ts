@@ -9,6 +9,7 @@
  */
 
 export type { FetchFunction, TokenProvider } from './api.js';
+export type { DebugMode } from './debug.js';
 export {
   ApiError,
   AuthError,
@@ -19,6 +20,22 @@ export {
   StorageError,
   ValidationError,
 } from './errors.js';
+export type {
+  BackoffEvent,
+  CheckedEvent,
+  CoalescedEvent,
+  ConflictEvent,
+  EvictedEvent,
+  IdRemappedEvent,
+  RebasedEvent,
+  RejectedEvent,
+  RemovedEvent,
+  RequestEvent,
+  RequestFailure,
+  RoundEndEvent,
+  RoundStartEvent,
+  SyncEvent,
+} from './events.js';
 export type { ListState } from './list-state.js';
 export type {
   Conversation,

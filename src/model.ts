@@ -119,6 +119,7 @@ export interface ListPage<T = Conversation> {
   data: T[];
 }
 
+/** Every field of a `Conversation`, in the API's order. */
 export const CONVERSATION_FIELDS = [
   'id',
   'contact_id',
@@ -132,6 +133,7 @@ export const CONVERSATION_FIELDS = [
   'archived_at',
 ] as const satisfies readonly (keyof Conversation)[];
 
+/** The fields an app may change with `update`. */
 export const WRITABLE_FIELDS = [
   'pinned_message_id',
   'is_pinned',
@@ -153,9 +155,12 @@ export const LIST_PARAMETERS = [
   'ending_before',
 ] as const satisfies readonly (keyof ListParams)[];
 
+/** The page size of a list without `limit`. */
 export const DEFAULT_LIMIT = 10;
+/** The largest `limit` a list accepts. */
 export const MAX_LIMIT = 100;
 
+/** Whether `value` is a timestamp of the API: whole unix seconds, 0 or more. */
 export const isTimestamp = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
@@ -184,6 +189,7 @@ export function pickConversation(row: Conversation): Conversation {
   };
 }
 
+/** Whether two conversations hold the same values in every field (both missing counts as equal). */
 export function sameConversation(
   a: Conversation | undefined,
   b: Conversation | undefined,

@@ -4,7 +4,9 @@
  */
 import type { FetchFunction, TokenProvider } from './api.js';
 import { clock, MAX_DELAY_MS, unixSeconds } from './clock.js';
+import { type DebugMode, debugMode } from './debug.js';
 import { ValidationError } from './errors.js';
+import type { SyncEvent } from './events.js';
 import { defaultPlatform, type Platform } from './platform.js';
 import type { ResolveConflict } from './sync/reconcile.js';
 
@@ -89,6 +91,18 @@ export interface ConversationStoreOptions {
    * Default false.
    */
   afterSignIn?: boolean;
+  /**
+   * Receives every event of the debug stream (see {@link SyncEvent}, and
+   * `store.sync.events$`): rounds, requests, decisions. Events never carry a token, a
+   * header or a body. A logger that throws is ignored.
+   */
+  logger?: (event: SyncEvent) => void;
+  /**
+   * Prints the debug stream with `console.debug`, one line per event: `true` the requests,
+   * rounds' ends and decisions; `'verbose'` every event. Default: on when
+   * `localStorage.debug` contains `protocol-offline` (`'protocol-offline:verbose'` for all).
+   */
+  debug?: DebugMode;
 }
 
 /** Every option, validated and defaulted. */
@@ -104,6 +118,8 @@ export interface NormalizedOptions {
   platform: Platform;
   storage: { maxRecords: number; maxBytes: number };
   afterSignIn: boolean;
+  logger: ((event: SyncEvent) => void) | undefined;
+  debug: DebugMode;
   sync: {
     auto: boolean;
     intervalMs: number;
@@ -205,6 +221,10 @@ export function normalizeOptions(options: ConversationStoreOptions): NormalizedO
   if (options.afterSignIn !== undefined && typeof options.afterSignIn !== 'boolean') {
     throw new ValidationError('afterSignIn', 'must be a boolean');
   }
+  const { debug } = options;
+  if (debug !== undefined && typeof debug !== 'boolean' && debug !== 'verbose') {
+    throw new ValidationError('debug', "must be a boolean or 'verbose'");
+  }
   return {
     baseUrl: options.baseUrl,
     getToken: options.getToken,
@@ -217,6 +237,8 @@ export function normalizeOptions(options: ConversationStoreOptions): NormalizedO
     platform: options.platform ?? defaultPlatform(),
     storage: normalizeStorage(options.storage),
     afterSignIn: options.afterSignIn ?? false,
+    logger: optionalFunction(options.logger, 'logger'),
+    debug: debugMode(debug),
     sync: normalizeSync(options.sync),
   };
 }

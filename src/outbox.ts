@@ -66,6 +66,7 @@ export async function enqueue(
   current: Conversation | null,
   now: number,
   queue: RecordQueue,
+  planned?: (plan: ReturnType<typeof coalesce>) => void,
 ): Promise<boolean> {
   const { entries } = queue;
   // A record with nothing queued shows the server's state: that is the base later
@@ -77,6 +78,7 @@ export async function enqueue(
       entries.filter((entry) => (entry.seq as number) < seq),
     );
   const plan = coalesce(entries, operation, prior);
+  planned?.(plan);
   const remaining = entries.length - plan.remove.length + (plan.append === null ? 0 : 1);
   const writes: Promise<unknown>[] = [];
   if (entries.length === 0 && remaining > 0 && current !== null) {

@@ -27,6 +27,8 @@ export interface QuotaOptions {
   maxBytes: number;
   /** The ids the app is watching (never evicted). */
   protectedIds: () => Set<string>;
+  /** Told how many records were evicted, to make room (`'quota'`) or for the limits. */
+  evicted?: (count: number, reason: 'quota' | 'limits') => void;
 }
 
 /** Records evicted by the first attempt to make room; each further attempt doubles it. */
@@ -80,7 +82,9 @@ export class QuotaManager {
 
   /** Evicts a batch (growing with `attempt`); false when nothing could be evicted. */
   async makeRoom(attempt: number): Promise<boolean> {
-    return (await this.evict({ count: FIRST_BATCH * 2 ** attempt })) > 0;
+    const evicted = await this.evict({ count: FIRST_BATCH * 2 ** attempt });
+    if (evicted > 0) this.#options.evicted?.(evicted, 'quota');
+    return evicted > 0;
   }
 
   /** Runs `write`; on a QuotaExceededError makes room and runs it again, while room is made. */
@@ -119,6 +123,7 @@ export class QuotaManager {
       });
       if (total > maxBytes) evicted += await this.evict({ bytes: total - maxBytes });
     }
+    if (evicted > 0) this.#options.evicted?.(evicted, 'limits');
     return evicted;
   }
 

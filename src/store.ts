@@ -7,7 +7,9 @@ import { Subject } from 'rxjs';
 import { ConversationsApi } from './api.js';
 import { clock } from './clock.js';
 import { indexedDBOf, inTransaction, type OutboxEntry, openDatabase, SCOPES } from './db.js';
+import { debugPrinter } from './debug.js';
 import { MISSING_INDEXEDDB, StorageError, toStorageError } from './errors.js';
+import { EventLog } from './events.js';
 import { listState } from './list-state.js';
 import { operationOf } from './model.js';
 import { type ConversationStoreOptions, normalizeOptions } from './options.js';
@@ -36,14 +38,21 @@ import {
 /** Opens the local store for one signed-in user and (by default) starts syncing. */
 export function createConversationStore(input: ConversationStoreOptions): ConversationStore {
   const options = normalizeOptions(input);
+  const printer = debugPrinter(options.debug);
+  const log = new EventLog([options.logger, printer].flatMap((f) => (f ? [f] : [])));
   const gate = signedOutGate(options, options.databaseName, options.afterSignIn);
   const db = openDatabase(options.databaseName, { ...options, gate });
   const protectedRecords: WatchedRecords = new WatchedRecords((params) => quota.isComplete(params));
   const quota = new QuotaManager(db, {
     ...options.storage,
     protectedIds: () => protectedRecords.protectedIds(),
+    evicted: (count, reason) => log.emit({ type: 'evicted', count, reason }),
   });
-  const api = new ConversationsApi({ ...options, timeoutMs: options.sync.timeoutMs });
+  const api = new ConversationsApi({
+    ...options,
+    timeoutMs: options.sync.timeoutMs,
+    onRequest: log.emit,
+  });
   const watched = new WatchedLists(db);
   const idChanges = new Subject<IdChange>();
   const conflicts = new Subject<Conflict>();
@@ -68,6 +77,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
         problem: () => {},
         queueChanged: () => {},
         progress: () => {},
+        debug: log.emit,
       },
     },
     {
@@ -89,10 +99,13 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
     nowSeconds: options.nowSeconds,
     written: ({ recordId, queued }) => engine.written(recordId, queued),
     withRoom: (write) => quota.withRoom(write),
+    coalesced: log.emit,
     failed: () => storage.refresh(),
   };
 
   let closing: Promise<void> | null = null;
+  /** The database refused to open: it stays in that state, so reads keep rejecting with why. */
+  let openFailed = false;
   const close = () => {
     closing ??= (async () => {
       // Requests in flight end now instead of at their timeouts; the outbox keeps their
@@ -101,8 +114,9 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       await engine.close();
       await watched.close();
       for (const subject of [idChanges, conflicts, rejections]) subject.complete();
+      log.close();
       storage.close();
-      db.close();
+      if (!openFailed) db.close();
     })();
     return closing;
   };
@@ -111,7 +125,12 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   // it opens (gate.ts). Dexie does not retry a failed open: the store closes for good,
   // and its reads and writes reject with the reason. (Without IndexedDB there is nothing
   // to open: each call says so itself.)
-  if (indexedDBOf(options) !== undefined) db.open().catch(() => void close());
+  if (indexedDBOf(options) !== undefined) {
+    db.open().catch(() => {
+      openFailed = true;
+      void close();
+    });
+  }
 
   // Another tab destroyed this database (sign-out): close for good here too, instead of
   // letting Dexie reopen (and so recreate) it on the next read.
@@ -164,6 +183,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       pending$,
       rejections$: rejections.asObservable(),
       conflicts$: conflicts.asObservable(),
+      events$: log.events$,
       now: async (options) => engine.now(parseRoundOptions(options)),
       refresh: async (ids) => engine.refresh(parseIds(ids)),
       firstSync: () => engine.firstSync(),

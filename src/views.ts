@@ -3,6 +3,7 @@
  * parts offers the app. Wiring lives in store.ts.
  */
 import type { Observable } from 'rxjs';
+import type { SyncEvent } from './events.js';
 import type { ListState } from './list-state.js';
 import type {
   Conversation,
@@ -68,6 +69,12 @@ export interface SyncView {
   rejections$: Observable<Rejection>;
   /** Each disagreement between local pending changes and the server, with how it was settled. */
   conflicts$: Observable<Conflict>;
+  /**
+   * The debug stream: this store's rounds, HTTP requests and decisions as typed events
+   * (see {@link SyncEvent}), as they happen; never a token, a header or a body. Hot: a
+   * subscriber sees the events after it subscribed. Completes on `close()`.
+   */
+  events$: Observable<SyncEvent>;
   /**
    * One round now: pushes every pending write (backoff skipped), then pulls `options.pull`
    * (default `'full'`: every page; `'recent'`: the head and the visible lists; `'none'`).

@@ -3,9 +3,10 @@
  * Dexie transaction, so that neither ever exists without the other.
  */
 import { clock } from './clock.js';
-import { EMPTY_QUEUE } from './coalesce.js';
+import { coalescing, EMPTY_QUEUE, type Operation } from './coalesce.js';
 import { inTransaction, SCOPES, type StoreDatabase, toStored } from './db.js';
 import { toStorageError, ValidationError } from './errors.js';
+import type { CoalescedEvent } from './events.js';
 import { resolveId, temporaryId } from './ids.js';
 import { applyPatch, type Conversation, pickConversation } from './model.js';
 import { enqueue, readQueue } from './outbox.js';
@@ -32,6 +33,8 @@ export interface WriteContext {
   withRoom?: <T>(write: () => Promise<T>) => Promise<T>;
   /** Called when a write failed in IndexedDB (the usage estimate is read again). */
   failed?: () => void;
+  /** Told, after the commit, of a write that merged into the outbox or was dropped. */
+  coalesced?: (event: CoalescedEvent) => void;
 }
 
 async function inWriteTransaction(
@@ -96,15 +99,19 @@ export async function updateLocal(
   const patch = parsePatch(patchInput);
   const { db } = context;
   let next: Conversation | undefined;
+  let noted: ReturnType<typeof coalescing> | undefined;
   await inWriteTransaction(context, 'update', async () => {
     const { current, queue } = await existing(db, id);
     next = applyPatch(current, patch);
+    const operation: Operation = { op: 'update', patch };
+    noted = coalescing(current.id, operation);
     const [, queued] = await Promise.all([
       db.conversations.put(toStored(next)),
-      enqueue(db, current.id, { op: 'update', patch }, current, clock().now(), queue),
+      enqueue(db, current.id, operation, current, clock().now(), queue, noted.planned),
     ]);
     return { recordId: current.id, queued };
   });
+  noted?.tell(context.coalesced);
   return next as Conversation;
 }
 
@@ -112,12 +119,15 @@ export async function updateLocal(
 export async function deleteLocal(context: WriteContext, idInput: unknown): Promise<void> {
   const id = parseId(idInput);
   const { db } = context;
+  let noted: ReturnType<typeof coalescing> | undefined;
   await inWriteTransaction(context, 'delete', async () => {
     const { current, queue } = await existing(db, id);
+    noted = coalescing(current.id, { op: 'delete' });
     const [, queued] = await Promise.all([
       db.conversations.delete(current.id),
-      enqueue(db, current.id, { op: 'delete' }, current, clock().now(), queue),
+      enqueue(db, current.id, { op: 'delete' }, current, clock().now(), queue, noted.planned),
     ]);
     return { recordId: current.id, queued };
   });
+  noted?.tell(context.coalesced);
 }

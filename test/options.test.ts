@@ -71,8 +71,19 @@ describe('normalizeOptions', () => {
     ['an empty databaseName', { databaseName: '' }, 'databaseName'],
     ['a fetch that is not a function', { fetch: {} as never }, 'fetch'],
     ['a now that is not a function', { now: 5 as never }, 'now'],
+    ['a logger that is not a function', { logger: 'console' as never }, 'logger'],
+    ['a debug that is neither a boolean nor verbose', { debug: 'all' as never }, 'debug'],
   ])('refuses %s', (_name, options, field) => {
     expect(refusal(() => normalizeOptions({ ...base, ...options })).field).toBe(field);
+  });
+
+  it('takes the logger and the debug switch as given', () => {
+    const logger = () => {};
+    expect(normalizeOptions({ ...base, logger, debug: 'verbose' })).toMatchObject({
+      logger,
+      debug: 'verbose',
+    });
+    expect(normalizeOptions({ ...base, debug: false }).debug).toBe(false);
   });
 
   it('accepts the edges of each range', () => {

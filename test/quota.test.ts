@@ -84,6 +84,14 @@ describe('quota', () => {
     expect((await store.sync.listOutbox()).map((item) => item.op)).toEqual(['create']);
   });
 
+  it('tells the records it evicted to make room on the debug stream', async () => {
+    const { store } = await fullStore();
+    const events = record(store.sync.events$);
+    cleanup.push(events.stop);
+    await store.conversations.create({ contact_id: 'new' });
+    expect(events.values).toEqual([{ type: 'evicted', count: 16, reason: 'quota' }]);
+  });
+
   it('never evicts records with queued writes or on a watched list', async () => {
     const { h, store, quota } = await fullStore();
     quota.limit.rows = Number.POSITIVE_INFINITY;

@@ -37,6 +37,9 @@ describe('sign-out', () => {
     const stale = local.openTab();
     opened.push(stale);
     await new Promise<void>((resolve) => stale.sync.status$.subscribe({ complete: resolve }));
+    await stale.close(); // The close its refused open began.
+    // Closed for good, its reads still say why (not merely "closed").
+    await expect(stale.conversations.list()).rejects.toThrow(/deleted by a sign-out/);
   });
 
   it('another tab open during destroy() never recreates the database', async () => {

@@ -7,6 +7,7 @@
  */
 import { clock } from '../clock.js';
 import { inTransaction, type OutboxEntry, SCOPES, toStored } from '../db.js';
+import type { CheckedEvent } from '../events.js';
 import {
   applyPatch,
   type Conversation,
@@ -60,11 +61,17 @@ function landed(base: Conversation, entries: readonly OutboxEntry[], server: Con
  */
 export async function checkBeforePush(context: SyncContext, recordId: string): Promise<boolean> {
   const found = await lookup(context, recordId);
+  const checked = (outcome: CheckedEvent['outcome'], sends: boolean) =>
+    context.events.debug({ type: 'checked', recordId, outcome, sends });
   if (found.kind === 'gone') {
     await removeAndReport(context, [recordId]);
+    checked('gone', false);
     return false;
   }
-  if (found.kind === 'unreadable') return true; // Nothing learnt: send as queued.
+  if (found.kind === 'unreadable') {
+    checked('unreadable', true);
+    return true; // Nothing learnt: send as queued.
+  }
   const server = found.row;
   const { db } = context;
   let conflict: Conflict | null = null;
@@ -92,6 +99,7 @@ export async function checkBeforePush(context: SyncContext, recordId: string): P
   });
   context.confirmations.confirm([recordId]);
   if (!queued) context.events.queueChanged(recordId, false);
+  checked(conflict === null ? 'current' : 'conflict', queued);
   if (conflict !== null) context.events.conflict(conflict);
   return queued;
 }

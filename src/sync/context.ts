@@ -4,6 +4,7 @@
  */
 import type { ConversationsApi } from '../api.js';
 import type { StoreDatabase } from '../db.js';
+import type { SyncEvent } from '../events.js';
 import type { ListParams } from '../model.js';
 import type { Rejection } from '../rejections.js';
 import type { BackoffPolicy } from './backoff.js';
@@ -29,6 +30,8 @@ export interface SyncEvents {
   queueChanged(recordId: string, queued: boolean): void;
   /** A complete walk advanced (or ended: null). */
   progress(progress: WalkProgress | null): void;
+  /** The debug stream (`events$`, `logger`): this store's requests and decisions. */
+  debug(event: SyncEvent): void;
 }
 
 export interface SyncContext {

@@ -6,6 +6,7 @@
 import type { Subscription } from 'rxjs';
 import { clock } from '../clock.js';
 import { StorageError, toStorageError } from '../errors.js';
+import { withDebugEvents } from '../events.js';
 import { live, throttledLive } from '../live.js';
 import { readMeta } from '../meta.js';
 import { earliestDeadline, pendingRecordIds } from '../outbox.js';
@@ -62,7 +63,7 @@ export class SyncEngine {
     this.#context = {
       ...context,
       events: {
-        ...this.#relay.share(context.events),
+        ...withDebugEvents(this.#relay.share(context.events)),
         queueChanged: (recordId, queued) => {
           status.queueChanged(recordId, queued);
           context.events.queueChanged(recordId, queued);

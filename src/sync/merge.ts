@@ -26,6 +26,8 @@ export interface Merged {
   changed: number;
   /** Records whose queue the merge emptied. */
   dequeued: string[];
+  /** Records whose pending changes were rebased on a new server state. */
+  rebased: string[];
   /**
    * Rows that told something new: the server's state differs from the last one known
    * (the base, for records with queued writes), or the id is new here.
@@ -64,7 +66,7 @@ export function mergeRows(context: SyncContext, rows: Conversation[]): Promise<M
       ? [new Map<string, OutboxEntry[]>(), [], []]
       : await Promise.all([entriesByRecord(db, ids), basesOf(db, ids), unansweredCreates(db)]);
     const writes = [];
-    const merged: Merged = { conflicts: [], changed: 0, dequeued: [], news: 0 };
+    const merged: Merged = { conflicts: [], changed: 0, dequeued: [], rebased: [], news: 0 };
     for (const [index, server] of rows.entries()) {
       const stored = locals[index];
       const local = stored === undefined ? undefined : pickConversation(stored);
@@ -89,6 +91,7 @@ export function mergeRows(context: SyncContext, rows: Conversation[]): Promise<M
       if (entries.some((entry) => entry.op === 'delete')) continue; // Stays deleted here.
       const patches = entries.flatMap((entry) => (entry.op === 'update' ? [entry.patch] : []));
       const result = rebase(base, server, mergePatches(patches), context.resolveConflict);
+      if (!sameConversation(base, server)) merged.rebased.push(server.id);
       if (result.resolvedPending !== null) {
         const left = await requeue(db, server, entries, result.row, clock().now());
         if (!left) merged.dequeued.push(server.id);
@@ -161,14 +164,20 @@ export async function absorb(context: SyncContext, rows: Conversation[]): Promis
   const merged = await mergeRows(context, rows);
   context.confirmations.confirm(rows.map((row) => row.id));
   for (const id of merged.dequeued) context.events.queueChanged(id, false);
+  for (const recordId of merged.rebased) context.events.debug({ type: 'rebased', recordId });
   for (const conflict of merged.conflicts) context.events.conflict(conflict);
   return merged;
 }
 
-/** Removes records the server proved gone and reports it. Returns how many went. */
-export async function removeAndReport(context: SyncContext, ids: readonly string[]) {
+/** Removes records the server proved gone (by a complete walk, or a 404) and reports it. */
+export async function removeAndReport(
+  context: SyncContext,
+  ids: readonly string[],
+  reason: 'walk' | 'not-found' = 'not-found',
+) {
   const gone = await removeGone(context.db, ids);
   for (const id of gone.removed) context.events.queueChanged(id, false);
+  for (const recordId of gone.removed) context.events.debug({ type: 'removed', recordId, reason });
   for (const conflict of gone.conflicts) context.events.conflict(conflict);
   return gone;
 }

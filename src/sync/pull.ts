@@ -89,6 +89,7 @@ async function removeMissing(context: SyncContext, seen: ReadonlySet<string>) {
   return removeAndReport(
     context,
     unlisted.filter((id) => !alive.has(id)),
+    'walk',
   );
 }
 

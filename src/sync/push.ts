@@ -7,6 +7,7 @@ import { type ApiReply, neverSent } from '../api.js';
 import { clock } from '../clock.js';
 import type { OutboxEntry } from '../db.js';
 import { ApiError, AuthError, NetworkError } from '../errors.js';
+import type { BackoffEvent } from '../events.js';
 import { readMeta } from '../meta.js';
 import type { Conversation } from '../model.js';
 import { claimHead, entriesOf, markFailed, queuedRecordIds } from '../outbox.js';
@@ -59,11 +60,11 @@ export function classify(error: unknown, op: OutboxEntry['op']): Verdict {
 function send(context: SyncContext, entry: OutboxEntry): Promise<ApiReply> {
   switch (entry.op) {
     case 'create':
-      return context.api.create(entry.body, entry.key);
+      return context.api.create(entry.body, entry.key, entry.attempts);
     case 'update':
-      return context.api.update(entry.recordId, entry.patch, entry.key);
+      return context.api.update(entry.recordId, entry.patch, entry.key, entry.attempts);
     case 'delete':
-      return context.api.delete(entry.recordId, entry.key);
+      return context.api.delete(entry.recordId, entry.key, entry.attempts);
   }
 }
 
@@ -135,7 +136,10 @@ async function pushRecord(
       if (verdict === 'gone') {
         const conflict = await deletedOnServer(db, entry);
         events.queueChanged(entry.recordId, false);
-        if (conflict !== null) events.conflict(conflict);
+        if (conflict !== null) {
+          events.debug({ type: 'removed', recordId: entry.recordId, reason: 'not-found' });
+          events.conflict(conflict);
+        }
         return;
       }
       if (verdict === 'reject') {
@@ -178,11 +182,29 @@ async function failed(
   };
   // A claim counts the attempt; a request that never left (no token) undoes it.
   await markFailed(context.db, entry, details, claimed && neverSent(error));
+  context.events.debug({
+    type: 'backoff',
+    recordId: entry.recordId,
+    until: details.notBefore,
+    delayMs: delay,
+    ...backoffReason(failure),
+  });
   result.failures.push(failure);
   if (failure instanceof NetworkError) result.offline ??= failure;
 }
 
-/** Which entries a round sends. */
+/** Why a write backs off, as its debug event says it. */
+function backoffReason(failure: Error): Pick<BackoffEvent, 'reason' | 'status'> {
+  if (failure instanceof NetworkError) {
+    return { reason: failure.timeout ? 'timeout' : 'network', status: null };
+  }
+  if (failure instanceof ApiError) {
+    const invalid = failure.type === 'invalid_response';
+    return { reason: invalid ? 'invalid-response' : 'status', status: failure.status };
+  }
+  return { reason: 'invalid-response', status: null };
+}
+
 /** Which entries are due, and what the conflict check needs to know. */
 interface Due {
   dueBy: number;

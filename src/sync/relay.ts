@@ -13,9 +13,9 @@ import type { StatusAction, StatusStore } from './status.js';
 import {
   EVENT_KINDS,
   fromWire,
+  type RelayedEvent,
   type RelayMessage,
   type RoundState,
-  type SyncEvent,
   toWire,
 } from './wire.js';
 
@@ -79,7 +79,7 @@ export class Relay {
     for (const kind of EVENT_KINDS) {
       shared[kind] = (value: never) => {
         events[kind](value);
-        this.#post({ v: 1, type: 'event', event: { kind, value } as SyncEvent });
+        this.#post({ v: 1, type: 'event', event: { kind, value } as RelayedEvent });
       };
     }
     return shared;

@@ -76,6 +76,7 @@ export async function runRound(
   { force, requested, reconnected, paused: wasPaused }: RoundRequest,
 ): Promise<{ summary: SyncSummary; paused: boolean; actions: StatusAction[] }> {
   const summary = emptySummary();
+  const started = clock().monotonic();
   let paused = wasPaused;
   const errors: Error[] = [];
   const problems: Error[] = [];
@@ -92,6 +93,7 @@ export async function runRound(
   let pulled: PullResult | null = null;
   try {
     summary.pull = force ? requested : await choosePull(context, requested);
+    context.events.debug({ type: 'round-start', kind: summary.pull });
     const pushed = await push(context, { force, reconnected });
     summary.pushed = pushed.pushed;
     summary.rejected = pushed.rejected;
@@ -132,5 +134,19 @@ export async function runRound(
   } catch (error) {
     summary.error ??= toStorageError(error, 'sync');
   }
+  const { pull: kind, pushed, removed: gone, conflicts: found, rejected, state } = summary;
+  context.events.debug({
+    type: 'round-end',
+    kind,
+    pushed,
+    pulled: rows,
+    removed: gone,
+    conflicts: found,
+    rejected,
+    skipped,
+    complete,
+    state,
+    durationMs: Math.round(clock().monotonic() - started),
+  });
   return { summary, paused, actions };
 }

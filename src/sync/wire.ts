@@ -45,7 +45,7 @@ export const EVENT_KINDS = ['idChange', 'conflict', 'rejection'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** One event of a kind, with the value its observable emits. */
-export type SyncEvent = {
+export type RelayedEvent = {
   [K in EventKind]: { kind: K; value: Parameters<SyncEvents[K]>[0] };
 }[EventKind];
 
@@ -54,7 +54,7 @@ export type RelayMessage =
   | { v: 1; type: 'hello' }
   | { v: 1; type: 'round'; round: RoundState; answer: boolean }
   | { v: 1; type: 'resume' }
-  | { v: 1; type: 'event'; event: SyncEvent };
+  | { v: 1; type: 'event'; event: RelayedEvent };
 
 const STATES: readonly unknown[] = ['idle', 'syncing', 'offline', 'paused', 'error'];
 
@@ -132,5 +132,5 @@ export function fromWire(data: unknown): RelayMessage | null {
   } else if (!EVENT_KINDS.includes(event.kind as EventKind)) {
     return null;
   }
-  return { v: 1, type: 'event', event: { kind: event.kind, value } as SyncEvent };
+  return { v: 1, type: 'event', event: { kind: event.kind, value } as RelayedEvent };
 }
