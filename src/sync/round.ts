@@ -16,7 +16,7 @@ import type { StatusAction, SyncStatus } from './status.js';
 export interface SyncSummary {
   /** Requests the server acknowledged. */
   pushed: number;
-  /** Server rows read. */
+  /** Server rows that changed something locally (rows read but already known do not count). */
   pulled: number;
   /** Local records removed because the server no longer lists them. */
   removed: number;
