@@ -4,7 +4,7 @@
  */
 import { clock } from './clock.js';
 import { EMPTY_QUEUE } from './coalesce.js';
-import { inTransaction, SCOPES, type StoreDatabase, toStored } from './db.js';
+import { inTransaction, SCOPES, type StoreDatabase, toStoredQueued } from './db.js';
 import { toStorageError, ValidationError } from './errors.js';
 import { resolveId, temporaryId } from './ids.js';
 import { applyPatch, type Conversation, pickConversation } from './model.js';
@@ -69,21 +69,28 @@ export async function createLocal(context: WriteContext, input: unknown): Promis
   await inWriteTransaction(context, 'create', async () => {
     // A fresh temporary id has no queue yet. Requests of one transaction run in order,
     // so issuing both at once saves a round trip.
-    const [, queued] = await Promise.all([
-      db.conversations.add(toStored(row)),
-      enqueue(db, row.id, { op: 'create', body }, null, clock().now(), EMPTY_QUEUE),
-    ]);
+    const { queued, done } = enqueue(
+      db,
+      row.id,
+      { op: 'create', body },
+      null,
+      clock().now(),
+      EMPTY_QUEUE,
+    );
+    await Promise.all([db.conversations.add(toStoredQueued(row, queued)), done]);
     return { recordId: row.id, queued };
   });
   return row;
 }
 
-/** Reads a record and its queue in one go; a ValidationError when the record is unknown. */
+/**
+ * Reads a record and its queue; a ValidationError when the record is unknown. A record
+ * with nothing queued costs one read (its row says so: the queued marker).
+ */
 async function existing(db: StoreDatabase, id: string) {
-  const recordId = await resolveId(db, id);
-  const [row, queue] = await Promise.all([db.conversations.get(recordId), readQueue(db, recordId)]);
+  const row = await db.conversations.get(await resolveId(db, id));
   if (row === undefined) throw new ValidationError('id', `no conversation ${id}`);
-  return { current: pickConversation(row), queue };
+  return { current: pickConversation(row), queue: await readQueue(db, row) };
 }
 
 /** Updates a conversation locally; the PUT is queued (merged with unsent ones). */
@@ -99,10 +106,9 @@ export async function updateLocal(
   await inWriteTransaction(context, 'update', async () => {
     const { current, queue } = await existing(db, id);
     next = applyPatch(current, patch);
-    const [, queued] = await Promise.all([
-      db.conversations.put(toStored(next)),
-      enqueue(db, current.id, { op: 'update', patch }, current, clock().now(), queue),
-    ]);
+    const operation = { op: 'update', patch } as const;
+    const { queued, done } = enqueue(db, current.id, operation, current, clock().now(), queue);
+    await Promise.all([db.conversations.put(toStoredQueued(next, queued)), done]);
     return { recordId: current.id, queued };
   });
   return next as Conversation;
@@ -114,10 +120,15 @@ export async function deleteLocal(context: WriteContext, idInput: unknown): Prom
   const { db } = context;
   await inWriteTransaction(context, 'delete', async () => {
     const { current, queue } = await existing(db, id);
-    const [, queued] = await Promise.all([
-      db.conversations.delete(current.id),
-      enqueue(db, current.id, { op: 'delete' }, current, clock().now(), queue),
-    ]);
+    const { queued, done } = enqueue(
+      db,
+      current.id,
+      { op: 'delete' },
+      current,
+      clock().now(),
+      queue,
+    );
+    await Promise.all([db.conversations.delete(current.id), done]);
     return { recordId: current.id, queued };
   });
 }

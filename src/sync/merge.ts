@@ -5,14 +5,21 @@
  */
 
 import { clock, unixSeconds } from '../clock.js';
-import { inTransaction, type OutboxEntry, SCOPES, type StoreDatabase, toStored } from '../db.js';
+import {
+  inTransaction,
+  type OutboxEntry,
+  SCOPES,
+  type StoreDatabase,
+  toStored,
+  toStoredQueued,
+} from '../db.js';
 import { type Conversation, mergePatches, pickConversation, sameConversation } from '../model.js';
 import {
-  basesOf,
+  baseIn,
   dropQueue,
   entriesByRecord,
   isEmpty,
-  rebaseOnto,
+  keepBase,
   requeue,
   type SentCreate,
   unansweredCreates,
@@ -60,16 +67,17 @@ export function mergeRows(context: SyncContext, rows: Conversation[]): Promise<M
     const ids = rows.map((row) => row.id);
     // Most pages touch no record with queued writes: one cheap count spares two lookups.
     const [locals, empty] = await Promise.all([db.conversations.bulkGet(ids), isEmpty(db)]);
-    const [queued, bases, uncertainCreates] = empty
-      ? [new Map<string, OutboxEntry[]>(), [], []]
-      : await Promise.all([entriesByRecord(db, ids), basesOf(db, ids), unansweredCreates(db)]);
+    const [queued, uncertainCreates] = empty
+      ? [new Map<string, OutboxEntry[]>(), []]
+      : await Promise.all([entriesByRecord(db, ids), unansweredCreates(db)]);
     const writes = [];
     const merged: Merged = { conflicts: [], changed: 0, dequeued: [], news: 0 };
     for (const [index, server] of rows.entries()) {
       const stored = locals[index];
       const local = stored === undefined ? undefined : pickConversation(stored);
       const entries = queued.get(server.id);
-      if (local === undefined || !sameConversation(bases[index] ?? local, server)) {
+      const known = entries === undefined ? null : baseIn(entries);
+      if (local === undefined || !sameConversation(known ?? local, server)) {
         merged.news += 1;
       }
       if (entries === undefined) {
@@ -84,18 +92,19 @@ export function mergeRows(context: SyncContext, rows: Conversation[]): Promise<M
         continue;
       }
       // The record has local changes the server has not seen: rebase them.
-      const base = bases[index] ?? server;
-      await rebaseOnto(db, server);
+      const base = known ?? server;
+      await keepBase(db, server, entries); // The server's state is the new base.
       if (entries.some((entry) => entry.op === 'delete')) continue; // Stays deleted here.
       const patches = entries.flatMap((entry) => (entry.op === 'update' ? [entry.patch] : []));
       const result = rebase(base, server, mergePatches(patches), context.resolveConflict);
+      let left = true;
       if (result.resolvedPending !== null) {
-        const left = await requeue(db, server, entries, result.row, clock().now());
+        left = await requeue(db, server, entries, result.row, clock().now());
         if (!left) merged.dequeued.push(server.id);
       }
-      if (!sameConversation(local, result.row)) {
-        writes.push(toStored(result.row));
-        merged.changed += 1;
+      if (!sameConversation(local, result.row) || (stored?.q === 1) !== left) {
+        writes.push(toStoredQueued(result.row, left));
+        if (!sameConversation(local, result.row)) merged.changed += 1;
       }
       if (result.fields.length > 0) {
         merged.conflicts.push({
