@@ -9,6 +9,7 @@ import { toStorageError, ValidationError } from './errors.js';
 import { resolveId, temporaryId } from './ids.js';
 import { applyPatch, type Conversation, pickConversation } from './model.js';
 import { enqueue, readQueue } from './outbox.js';
+import type { RecordChange } from './patch.js';
 import { parseCreateInput, parseId, parsePatch } from './validate.js';
 
 /** What a committed write did to a record's queue. */
@@ -32,6 +33,11 @@ export interface WriteContext {
   withRoom?: <T>(write: () => Promise<T>) => Promise<T>;
   /** Called when a write failed in IndexedDB (the usage estimate is read again). */
   failed?: () => void;
+  /**
+   * Called inside the write's transaction once its writes are done, with the record
+   * before and after: the live results patch themselves with it when it commits.
+   */
+  changed?: (change: RecordChange) => void;
 }
 
 async function inWriteTransaction(
@@ -78,6 +84,7 @@ export async function createLocal(context: WriteContext, input: unknown): Promis
       EMPTY_QUEUE,
     );
     await Promise.all([db.conversations.add(toStoredQueued(row, queued)), done]);
+    context.changed?.({ before: null, after: row });
     return { recordId: row.id, queued };
   });
   return row;
@@ -109,6 +116,7 @@ export async function updateLocal(
     const operation = { op: 'update', patch } as const;
     const { queued, done } = enqueue(db, current.id, operation, current, clock().now(), queue);
     await Promise.all([db.conversations.put(toStoredQueued(next, queued)), done]);
+    context.changed?.({ before: current, after: next });
     return { recordId: current.id, queued };
   });
   return next as Conversation;
@@ -129,6 +137,7 @@ export async function deleteLocal(context: WriteContext, idInput: unknown): Prom
       queue,
     );
     await Promise.all([db.conversations.delete(current.id), done]);
+    context.changed?.({ before: current, after: null });
     return { recordId: current.id, queued };
   });
 }
