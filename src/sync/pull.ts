@@ -113,13 +113,19 @@ export async function pullAll(context: SyncContext): Promise<PullResult> {
     // A server whose cursors loop (page after A gives B, after B gives A) would keep the
     // walk going forever: a cursor seen twice ends it, incomplete.
     const cursors = new Set<string>();
+    const read = (cursor: string | null) =>
+      readPage(context, { limit: context.pageSize, starting_after: cursor ?? undefined }, result);
+    let next = read(walk.cursor);
     for (;;) {
-      const page = await readPage(
-        context,
-        { limit: context.pageSize, starting_after: walk.cursor ?? undefined },
-        result,
-      );
+      const page = await next;
       if (page === null) return result;
+      // The next page is fetched while this one is reconciled (a usable cursor only).
+      const usable =
+        page.lastId !== null && !cursors.has(page.lastId) && page.lastId !== walk.cursor;
+      if (page.hasMore && usable) {
+        next = read(page.lastId);
+        next.catch(() => {}); // Awaited below; a walk that stops first leaves it unread.
+      }
       const { conflicts, changed } = await absorb(context, page.rows);
       result.pulled += changed;
       result.conflicts += conflicts.length;
@@ -127,7 +133,7 @@ export async function pullAll(context: SyncContext): Promise<PullResult> {
       walk.pages += 1;
       walk.rows += page.ids.length;
       if (!page.hasMore) break;
-      if (page.lastId === null || cursors.has(page.lastId) || page.lastId === walk.cursor) {
+      if (!usable || page.lastId === null) {
         result.error = malformed('The list pages gave no usable cursor; the walk stopped');
         return result;
       }
