@@ -194,25 +194,29 @@ export async function versusEmit(platform: Platform): Promise<Result[]> {
   const rounds = 40;
   const times: number[][] = [[], [], []];
   let flip = false;
+  const toggle = () => {
+    flip = !flip;
+    return flip;
+  };
   for (let batch = 0; batch < 4; batch++) {
     times[0]?.push(
       ...(await emissionTimes(
         (next) => store.conversations.list$(PARAMS).subscribe(next),
-        () => store.conversations.update(target.id, { is_pinned: (flip = !flip) }),
+        () => store.conversations.update(target.id, { is_pinned: toggle() }),
         rounds / 4,
       )),
     );
     times[1]?.push(
       ...(await emissionTimes(
         (next) => liveQuery(() => compoundList(raw.table)).subscribe(next),
-        () => raw.table.put(raw.withCompound({ ...target, is_pinned: (flip = !flip) })),
+        () => raw.table.put(raw.withCompound({ ...target, is_pinned: toggle() })),
         rounds / 4,
       )),
     );
     times[2]?.push(
       ...(await emissionTimes(
         (next) => rx.collection.find(QUERY).$.subscribe(next),
-        () => doc.getLatest().incrementalPatch({ is_pinned: (flip = !flip) }),
+        () => doc.getLatest().incrementalPatch({ is_pinned: toggle() }),
         rounds / 4,
       )),
     );
