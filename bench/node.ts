@@ -130,7 +130,7 @@ export async function localWrite(): Promise<Result[]> {
     20,
   );
   vsSameRequests.note =
-    'update vs its own IndexedDB requests hand-written in raw Dexie (3 reads, 3 writes, one transaction)';
+    'update vs its own IndexedDB requests hand-written in raw Dexie (one read, two writes, one transaction)';
   await store.close();
   raw.close();
   floor.close();

@@ -3,7 +3,7 @@
  * when the browser benchmarks are available), a table on stdout and bench/results.json.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runChromium } from './chromium.js';
 import { printTable, type Result, round3 } from './measure.js';
@@ -72,7 +72,15 @@ if (process.env.BENCH_NODE_ONLY === undefined) {
 }
 
 printTable(results);
-if (only.length === 0) {
+if (only.length > 0 && process.env.BENCH_MERGE !== undefined) {
+  // Replaces the figures of the benchmarks that ran in bench/results.json, keeping the rest.
+  const path = new URL('./results.json', import.meta.url);
+  const kept = (JSON.parse(readFileSync(path, 'utf8')) as Result[]).filter(
+    (old) => !results.some((now) => now.name === old.name && now.env === old.env),
+  );
+  writeFileSync(path, `${JSON.stringify([...kept, ...results], null, 2)}\n`);
+  process.stderr.write('merged into bench/results.json\n');
+} else if (only.length === 0) {
   writeFileSync(
     new URL('./results.json', import.meta.url),
     `${JSON.stringify(results, null, 2)}\n`,

@@ -74,7 +74,7 @@ async function localWrite(): Promise<Result[]> {
     { ...result, note: 'update (record + outbox, one transaction) vs raw Dexie put' },
     {
       ...vsSameRequests,
-      note: 'update vs its own IndexedDB requests hand-written in raw Dexie (3 reads, 3 writes, one transaction)',
+      note: 'update vs its own IndexedDB requests hand-written in raw Dexie (one read, two writes, one transaction)',
     },
   ];
 }
