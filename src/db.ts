@@ -115,8 +115,8 @@ export const SCOPES = {
   write: ['conversations', 'outbox', 'aliases'],
   /** Settling a reply, or re-applying a refused write: a write plus the rejections. */
   settle: ['conversations', 'outbox', 'aliases', 'rejections'],
-  /** Reconciling pulled rows with local records and their queues. */
-  pull: ['conversations', 'outbox'],
+  /** Reconciling pulled rows with local records and their queues (and the walk's progress). */
+  pull: ['conversations', 'outbox', 'meta'],
   /** Evicting synced records: the records, the queue that protects them, their stubs. */
   evict: ['conversations', 'outbox', 'evicted'],
 } as const satisfies Record<string, readonly (keyof TableRows)[]>;

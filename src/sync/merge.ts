@@ -60,13 +60,24 @@ function mayBeUnanswered(row: Conversation, creates: readonly SentCreate[]): boo
   );
 }
 
-/** Reconciles server rows with the local records, in one transaction. */
-export function mergeRows(context: SyncContext, rows: Conversation[]): Promise<Merged> {
+/**
+ * Reconciles server rows with the local records, in one transaction; `alongside` writes
+ * in the same one (a walk's progress, committed with the page it records).
+ */
+export function mergeRows(
+  context: SyncContext,
+  rows: Conversation[],
+  alongside?: () => Promise<unknown>,
+): Promise<Merged> {
   const { db } = context;
   return inTransaction(db, SCOPES.pull, async () => {
     const ids = rows.map((row) => row.id);
     // Most pages touch no record with queued writes: one cheap count spares two lookups.
-    const [locals, empty] = await Promise.all([db.conversations.bulkGet(ids), isEmpty(db)]);
+    const [locals, empty] = await Promise.all([
+      db.conversations.bulkGet(ids),
+      isEmpty(db),
+      alongside?.(),
+    ]);
     const [queued, uncertainCreates] = empty
       ? [new Map<string, OutboxEntry[]>(), []]
       : await Promise.all([entriesByRecord(db, ids), unansweredCreates(db)]);
@@ -166,8 +177,12 @@ export async function removeGone(
 }
 
 /** Merges server rows, notes them confirmed, and reports what the merge did. */
-export async function absorb(context: SyncContext, rows: Conversation[]): Promise<Merged> {
-  const merged = await mergeRows(context, rows);
+export async function absorb(
+  context: SyncContext,
+  rows: Conversation[],
+  alongside?: () => Promise<unknown>,
+): Promise<Merged> {
+  const merged = await mergeRows(context, rows, alongside);
   context.confirmations.confirm(rows.map((row) => row.id));
   for (const id of merged.dequeued) context.events.queueChanged(id, false);
   for (const conflict of merged.conflicts) context.events.conflict(conflict);

@@ -126,20 +126,26 @@ export async function pullAll(context: SyncContext): Promise<PullResult> {
         next = read(page.lastId);
         next.catch(() => {}); // Awaited below; a walk that stops first leaves it unread.
       }
-      const { conflicts, changed } = await absorb(context, page.rows);
-      result.pulled += changed;
-      result.conflicts += conflicts.length;
-      await addSeen(db, walk.id, walk.pages, page.ids);
+      // The page's ids and the walk's next cursor are stored with the page's rows.
+      const seen = { page: walk.pages, ids: page.ids };
       walk.pages += 1;
       walk.rows += page.ids.length;
+      const goOn = page.hasMore && usable && page.lastId !== null;
+      if (goOn) walk.cursor = page.lastId;
+      const { conflicts, changed } = await absorb(context, page.rows, () =>
+        Promise.all([
+          addSeen(db, walk.id, seen.page, seen.ids),
+          goOn ? writeMeta(db, 'walk', walk) : null,
+        ]),
+      );
+      result.pulled += changed;
+      result.conflicts += conflicts.length;
       if (!page.hasMore) break;
-      if (!usable || page.lastId === null) {
+      if (!goOn || page.lastId === null) {
         result.error = malformed('The list pages gave no usable cursor; the walk stopped');
         return result;
       }
       cursors.add(page.lastId);
-      walk.cursor = page.lastId;
-      await writeMeta(db, 'walk', walk);
       context.events.progress({ pages: walk.pages, rows: walk.rows });
     }
     result.complete = true;
