@@ -9,6 +9,7 @@ import { type Conversation, createConversationStore } from '../src/index.js';
 import { createReferenceServer, generateConversations } from '../src/testing/index.js';
 import { fullScanList, handWrittenList, sameRequestsAsUpdate } from './baselines.js';
 import { compare, median, type Result, round3 } from './measure.js';
+import type { Platform } from './rxdb.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 /** Reads take milliseconds: more rounds steady their medians. */
@@ -129,7 +130,7 @@ export async function localWrite(): Promise<Result[]> {
     20,
   );
   vsSameRequests.note =
-    'update vs its own IndexedDB requests hand-written in raw Dexie (3 reads, 3 writes, one transaction)';
+    'update vs its own IndexedDB requests hand-written in raw Dexie (one read, two writes, one transaction)';
   await store.close();
   raw.close();
   floor.close();
@@ -239,4 +240,37 @@ export async function pushCoalesced(): Promise<Result[]> {
       unit: 'PUTs',
     },
   ];
+}
+
+/** Node's side of the store / raw Dexie / RxDB comparisons (bench/rxdb.ts). */
+export function nodePlatform(): Platform {
+  const deps = freshFactory();
+  const server = createReferenceServer({
+    token: TOKEN,
+    seed: generateConversations(10_000, { seed: 11 }),
+  });
+  return {
+    env: 'node',
+    deps,
+    openStore: async (rows) => {
+      const name = `bench-rx-${counter++}`;
+      if (rows.length > 0) await seedStore(deps, name, rows);
+      return createConversationStore({
+        baseUrl: 'http://reference.test',
+        getToken: () => TOKEN,
+        fetch: server.fetch,
+        databaseName: name,
+        sync: { auto: false },
+        ...deps,
+      });
+    },
+    fetchPage: async (cursor) => {
+      const query = new URLSearchParams({ limit: '100' });
+      if (cursor !== undefined) query.set('starting_after', cursor);
+      const response = await server.fetch(`http://reference.test/v1/conversations?${query}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      return (await response.json()) as { has_more: boolean; data: Conversation[] };
+    },
+  };
 }

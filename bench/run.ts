@@ -3,12 +3,13 @@
  * when the browser benchmarks are available), a table on stdout and bench/results.json.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runChromium } from './chromium.js';
 import { printTable, type Result, round3 } from './measure.js';
-import { listFiltered, localWrite, pull10k, pushCoalesced } from './node.js';
+import { listFiltered, localWrite, nodePlatform, pull10k, pushCoalesced } from './node.js';
 import { requestsPerRound } from './requests.js';
+import { VERSUS } from './rxdb.js';
 
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.some((o) => name.startsWith(o));
@@ -20,6 +21,10 @@ const suites: [string, () => Promise<Result[]>][] = [
   ['pull-10k', pull10k],
   ['push-coalesced', pushCoalesced],
   ['requests-per-round', () => requestsPerRound()],
+  ...VERSUS.map(([name, run]): [string, () => Promise<Result[]>] => [
+    name,
+    () => run(nodePlatform()),
+  ]),
 ];
 for (const [name, run] of suites) {
   if (!wanted(name)) continue;
@@ -53,9 +58,13 @@ if (wanted('pull-100k-heap')) {
 }
 
 if (process.env.BENCH_NODE_ONLY === undefined) {
-  const browserNames = ['local-write', 'list-filtered', 'list-live-emit', 'pull-10k'].filter(
-    wanted,
-  );
+  const browserNames = [
+    'local-write',
+    'list-filtered',
+    'list-live-emit',
+    'pull-10k',
+    ...VERSUS.map(([name]) => name),
+  ].filter(wanted);
   if (browserNames.length > 0) {
     process.stderr.write(`chromium: ${browserNames.join(', ')}…\n`);
     results.push(...(await runChromium(only)));
@@ -63,7 +72,15 @@ if (process.env.BENCH_NODE_ONLY === undefined) {
 }
 
 printTable(results);
-if (only.length === 0) {
+if (only.length > 0 && process.env.BENCH_MERGE !== undefined) {
+  // Replaces the figures of the benchmarks that ran in bench/results.json, keeping the rest.
+  const path = new URL('./results.json', import.meta.url);
+  const kept = (JSON.parse(readFileSync(path, 'utf8')) as Result[]).filter(
+    (old) => !results.some((now) => now.name === old.name && now.env === old.env),
+  );
+  writeFileSync(path, `${JSON.stringify([...kept, ...results], null, 2)}\n`);
+  process.stderr.write('merged into bench/results.json\n');
+} else if (only.length === 0) {
   writeFileSync(
     new URL('./results.json', import.meta.url),
     `${JSON.stringify(results, null, 2)}\n`,

@@ -6,6 +6,11 @@
  *
  *   git worktree add /tmp/v010 c052c15 && (cd /tmp/v010 && npm ci && npm run build)
  *   npx tsx scripts/make-v010-fixture.ts /tmp/v010/dist
+ *
+ * The same steps against a later build write a fixture of that schema version, e.g.
+ * test/fixtures/v2.json (schema 2, commit 3cd0fc9, the last before schema 3):
+ *
+ *   npx tsx scripts/make-v010-fixture.ts /tmp/v2/dist v2.json 'protocol-offline schema 2 (3cd0fc9)'
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -122,11 +127,11 @@ async function dump(): Promise<DatabaseDump> {
 }
 
 const fixture = {
-  createdBy: 'protocol-offline 0.1.0 (c052c15)',
+  createdBy: process.argv[4] ?? 'protocol-offline 0.1.0 (c052c15)',
   database: await dump(),
   server: server.all(),
   expected,
 };
-const path = resolve(import.meta.dirname, '../test/fixtures/v0.1.0.json');
+const path = resolve(import.meta.dirname, `../test/fixtures/${process.argv[3] ?? 'v0.1.0.json'}`);
 await writeFile(path, `${JSON.stringify(fixture, null, 2)}\n`);
 console.log(`wrote ${path}`);

@@ -7,11 +7,12 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 
 const entries = [
-  // 15 KiB after the cross-tab relay; 21.2 KiB measured after storage, quota, first sync and
-  // the round kinds were merged; 22.6 KiB with the debug stream (issue 17): budget 24 KiB.
-  { name: 'core', file: 'index.ts', budget: 24 * 1024, external: ['dexie', 'rxjs', 'ky'] },
+  // 11.8 KiB in 0.1.0; 21.2 KiB after storage, quota, first sync, the round kinds and the
+  // relay; 22.6 KiB with the debug stream; 24.1 KiB with the live results cache: budget
+  // 26 KiB, so the next feature has to say what it costs.
+  { name: 'core', file: 'index.ts', budget: 26 * 1024, external: ['dexie', 'rxjs', 'ky'] },
   // What an app actually ships on top of Dexie and RxJS (which it shares): the store with ky.
-  { name: 'core + ky', file: 'index.ts', budget: 29 * 1024, external: ['dexie', 'rxjs'] },
+  { name: 'core + ky', file: 'index.ts', budget: 31 * 1024, external: ['dexie', 'rxjs'] },
   // The hooks import only types from the store: a bundle growing past this pulled store code in.
   { name: 'react', file: 'react.ts', budget: 2 * 1024, external: ['react'] },
   // The reference server, for apps that load it in a page or service worker (tests, demos).

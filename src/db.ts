@@ -11,6 +11,7 @@
 import { Dexie, type EntityTable, type Transaction } from 'dexie';
 import { type OpenGate, openThroughGate } from './gate.js';
 import type { Conversation, RefusedOperation, WriteOperation } from './model.js';
+import { moveBasesIntoOutbox } from './outbox.js';
 
 export type SortKey = [number, number, number, string];
 
@@ -19,6 +20,13 @@ export interface StoredConversation extends Conversation {
   s: SortKey;
   f: [number, number, number, ...SortKey];
   g?: [string, number, number, number, ...SortKey];
+  /**
+   * Set while the record may have outbox entries (schema 3), so that a write to a record
+   * with nothing queued reads its row and nothing else. Every path that queues an entry
+   * sets it in the same transaction; one left over after the queue emptied costs only a
+   * read of an empty queue. Not an index.
+   */
+  q?: 1;
 }
 
 /** One queued write. Only the first entry of a record may be in flight (`sentAt` set). */
@@ -43,9 +51,18 @@ export type OutboxEntry = {
   offline?: boolean;
   enqueuedAt: number;
   lastError: string | null;
+  /**
+   * On a record's first entry only: the last state the server acknowledged, which the
+   * entries apply to (rebases and rollbacks start from it). Absent before a create is
+   * acknowledged. Schema 3 moved it here from the `bases` table of schemas 1-2.
+   */
+  base?: Conversation;
 } & WriteOperation;
 
-/** The last state the server acknowledged for a record that has queued writes. */
+/** A row of the `bases` table of schemas 1-2 (moved into the outbox by schema 3). */
+/** A create that left without its answer being stored yet. */
+export type SentCreate = Extract<OutboxEntry, { op: 'create' }> & { sentAt: number };
+
 export interface BaseRow {
   id: string;
   row: Conversation;
@@ -84,7 +101,6 @@ export interface MetaRow {
 export type StoreDatabase = Dexie & {
   conversations: EntityTable<StoredConversation, 'id'>;
   outbox: EntityTable<OutboxEntry, 'seq'>;
-  bases: EntityTable<BaseRow, 'id'>;
   aliases: EntityTable<AliasRow, 'from'>;
   rejections: EntityTable<RejectionRow, 'id'>;
   meta: EntityTable<MetaRow, 'key'>;
@@ -98,12 +114,12 @@ export type StoreDatabase = Dexie & {
 export const SCOPES = {
   /** Local reads: records and the aliases that resolve temporary ids. */
   read: ['conversations', 'aliases'],
-  /** A local write: the record, its outbox entries and base, alias lookups. */
-  write: ['conversations', 'outbox', 'bases', 'aliases'],
+  /** A local write: the record, its outbox entries (the first holds the base), alias lookups. */
+  write: ['conversations', 'outbox', 'aliases'],
   /** Settling a reply, or re-applying a refused write: a write plus the rejections. */
-  settle: ['conversations', 'outbox', 'bases', 'aliases', 'rejections'],
-  /** Reconciling pulled rows with local records and their queues. */
-  pull: ['conversations', 'outbox', 'bases'],
+  settle: ['conversations', 'outbox', 'aliases', 'rejections'],
+  /** Reconciling pulled rows with local records and their queues (and the walk's progress). */
+  pull: ['conversations', 'outbox', 'meta'],
   /** Evicting synced records: the records, the queue that protects them, their stubs. */
   evict: ['conversations', 'outbox', 'evicted'],
 } as const satisfies Record<string, readonly (keyof TableRows)[]>;
@@ -111,7 +127,6 @@ export const SCOPES = {
 type TableRows = {
   conversations: StoredConversation;
   outbox: OutboxEntry;
-  bases: BaseRow;
   aliases: AliasRow;
   rejections: RejectionRow;
   meta: MetaRow;
@@ -161,6 +176,15 @@ export const SCHEMA: readonly SchemaVersion[] = [
     // Stubs of records evicted under storage pressure (quota.ts), with the list indexes.
     version: 2,
     stores: { evicted: 'id, s, f, g' },
+  },
+  {
+    // A cheaper write: each base moves into the first outbox entry of its record and rows
+    // with entries get the queued marker `q`, so a write to a record with nothing queued
+    // reads one row. The emptied `bases` table is dropped (Dexie keeps it readable until
+    // this upgrade has run).
+    version: 3,
+    stores: { bases: null },
+    upgrade: moveBasesIntoOutbox,
   },
 ];
 
@@ -219,6 +243,16 @@ export function toStored(row: Conversation): StoredConversation {
   const flags = [flag(row.is_muted), flag(row.archived_at !== null), flag(row.is_pinned)] as const;
   const stored: StoredConversation = { ...row, s, f: [...flags, ...s] };
   if (row.group_id !== null) stored.g = [row.group_id, ...flags, ...s];
+  return stored;
+}
+
+/**
+ * {@link toStored} with the queued marker when `queued`: what a transaction that leaves
+ * the record with outbox entries stores.
+ */
+export function toStoredQueued(row: Conversation, queued: boolean): StoredConversation {
+  const stored = toStored(row);
+  if (queued) stored.q = 1;
   return stored;
 }
 

@@ -1,11 +1,13 @@
 /**
- * The persistent outbox and the bases its entries apply to: the only module that reads or
- * writes the `outbox` and `bases` tables. Writes enqueue (and coalesce, coalesce.ts)
- * inside their own transaction; the sync engine claims an entry before sending it and
- * settles it once its reply is stored; pulls rebase queued changes onto new server states.
+ * The persistent outbox: the only module that reads or writes the `outbox` table. A
+ * record's first entry carries its base (the last server state its entries apply to).
+ * Writes enqueue (and coalesce, coalesce.ts) inside their own transaction; the sync
+ * engine claims an entry before sending it and settles it once its reply is stored;
+ * pulls rebase queued changes onto new server states.
  */
+import type { Transaction } from 'dexie';
 import { coalesce, materialize, type Operation, type RecordQueue } from './coalesce.js';
-import type { OutboxEntry, StoreDatabase } from './db.js';
+import type { BaseRow, OutboxEntry, SentCreate, StoreDatabase, StoredConversation } from './db.js';
 import { idempotencyKey, TEMPORARY_PREFIX } from './ids.js';
 import { type Conversation, type ConversationPatch, diff } from './model.js';
 import { clockWentBack, isDue } from './sync/backoff.js';
@@ -46,20 +48,26 @@ export function newEntry(recordId: string, operation: Operation, now: number): O
   };
 }
 
-/** Reads a record's queue; both reads go out at once. Inside a transaction on outbox and bases. */
-export async function readQueue(db: StoreDatabase, recordId: string): Promise<RecordQueue> {
-  const [entries, base] = await Promise.all([entriesOf(db, recordId), db.bases.get(recordId)]);
-  return { entries, base: base?.row ?? null };
+/**
+ * Reads a record's queue, inside a transaction on outbox. A stored row without the queued
+ * marker has nothing queued: its queue is not read at all.
+ */
+export async function readQueue(
+  db: StoreDatabase,
+  stored: StoredConversation,
+): Promise<RecordQueue> {
+  if (stored.q !== 1) return { entries: [], base: null };
+  const entries = await entriesOf(db, stored.id);
+  return { entries, base: entries[0]?.base ?? null };
 }
 
 /**
  * Adds one operation to a record's queue (read by `readQueue` in the same transaction),
- * coalescing with entries that were never sent. Runs inside the caller's write
- * transaction and issues its writes at once: the requests of one transaction run in the
- * order they were made, so nothing waits for a round trip. Resolves with whether the
- * record still has anything queued (a create then delete of an unsent record has not).
+ * coalescing with entries never sent. Issues its writes at once (a transaction runs its
+ * requests in order) and says at once whether anything stays `queued` (not after a create
+ * then delete of an unsent record), so the caller stores the record's marker beside them.
  */
-export async function enqueue(
+export function enqueue(
   db: StoreDatabase,
   recordId: string,
   operation: Operation,
@@ -67,7 +75,7 @@ export async function enqueue(
   now: number,
   queue: RecordQueue,
   planned?: (plan: ReturnType<typeof coalesce>) => void,
-): Promise<boolean> {
+): { queued: boolean; done: Promise<unknown> } {
   const { entries } = queue;
   // A record with nothing queued shows the server's state: that is the base later
   // acknowledgements, pulls and rollbacks rebase onto.
@@ -75,28 +83,29 @@ export async function enqueue(
   const prior = (seq: number) =>
     materialize(
       base,
-      entries.filter((entry) => (entry.seq as number) < seq),
+      entries.filter((e) => (e.seq as number) < seq),
     );
   const plan = coalesce(entries, operation, prior);
   planned?.(plan);
-  const remaining = entries.length - plan.remove.length + (plan.append === null ? 0 : 1);
   const writes: Promise<unknown>[] = [];
-  if (entries.length === 0 && remaining > 0 && current !== null) {
-    writes.push(db.bases.put({ id: recordId, row: current }));
-  }
   if (plan.remove.length > 0) writes.push(db.outbox.bulkDelete(plan.remove));
-  const replace = plan.replace;
-  if (replace !== null) {
-    const entry = entries.find((candidate) => candidate.seq === replace.seq);
-    if (entry?.op === 'update') {
-      const merged: OutboxEntry = { ...entry, patch: replace.patch };
-      writes.push(db.outbox.put(merged));
-    }
+  const kept = entries.filter((entry) => !plan.remove.includes(entry.seq as number));
+  const head = kept[0];
+  const { replace } = plan;
+  for (const entry of kept) {
+    let next = entry;
+    if (replace !== null && replace.seq === entry.seq && entry.op === 'update')
+      next = { ...entry, patch: replace.patch };
+    // The base travels with the first entry: a head that coalescing removed hands it on.
+    if (entry === head && base !== null && entry.base !== base) next = { ...next, base };
+    if (next !== entry) writes.push(db.outbox.put(next));
   }
-  if (plan.append !== null) writes.push(db.outbox.add(newEntry(recordId, plan.append, now)));
-  if (remaining === 0 && entries.length > 0) writes.push(db.bases.delete(recordId));
-  await Promise.all(writes);
-  return remaining > 0;
+  if (plan.append !== null) {
+    const added = newEntry(recordId, plan.append, now);
+    if (head === undefined && base !== null) added.base = base;
+    writes.push(db.outbox.add(added));
+  }
+  return { queued: kept.length > 0 || plan.append !== null, done: Promise.all(writes) };
 }
 
 /**
@@ -121,19 +130,15 @@ export function claimHead(
 }
 
 /** The ids of records with queued entries, in id order. */
-export async function queuedRecordIds(db: StoreDatabase): Promise<string[]> {
-  return (await db.outbox.orderBy('recordId').uniqueKeys()) as string[];
-}
+export const queuedRecordIds = async (db: StoreDatabase) =>
+  (await db.outbox.orderBy('recordId').uniqueKeys()) as string[];
 
 /** The ids of records with queued entries, as a set (what `pending$` shows). */
-export async function pendingRecordIds(db: StoreDatabase): Promise<Set<string>> {
-  return new Set((await db.outbox.toArray()).map((entry) => entry.recordId));
-}
+export const pendingRecordIds = async (db: StoreDatabase): Promise<Set<string>> =>
+  new Set((await db.outbox.toArray()).map((entry) => entry.recordId));
 
 /** Every entry, in the order they will be sent. */
-export function allEntries(db: StoreDatabase): Promise<OutboxEntry[]> {
-  return db.outbox.toArray();
-}
+export const allEntries = (db: StoreDatabase): Promise<OutboxEntry[]> => db.outbox.toArray();
 
 /**
  * The earliest backoff deadline of a record's first entry (only those can be sent);
@@ -151,56 +156,45 @@ export async function earliestDeadline(db: StoreDatabase, now: number): Promise<
   return earliest;
 }
 
-/** Whether this entry is still queued (a concurrent settle may have removed it). */
-export async function stillQueued(db: StoreDatabase, entry: OutboxEntry): Promise<boolean> {
-  return (await db.outbox.get(entry.seq as number)) !== undefined;
+/** The entry as stored now; undefined once settled (a concurrent settle may have removed it). */
+export function queuedEntry(
+  db: StoreDatabase,
+  entry: OutboxEntry,
+): Promise<OutboxEntry | undefined> {
+  return db.outbox.get(entry.seq as number);
 }
 
 /** Removes one settled entry. */
-export function removeEntry(db: StoreDatabase, entry: OutboxEntry): Promise<void> {
-  return db.outbox.delete(entry.seq as number);
-}
+export const removeEntry = (db: StoreDatabase, entry: OutboxEntry): Promise<void> =>
+  db.outbox.delete(entry.seq as number);
 
 /** Moves a record's queued entries to a new id (an acknowledged create). Returns them all. */
-export async function moveQueue(
-  db: StoreDatabase,
-  from: string,
-  to: string,
-): Promise<OutboxEntry[]> {
+export async function moveQueue(db: StoreDatabase, from: string, to: string) {
   const moved = await entriesOf(db, from);
-  await db.outbox.bulkPut(moved.map((entry) => ({ ...entry, recordId: to })));
+  // A create has no base; the caller sets the acknowledged one on the first entry.
+  await db.outbox.bulkPut(moved.map(({ base: _, ...entry }) => ({ ...entry, recordId: to })));
   // Writes already queued under the server id (a copy of the record that a pull brought
   // in) keep their place in the global order.
   return entriesOf(db, to);
 }
 
-/** The last acknowledged server state of a record with queued entries. */
-export async function baseOf(db: StoreDatabase, recordId: string): Promise<Conversation | null> {
-  return (await db.bases.get(recordId))?.row ?? null;
-}
+/** The last acknowledged server state of a record, from its entries (read in order). */
+export const baseIn = (entries: readonly OutboxEntry[]): Conversation | null =>
+  entries[0]?.base ?? null;
 
-/** The bases of several records, in the order of `recordIds`. */
-export async function basesOf(
-  db: StoreDatabase,
-  recordIds: readonly string[],
-): Promise<(Conversation | null)[]> {
-  return (await db.bases.bulkGet([...recordIds])).map((base) => base?.row ?? null);
-}
-
-/** Keeps `base` as the record's server state while entries remain, and drops it after. */
+/** Keeps `base` as the record's server state (on its first remaining entry): a pull saw it. */
 export function keepBase(
   db: StoreDatabase,
-  recordId: string,
   base: Conversation,
-  entriesLeft: number,
+  remaining: readonly OutboxEntry[],
 ): Promise<unknown> {
-  return entriesLeft > 0 ? db.bases.put({ id: recordId, row: base }) : db.bases.delete(recordId);
+  const head = remaining[0];
+  return head === undefined ? Promise.resolve() : db.outbox.put({ ...head, base });
 }
 
-/** Drops everything queued for a record, and its base. */
-export async function dropQueue(db: StoreDatabase, recordId: string): Promise<void> {
-  await db.outbox.where('recordId').equals(recordId).delete();
-  await db.bases.delete(recordId);
+/** Drops everything queued for a record (its base goes with its first entry). */
+export function dropQueue(db: StoreDatabase, recordId: string): Promise<number> {
+  return db.outbox.where('recordId').equals(recordId).delete();
 }
 
 /**
@@ -216,18 +210,13 @@ export function markFailed(
   const attempts = unsent ? entry.attempts - 1 : entry.attempts; // Claims add one.
   const sentAt = attempts === 0 ? null : entry.sentAt; // Only a first claim sets it.
   return db.transaction('rw', db.outbox, async () => {
-    if (!(await stillQueued(db, entry))) return;
+    if ((await queuedEntry(db, entry)) === undefined) return;
     await db.outbox.update(entry.seq as number, { ...failure, attempts, sentAt });
   });
 }
 
 /** Whether the outbox is empty (most pulled pages then need no queue lookups). */
-export async function isEmpty(db: StoreDatabase): Promise<boolean> {
-  return (await db.outbox.count()) === 0;
-}
-
-/** A create that left without its answer being stored yet. */
-export type SentCreate = Extract<OutboxEntry, { op: 'create' }> & { sentAt: number };
+export const isEmpty = async (db: StoreDatabase) => (await db.outbox.count()) === 0;
 
 /**
  * The creates that left without their answer being stored yet. A create is queued on its
@@ -257,16 +246,12 @@ export async function requeue(
   const afterFrozen = materialize(server, frozen) ?? server;
   const patch: ConversationPatch = diff(afterFrozen, desired);
   if (Object.keys(patch).length > 0) {
-    await db.outbox.add(newEntry(server.id, { op: 'update', patch }, now));
+    const added = newEntry(server.id, { op: 'update', patch }, now);
+    if (frozen.length === 0) added.base = server; // Else the frozen head holds it.
+    await db.outbox.add(added);
     return true;
   }
-  if (frozen.length === 0) await db.bases.delete(server.id);
   return frozen.length > 0;
-}
-
-/** Records `server` as the base of a record with queued entries (a pull saw it). */
-export function rebaseOnto(db: StoreDatabase, server: Conversation): Promise<unknown> {
-  return db.bases.put({ id: server.id, row: server });
 }
 
 /**
@@ -282,11 +267,32 @@ export async function replaceQueue(
   now: number,
 ): Promise<boolean> {
   await db.outbox.where('recordId').equals(server.id).delete();
-  if (Object.keys(patch).length === 0) {
-    await db.bases.delete(server.id);
-    return false;
-  }
-  await db.bases.put({ id: server.id, row: server });
-  await db.outbox.add(newEntry(server.id, { op: 'update', patch }, now));
+  if (Object.keys(patch).length === 0) return false;
+  await db.outbox.add({ ...newEntry(server.id, { op: 'update', patch }, now), base: server });
   return true;
+}
+
+/**
+ * Schema 3's upgrade: each base of the `bases` table moves into the first outbox entry of
+ * its record, and the rows of records with entries get the queued marker. Every entry,
+ * base and record is carried over; nothing else changes.
+ */
+export async function moveBasesIntoOutbox(transaction: Transaction): Promise<void> {
+  const bases = transaction.table<BaseRow, string>('bases');
+  const outbox = transaction.table<OutboxEntry, number>('outbox');
+  const conversations = transaction.table<StoredConversation, string>('conversations');
+  const baseById = new Map((await bases.toArray()).map((row) => [row.id, row.row]));
+  const heads = new Map<string, OutboxEntry>();
+  for (const entry of await outbox.toArray()) {
+    if (!heads.has(entry.recordId)) heads.set(entry.recordId, entry); // In `seq` order.
+  }
+  const withBase: OutboxEntry[] = [];
+  for (const [id, head] of heads) {
+    const base = baseById.get(id);
+    if (base !== undefined) withBase.push({ ...head, base });
+  }
+  await outbox.bulkPut(withBase);
+  const rows = await conversations.bulkGet([...heads.keys()]);
+  const marked = rows.flatMap((row) => (row === undefined ? [] : [{ ...row, q: 1 as const }]));
+  await conversations.bulkPut(marked);
 }

@@ -3,7 +3,6 @@
  * indexes that db.ts declares, and their live versions.
  */
 import type { WhereClause } from 'dexie';
-import type { Observable } from 'rxjs';
 import {
   compareSortKeys,
   type EvictedRow,
@@ -14,7 +13,6 @@ import {
 } from './db.js';
 import { toStorageError, ValidationError } from './errors.js';
 import { resolveId } from './ids.js';
-import { live } from './live.js';
 import {
   type Conversation,
   type ListPage,
@@ -158,17 +156,4 @@ export function samePage(a: ListPage, b: ListPage): boolean {
     a.data.length === b.data.length &&
     a.data.every((row, i) => sameConversation(row, b.data[i]))
   );
-}
-
-export function listLive(db: StoreDatabase, input: unknown): Observable<ListPage> {
-  parseListParams(input); // Bad parameters throw at the call, not inside the stream.
-  return live(() => listConversations(db, input), samePage);
-}
-
-export function retrieveLive(
-  db: StoreDatabase,
-  input: unknown,
-): Observable<Conversation | undefined> {
-  parseId(input);
-  return live(() => retrieveConversation(db, input), sameConversation);
 }

@@ -15,9 +15,9 @@ import { operationOf } from './model.js';
 import { type ConversationStoreOptions, normalizeOptions } from './options.js';
 import { allEntries } from './outbox.js';
 import { WatchedRecords } from './protected.js';
-import { listConversations, listLive, retrieveConversation, retrieveLive } from './queries.js';
 import { QuotaManager } from './quota.js';
 import { discardRejection, listRejections, type Rejection, takeRejection } from './rejections.js';
+import { LiveResults } from './results.js';
 import { markSignedOut, signedOutGate } from './signout.js';
 import { StorageMonitor } from './storage.js';
 import type { IdChange } from './sync/context.js';
@@ -94,6 +94,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   const storage = new StorageMonitor(db, options.platform.storage?.(), (value) =>
     engine.statusStore.dispatch({ type: 'persisted', value }),
   );
+  const results = new LiveResults(db);
   const writes: WriteContext = {
     db,
     nowSeconds: options.nowSeconds,
@@ -101,6 +102,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
     withRoom: (write) => quota.withRoom(write),
     coalesced: log.emit,
     failed: () => storage.refresh(),
+    changed: (change) => results.claim(change),
   };
 
   let closing: Promise<void> | null = null;
@@ -116,6 +118,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       for (const subject of [idChanges, conflicts, rejections]) subject.complete();
       log.close();
       storage.close();
+      results.close();
       if (!openFailed) db.close();
     })();
     return closing;
@@ -163,17 +166,18 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
 
   const store: ConversationStore = {
     conversations: {
-      list: (params) => listConversations(db, params),
-      list$: (params) => watched.track(params, protectedRecords.list(params, listLive(db, params))),
+      list: (params) => results.list(params),
+      list$: (params) =>
+        watched.track(params, protectedRecords.list(params, results.list$(params))),
       listState$: (params) =>
         listState(
           db,
           params,
-          watched.track(params, protectedRecords.list(params, listLive(db, params))),
+          watched.track(params, protectedRecords.list(params, results.list$(params))),
           pending$,
         ),
-      retrieve: (id) => retrieveConversation(db, id),
-      retrieve$: (id) => protectedRecords.record(retrieveLive(db, id)),
+      retrieve: (id) => results.retrieve(id),
+      retrieve$: (id) => protectedRecords.record(results.retrieve$(id)),
       create: (input) => createLocal(writes, input),
       update: (id, patch) => updateLocal(writes, id, patch),
       delete: (id) => deleteLocal(writes, id),

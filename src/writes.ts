@@ -4,12 +4,13 @@
  */
 import { clock } from './clock.js';
 import { coalescing, EMPTY_QUEUE, type Operation } from './coalesce.js';
-import { inTransaction, SCOPES, type StoreDatabase, toStored } from './db.js';
+import { inTransaction, SCOPES, type StoreDatabase, toStoredQueued } from './db.js';
 import { toStorageError, ValidationError } from './errors.js';
 import type { CoalescedEvent } from './events.js';
 import { resolveId, temporaryId } from './ids.js';
 import { applyPatch, type Conversation, pickConversation } from './model.js';
 import { enqueue, readQueue } from './outbox.js';
+import type { RecordChange } from './patch.js';
 import { parseCreateInput, parseId, parsePatch } from './validate.js';
 
 /** What a committed write did to a record's queue. */
@@ -33,6 +34,11 @@ export interface WriteContext {
   withRoom?: <T>(write: () => Promise<T>) => Promise<T>;
   /** Called when a write failed in IndexedDB (the usage estimate is read again). */
   failed?: () => void;
+  /**
+   * Called inside the write's transaction once its writes are done, with the record
+   * before and after: the live results patch themselves with it when it commits.
+   */
+  changed?: (change: RecordChange) => void;
   /** Told, after the commit, of a write that merged into the outbox or was dropped. */
   coalesced?: (event: CoalescedEvent) => void;
 }
@@ -72,21 +78,29 @@ export async function createLocal(context: WriteContext, input: unknown): Promis
   await inWriteTransaction(context, 'create', async () => {
     // A fresh temporary id has no queue yet. Requests of one transaction run in order,
     // so issuing both at once saves a round trip.
-    const [, queued] = await Promise.all([
-      db.conversations.add(toStored(row)),
-      enqueue(db, row.id, { op: 'create', body }, null, clock().now(), EMPTY_QUEUE),
-    ]);
+    const { queued, done } = enqueue(
+      db,
+      row.id,
+      { op: 'create', body },
+      null,
+      clock().now(),
+      EMPTY_QUEUE,
+    );
+    await Promise.all([db.conversations.add(toStoredQueued(row, queued)), done]);
+    context.changed?.({ before: null, after: row });
     return { recordId: row.id, queued };
   });
   return row;
 }
 
-/** Reads a record and its queue in one go; a ValidationError when the record is unknown. */
+/**
+ * Reads a record and its queue; a ValidationError when the record is unknown. A record
+ * with nothing queued costs one read (its row says so: the queued marker).
+ */
 async function existing(db: StoreDatabase, id: string) {
-  const recordId = await resolveId(db, id);
-  const [row, queue] = await Promise.all([db.conversations.get(recordId), readQueue(db, recordId)]);
+  const row = await db.conversations.get(await resolveId(db, id));
   if (row === undefined) throw new ValidationError('id', `no conversation ${id}`);
-  return { current: pickConversation(row), queue };
+  return { current: pickConversation(row), queue: await readQueue(db, row) };
 }
 
 /** Updates a conversation locally; the PUT is queued (merged with unsent ones). */
@@ -105,10 +119,17 @@ export async function updateLocal(
     next = applyPatch(current, patch);
     const operation: Operation = { op: 'update', patch };
     noted = coalescing(current.id, operation);
-    const [, queued] = await Promise.all([
-      db.conversations.put(toStored(next)),
-      enqueue(db, current.id, operation, current, clock().now(), queue, noted.planned),
-    ]);
+    const { queued, done } = enqueue(
+      db,
+      current.id,
+      operation,
+      current,
+      clock().now(),
+      queue,
+      noted.planned,
+    );
+    await Promise.all([db.conversations.put(toStoredQueued(next, queued)), done]);
+    context.changed?.({ before: current, after: next });
     return { recordId: current.id, queued };
   });
   noted?.tell(context.coalesced);
@@ -123,10 +144,17 @@ export async function deleteLocal(context: WriteContext, idInput: unknown): Prom
   await inWriteTransaction(context, 'delete', async () => {
     const { current, queue } = await existing(db, id);
     noted = coalescing(current.id, { op: 'delete' });
-    const [, queued] = await Promise.all([
-      db.conversations.delete(current.id),
-      enqueue(db, current.id, { op: 'delete' }, current, clock().now(), queue, noted.planned),
-    ]);
+    const { queued, done } = enqueue(
+      db,
+      current.id,
+      { op: 'delete' },
+      current,
+      clock().now(),
+      queue,
+      noted.planned,
+    );
+    await Promise.all([db.conversations.delete(current.id), done]);
+    context.changed?.({ before: current, after: null });
     return { recordId: current.id, queued };
   });
   noted?.tell(context.coalesced);

@@ -1,7 +1,9 @@
 /**
  * The versioned schema: a database written by 0.1.0 (test/fixtures/v0.1.0.json, made by
- * scripts/make-v010-fixture.ts) opens with every queued write, base, rejection and record
- * intact, and syncs each write once; a database from a newer release is refused.
+ * scripts/make-v010-fixture.ts) or by the last schema-2 build (test/fixtures/v2.json, the
+ * same script) opens with every queued write, base, rejection and record intact (schema
+ * 3 moved each base into the first entry of its record and marks queued rows), and
+ * syncs each write once; a database from a newer release is refused.
  */
 import { readFileSync } from 'node:fs';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
@@ -24,11 +26,43 @@ interface Fixture {
   expected: { list: ListPage; outbox: OutboxItem[]; rejections: unknown[] };
 }
 
-const fixture = JSON.parse(
-  readFileSync(new URL('./fixtures/v0.1.0.json', import.meta.url), 'utf8'),
-) as Fixture;
-const rowsOf = (name: string) =>
-  fixture.database.stores.find((store) => store.name === name)?.rows ?? [];
+const load = (file: string) =>
+  JSON.parse(readFileSync(new URL(`./fixtures/${file}`, import.meta.url), 'utf8')) as Fixture;
+const FIXTURES = { '0.1.0': load('v0.1.0.json'), 'schema 2': load('v2.json') };
+const fixture = FIXTURES['0.1.0'];
+const rowsOf = (name: string, from = fixture) =>
+  from.database.stores.find((store) => store.name === name)?.rows ?? [];
+
+type Row = Record<string, unknown>;
+/**
+ * The tables an older database holds after the upgrade to schema 3, worked out from its
+ * dump: each base on the first entry (lowest `seq`) of its record, the queued marker on
+ * the rows of records with entries, no `bases` table; every other row as it was.
+ */
+function upgradedTables(from: Fixture) {
+  const outbox = rowsOf('outbox', from) as Row[];
+  const bases = new Map((rowsOf('bases', from) as Row[]).map((row) => [row.id, row.row]));
+  const heads = new Set<Row>();
+  const queued = new Set<unknown>();
+  for (const entry of [...outbox].sort((a, b) => (a.seq as number) - (b.seq as number))) {
+    if (!queued.has(entry.recordId)) heads.add(entry);
+    queued.add(entry.recordId);
+  }
+  return {
+    outbox: outbox.map((entry) =>
+      heads.has(entry) && bases.has(entry.recordId)
+        ? { ...entry, base: bases.get(entry.recordId) }
+        : entry,
+    ),
+    conversations: (rowsOf('conversations', from) as Row[]).map((row) =>
+      queued.has(row.id) ? { ...row, q: 1 } : row,
+    ),
+    bases: undefined,
+    aliases: rowsOf('aliases', from),
+    rejections: rowsOf('rejections', from),
+    meta: rowsOf('meta', from),
+  };
+}
 
 let store: ConversationStore | undefined;
 afterEach(async () => {
@@ -36,7 +70,8 @@ afterEach(async () => {
   store = undefined;
 });
 
-async function openFixture() {
+async function openFixture(from = fixture) {
+  const fixture = from;
   const indexedDB = new IDBFactory();
   await restoreDatabase(indexedDB, fixture.database);
   const server = createReferenceServer({ token: TOKEN, seed: fixture.server });
@@ -69,56 +104,66 @@ function inspect(indexedDB: IDBFactory, name: string) {
 describe('schema versions', () => {
   it('is a list of versions, each newer than the one before', () => {
     expect(SCHEMA.map((entry) => entry.version)).toEqual(SCHEMA.map((_, index) => index + 1));
-    expect(SCHEMA_VERSION).toBe(2);
+    expect(SCHEMA_VERSION).toBe(3);
   });
 
-  it('opens a 0.1.0 database with its records, outbox, bases, aliases and rejections intact', async () => {
-    const { indexedDB, store } = await openFixture();
-    expect(await store.conversations.list({ limit: 100 })).toEqual(fixture.expected.list);
-    expect(await store.sync.listOutbox()).toEqual(fixture.expected.outbox);
-    const rejections = (await store.sync.listRejections()).map(({ error, ...rest }) => ({
-      ...rest,
-      error: { status: error.status, type: error.type, message: error.message },
-    }));
-    expect(rejections).toEqual(fixture.expected.rejections);
-    await store.close();
-    const tables = await dumpDatabase(fixture.database.name, indexedDB);
-    for (const name of ['conversations', 'outbox', 'bases', 'aliases', 'rejections', 'meta']) {
-      expect(tables[name], name).toEqual(rowsOf(name));
-    }
-    expect(tables.evicted).toEqual([]);
-    expect(await inspect(indexedDB, fixture.database.name)).toMatchObject({ version: 20 });
-  });
+  it.each(Object.entries(FIXTURES))(
+    'opens a %s database with its records, outbox, bases, aliases and rejections intact',
+    async (_, fixture) => {
+      const { indexedDB, store } = await openFixture(fixture);
+      expect(fixture.database.version).toBeLessThan(30);
+      expect(await store.conversations.list({ limit: 100 })).toEqual(fixture.expected.list);
+      expect(await store.sync.listOutbox()).toEqual(fixture.expected.outbox);
+      const rejections = (await store.sync.listRejections()).map(({ error, ...rest }) => ({
+        ...rest,
+        error: { status: error.status, type: error.type, message: error.message },
+      }));
+      expect(rejections).toEqual(fixture.expected.rejections);
+      await store.close();
+      const tables = await dumpDatabase(fixture.database.name, indexedDB);
+      const expected = upgradedTables(fixture);
+      for (const [name, rows] of Object.entries(expected)) expect(tables[name], name).toEqual(rows);
+      // Every base found a home: each record with a base still has entries.
+      expect(expected.outbox.filter((entry) => 'base' in entry)).toHaveLength(
+        rowsOf('bases', fixture).length,
+      );
+      expect(tables.evicted).toEqual([]);
+      expect(await inspect(indexedDB, fixture.database.name)).toMatchObject({ version: 30 });
+    },
+  );
 
-  it('syncs each write of a 0.1.0 outbox exactly once, creates and deletes with the Idempotency-Key they were queued with', async () => {
-    const { server, store } = await openFixture();
-    await store.sync.now();
-    await store.sync.now();
-    const writes = server.requests.filter((request) => request.method !== 'GET');
-    expect(writes.map((request) => request.method).sort()).toEqual([
-      'DELETE',
-      'POST',
-      'PUT',
-      'PUT',
-      'PUT',
-    ]);
-    // Updates of records not confirmed since the reload are read first (DESIGN 4, the
-    // conflict check) and go out as one decided PUT under a new key; creates and deletes
-    // keep the key they were queued with, so a lost reply still cannot duplicate them.
-    const queued = rowsOf('outbox') as { key: string; op: string }[];
-    const keysOf = (op: string) =>
-      queued.filter((entry) => entry.op === op).map((entry) => entry.key);
-    expect(requests(server, 'POST').map((r) => r.idempotencyKey)).toEqual(keysOf('create'));
-    expect(requests(server, 'DELETE').map((r) => r.idempotencyKey)).toEqual(keysOf('delete'));
-    expect(requests(server, 'POST')[0]?.body).toEqual({ contact_id: 'contact-new' });
-    expect(await store.sync.listOutbox()).toEqual([]);
-    const created = server.all().find((row) => row.contact_id === 'contact-new');
-    expect(created?.is_muted).toBe(true);
-    expect(server.get('BBBBBBBBBBBBBBBB')?.is_muted).toBe(true);
-    expect(server.get('CCCCCCCCCCCCCCCC')?.archived_at).toBe(1_700_000_050);
-    expect(server.get('DDDDDDDDDDDDDDDD')).toBeUndefined();
-    expect(await store.sync.listRejections()).toHaveLength(1); // Still the app's to decide.
-  });
+  it.each(Object.entries(FIXTURES))(
+    'syncs each write of a %s outbox exactly once, creates and deletes with the Idempotency-Key they were queued with',
+    async (_, fixture) => {
+      const { server, store } = await openFixture(fixture);
+      await store.sync.now();
+      await store.sync.now();
+      const writes = server.requests.filter((request) => request.method !== 'GET');
+      expect(writes.map((request) => request.method).sort()).toEqual([
+        'DELETE',
+        'POST',
+        'PUT',
+        'PUT',
+        'PUT',
+      ]);
+      // Updates of records not confirmed since the reload are read first (DESIGN 4, the
+      // conflict check) and go out as one decided PUT under a new key; creates and deletes
+      // keep the key they were queued with, so a lost reply still cannot duplicate them.
+      const queued = rowsOf('outbox', fixture) as { key: string; op: string }[];
+      const keysOf = (op: string) =>
+        queued.filter((entry) => entry.op === op).map((entry) => entry.key);
+      expect(requests(server, 'POST').map((r) => r.idempotencyKey)).toEqual(keysOf('create'));
+      expect(requests(server, 'DELETE').map((r) => r.idempotencyKey)).toEqual(keysOf('delete'));
+      expect(requests(server, 'POST')[0]?.body).toEqual({ contact_id: 'contact-new' });
+      expect(await store.sync.listOutbox()).toEqual([]);
+      const created = server.all().find((row) => row.contact_id === 'contact-new');
+      expect(created?.is_muted).toBe(true);
+      expect(server.get('BBBBBBBBBBBBBBBB')?.is_muted).toBe(true);
+      expect(server.get('CCCCCCCCCCCCCCCC')?.archived_at).toBe(1_700_000_050);
+      expect(server.get('DDDDDDDDDDDDDDDD')).toBeUndefined();
+      expect(await store.sync.listRejections()).toHaveLength(1); // Still the app's to decide.
+    },
+  );
 
   it('refuses a database from a newer release with a StorageError naming both versions, changing nothing', async () => {
     const indexedDB = new IDBFactory();
@@ -147,12 +192,12 @@ describe('schema versions', () => {
     });
     const error = await store.conversations.list().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StorageError);
-    expect((error as Error).message).toMatch(/schema version 3, newer than version 2/);
+    expect((error as Error).message).toMatch(/schema version 4, newer than version 3/);
     await expect(store.conversations.create({ contact_id: 'k' })).rejects.toBeInstanceOf(
       StorageError,
     );
     expect(await inspect(indexedDB, newer.name)).toEqual({
-      version: 30,
+      version: 40,
       stores: [...newer.stores.map((entry) => entry.name)].sort(),
     });
     expect(await dumpRaw(indexedDB, newer)).toEqual(before);

@@ -6,8 +6,8 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type StoreDatabase, toStored } from '../src/db.js';
 import { WatchedRecords as WatchedLists } from '../src/protected.js';
-import { listLive, retrieveLive } from '../src/queries.js';
 import { QuotaManager } from '../src/quota.js';
+import { LiveResults } from '../src/results.js';
 import { conversation, eventually, record } from './fixtures.js';
 
 const ROWS = Array.from({ length: 10 }, (_, index) =>
@@ -22,11 +22,16 @@ const idOf = (index: number) => ROWS[index]?.id as string;
 let db: StoreDatabase;
 let watched: WatchedLists;
 let quota: QuotaManager;
-afterEach(() => db.close());
+let results: LiveResults;
+afterEach(() => {
+  results.close();
+  db.close();
+});
 
 async function setUp() {
   db = openDatabase('watched', { indexedDB: new IDBFactory(), IDBKeyRange });
   await db.conversations.bulkPut(ROWS.map(toStored));
+  results = new LiveResults(db);
   watched = new WatchedLists((params) => quota.isComplete(params));
   quota = new QuotaManager(db, {
     maxRecords: Number.MAX_SAFE_INTEGER,
@@ -38,8 +43,8 @@ async function setUp() {
 describe('watched lists', () => {
   it('protects the ids of a subscribed list page and a subscribed record until unsubscribed', async () => {
     await setUp();
-    const list = record(watched.list({ limit: 3 }, listLive(db, { limit: 3 })));
-    const one = record(watched.record(retrieveLive(db, idOf(9))));
+    const list = record(watched.list({ limit: 3 }, results.list$({ limit: 3 })));
+    const one = record(watched.record(results.retrieve$(idOf(9))));
     await eventually(() => expect(watched.protectedIds().size).toBe(4));
     expect([...watched.protectedIds()].sort()).toEqual([idOf(0), idOf(1), idOf(2), idOf(9)]);
     expect(watched.active()).toEqual([{ params: { limit: 3 }, ids: [idOf(0), idOf(1), idOf(2)] }]);
@@ -51,7 +56,7 @@ describe('watched lists', () => {
 
   it('follows the current page as it changes', async () => {
     await setUp();
-    const list = record(watched.list({ limit: 1 }, listLive(db, { limit: 1 })));
+    const list = record(watched.list({ limit: 1 }, results.list$({ limit: 1 })));
     await eventually(() => expect([...watched.protectedIds()]).toEqual([idOf(0)]));
     await db.conversations.put(
       toStored({ ...(ROWS[5] as (typeof ROWS)[number]), last_active_at: 5000 }),

@@ -83,7 +83,7 @@ describe('local writes', () => {
     const created = await local.store.conversations.create({ contact_id: 'k' });
     await local.store.conversations.delete(created.id);
     const tables = await local.dump();
-    expect([tables.conversations, tables.outbox, tables.bases]).toEqual([[], [], []]);
+    expect([tables.conversations, tables.outbox, tables.bases]).toEqual([[], [], undefined]);
   });
 
   it('deletes a record and queues one delete in place of its updates', async () => {
@@ -208,7 +208,7 @@ describe('storage failures', () => {
     expect((await db.conversations.toArray()).map((row) => [row.id, row.is_muted])).toEqual([
       [A.id, false],
     ]);
-    expect(await db.bases.count()).toBe(0);
+    expect(await db.outbox.count()).toBe(0);
     db.close();
   });
 });

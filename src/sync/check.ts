@@ -6,7 +6,7 @@
  * `conflicts$`, and the decided patch, on top of the server's state, is what is sent.
  */
 import { clock } from '../clock.js';
-import { inTransaction, type OutboxEntry, SCOPES, toStored } from '../db.js';
+import { inTransaction, type OutboxEntry, SCOPES, toStoredQueued } from '../db.js';
 import type { CheckedEvent } from '../events.js';
 import {
   applyPatch,
@@ -17,7 +17,7 @@ import {
   pickConversation,
   WRITABLE_FIELDS,
 } from '../model.js';
-import { baseOf, entriesOf, replaceQueue } from '../outbox.js';
+import { baseIn, entriesOf, replaceQueue } from '../outbox.js';
 import type { SyncContext } from './context.js';
 import { removeAndReport } from './merge.js';
 import { type Conflict, rebase } from './reconcile.js';
@@ -81,10 +81,11 @@ export async function checkBeforePush(context: SyncContext, recordId: string): P
       return entries.length > 0;
     }
     const stored = await db.conversations.get(recordId);
-    const base = landed((await baseOf(db, recordId)) ?? server, entries, server);
+    const base = landed(baseIn(entries) ?? server, entries, server);
     const pending = mergePatches(entries.flatMap((e) => (e.op === 'update' ? [e.patch] : [])));
     const result = rebase(base, server, pending, context.resolveConflict);
-    await db.conversations.put(toStored(result.row));
+    const left = await replaceQueue(db, server, diff(server, result.row), clock().now());
+    await db.conversations.put(toStoredQueued(result.row, left));
     if (result.fields.length > 0) {
       conflict = {
         id: recordId,
@@ -95,7 +96,7 @@ export async function checkBeforePush(context: SyncContext, recordId: string): P
         resolved: result.row,
       };
     }
-    return replaceQueue(db, server, diff(server, result.row), clock().now());
+    return left;
   });
   context.confirmations.confirm([recordId]);
   if (!queued) context.events.queueChanged(recordId, false);

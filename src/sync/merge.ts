@@ -5,16 +5,23 @@
  */
 
 import { clock, unixSeconds } from '../clock.js';
-import { inTransaction, type OutboxEntry, SCOPES, type StoreDatabase, toStored } from '../db.js';
+import type { SentCreate } from '../db.js';
+import {
+  inTransaction,
+  type OutboxEntry,
+  SCOPES,
+  type StoreDatabase,
+  toStored,
+  toStoredQueued,
+} from '../db.js';
 import { type Conversation, mergePatches, pickConversation, sameConversation } from '../model.js';
 import {
-  basesOf,
+  baseIn,
   dropQueue,
   entriesByRecord,
   isEmpty,
-  rebaseOnto,
+  keepBase,
   requeue,
-  type SentCreate,
   unansweredCreates,
 } from '../outbox.js';
 import type { SyncContext } from './context.js';
@@ -55,23 +62,35 @@ function mayBeUnanswered(row: Conversation, creates: readonly SentCreate[]): boo
   );
 }
 
-/** Reconciles server rows with the local records, in one transaction. */
-export function mergeRows(context: SyncContext, rows: Conversation[]): Promise<Merged> {
+/**
+ * Reconciles server rows with the local records, in one transaction; `alongside` writes
+ * in the same one (a walk's progress, committed with the page it records).
+ */
+export function mergeRows(
+  context: SyncContext,
+  rows: Conversation[],
+  alongside?: () => Promise<unknown>,
+): Promise<Merged> {
   const { db } = context;
   return inTransaction(db, SCOPES.pull, async () => {
     const ids = rows.map((row) => row.id);
     // Most pages touch no record with queued writes: one cheap count spares two lookups.
-    const [locals, empty] = await Promise.all([db.conversations.bulkGet(ids), isEmpty(db)]);
-    const [queued, bases, uncertainCreates] = empty
-      ? [new Map<string, OutboxEntry[]>(), [], []]
-      : await Promise.all([entriesByRecord(db, ids), basesOf(db, ids), unansweredCreates(db)]);
+    const [locals, empty] = await Promise.all([
+      db.conversations.bulkGet(ids),
+      isEmpty(db),
+      alongside?.(),
+    ]);
+    const [queued, uncertainCreates] = empty
+      ? [new Map<string, OutboxEntry[]>(), []]
+      : await Promise.all([entriesByRecord(db, ids), unansweredCreates(db)]);
     const writes = [];
     const merged: Merged = { conflicts: [], changed: 0, dequeued: [], rebased: [], news: 0 };
     for (const [index, server] of rows.entries()) {
       const stored = locals[index];
       const local = stored === undefined ? undefined : pickConversation(stored);
       const entries = queued.get(server.id);
-      if (local === undefined || !sameConversation(bases[index] ?? local, server)) {
+      const known = entries === undefined ? null : baseIn(entries);
+      if (local === undefined || !sameConversation(known ?? local, server)) {
         merged.news += 1;
       }
       if (entries === undefined) {
@@ -86,19 +105,20 @@ export function mergeRows(context: SyncContext, rows: Conversation[]): Promise<M
         continue;
       }
       // The record has local changes the server has not seen: rebase them.
-      const base = bases[index] ?? server;
-      await rebaseOnto(db, server);
+      const base = known ?? server;
+      await keepBase(db, server, entries); // The server's state is the new base.
       if (entries.some((entry) => entry.op === 'delete')) continue; // Stays deleted here.
       const patches = entries.flatMap((entry) => (entry.op === 'update' ? [entry.patch] : []));
       const result = rebase(base, server, mergePatches(patches), context.resolveConflict);
       if (!sameConversation(base, server)) merged.rebased.push(server.id);
+      let left = true;
       if (result.resolvedPending !== null) {
-        const left = await requeue(db, server, entries, result.row, clock().now());
+        left = await requeue(db, server, entries, result.row, clock().now());
         if (!left) merged.dequeued.push(server.id);
       }
-      if (!sameConversation(local, result.row)) {
-        writes.push(toStored(result.row));
-        merged.changed += 1;
+      if (!sameConversation(local, result.row) || (stored?.q === 1) !== left) {
+        writes.push(toStoredQueued(result.row, left));
+        if (!sameConversation(local, result.row)) merged.changed += 1;
       }
       if (result.fields.length > 0) {
         merged.conflicts.push({
@@ -160,8 +180,12 @@ export async function removeGone(
 }
 
 /** Merges server rows, notes them confirmed, and reports what the merge did. */
-export async function absorb(context: SyncContext, rows: Conversation[]): Promise<Merged> {
-  const merged = await mergeRows(context, rows);
+export async function absorb(
+  context: SyncContext,
+  rows: Conversation[],
+  alongside?: () => Promise<unknown>,
+): Promise<Merged> {
+  const merged = await mergeRows(context, rows, alongside);
   context.confirmations.confirm(rows.map((row) => row.id));
   for (const id of merged.dequeued) context.events.queueChanged(id, false);
   for (const recordId of merged.rebased) context.events.debug({ type: 'rebased', recordId });

@@ -114,27 +114,39 @@ export async function pullAll(context: SyncContext): Promise<PullResult> {
     // A server whose cursors loop (page after A gives B, after B gives A) would keep the
     // walk going forever: a cursor seen twice ends it, incomplete.
     const cursors = new Set<string>();
+    const read = (cursor: string | null) =>
+      readPage(context, { limit: context.pageSize, starting_after: cursor ?? undefined }, result);
+    let next = read(walk.cursor);
     for (;;) {
-      const page = await readPage(
-        context,
-        { limit: context.pageSize, starting_after: walk.cursor ?? undefined },
-        result,
-      );
+      const page = await next;
       if (page === null) return result;
-      const { conflicts, changed } = await absorb(context, page.rows);
-      result.pulled += changed;
-      result.conflicts += conflicts.length;
-      await addSeen(db, walk.id, walk.pages, page.ids);
+      // The next page is fetched while this one is reconciled (a usable cursor only).
+      const usable =
+        page.lastId !== null && !cursors.has(page.lastId) && page.lastId !== walk.cursor;
+      if (page.hasMore && usable) {
+        next = read(page.lastId);
+        next.catch(() => {}); // Awaited below; a walk that stops first leaves it unread.
+      }
+      // The page's ids and the walk's next cursor are stored with the page's rows.
+      const seen = { page: walk.pages, ids: page.ids };
       walk.pages += 1;
       walk.rows += page.ids.length;
+      const goOn = page.hasMore && usable && page.lastId !== null;
+      if (goOn) walk.cursor = page.lastId;
+      const { conflicts, changed } = await absorb(context, page.rows, () =>
+        Promise.all([
+          addSeen(db, walk.id, seen.page, seen.ids),
+          goOn ? writeMeta(db, 'walk', walk) : null,
+        ]),
+      );
+      result.pulled += changed;
+      result.conflicts += conflicts.length;
       if (!page.hasMore) break;
-      if (page.lastId === null || cursors.has(page.lastId) || page.lastId === walk.cursor) {
+      if (!goOn || page.lastId === null) {
         result.error = malformed('The list pages gave no usable cursor; the walk stopped');
         return result;
       }
       cursors.add(page.lastId);
-      walk.cursor = page.lastId;
-      await writeMeta(db, 'walk', walk);
       context.events.progress({ pages: walk.pages, rows: walk.rows });
     }
     result.complete = true;

@@ -4,7 +4,13 @@
  * produced, so a crash in between resends it (with the same Idempotency-Key).
  */
 import { materialize } from '../coalesce.js';
-import { inTransaction, type OutboxEntry, SCOPES, type StoreDatabase, toStored } from '../db.js';
+import {
+  inTransaction,
+  type OutboxEntry,
+  SCOPES,
+  type StoreDatabase,
+  toStoredQueued,
+} from '../db.js';
 import type { ApiError } from '../errors.js';
 import { addAlias } from '../ids.js';
 import {
@@ -16,13 +22,13 @@ import {
   type RefusedOperation,
 } from '../model.js';
 import {
-  baseOf,
+  baseIn,
   dropQueue,
   entriesOf,
   keepBase,
   moveQueue,
+  queuedEntry,
   removeEntry,
-  stillQueued,
 } from '../outbox.js';
 import { addRejection, type Rejection } from '../rejections.js';
 import type { Conflict } from './reconcile.js';
@@ -34,21 +40,27 @@ async function showRebased(
   base: Conversation,
   remaining: readonly OutboxEntry[],
 ): Promise<void> {
-  await keepBase(db, id, base, remaining.length);
+  await keepBase(db, base, remaining);
   const local = materialize(base, remaining);
   if (local === null) await db.conversations.delete(id);
-  else await db.conversations.put(toStored(local));
+  else await db.conversations.put(toStoredQueued(local, remaining.length > 0));
 }
 
 /**
- * Settles a queued entry in one transaction: `apply` runs once the entry is removed.
+ * Settles a queued entry in one transaction: `apply` runs once the entry is removed, with
+ * the entry as it was stored (a pull may have given it a newer base since it was claimed).
  * `null` when the entry was settled meanwhile (another round, or a pull dropped it).
  */
-function settle<T>(db: StoreDatabase, entry: OutboxEntry, apply: () => Promise<T>) {
+function settle<T>(
+  db: StoreDatabase,
+  entry: OutboxEntry,
+  apply: (stored: OutboxEntry) => Promise<T>,
+) {
   return inTransaction(db, SCOPES.settle, async (): Promise<T | null> => {
-    if (!(await stillQueued(db, entry))) return null;
+    const stored = await queuedEntry(db, entry);
+    if (stored === undefined) return null;
     await removeEntry(db, entry);
-    return apply();
+    return apply(stored);
   });
 }
 
@@ -106,7 +118,7 @@ async function dropRecord(db: StoreDatabase, id: string): Promise<Conversation |
 /** A PUT answered 404: the server deleted the record, so it goes locally too. */
 export function deletedOnServer(db: StoreDatabase, entry: OutboxEntry): Promise<Conflict | null> {
   return inTransaction(db, SCOPES.settle, async () => {
-    if (!(await stillQueued(db, entry))) return null;
+    if ((await queuedEntry(db, entry)) === undefined) return null;
     const fields = entry.op === 'update' ? (Object.keys(entry.patch) as Conflict['fields']) : [];
     const local = await dropRecord(db, entry.recordId);
     return { id: entry.recordId, kind: 'deleted', fields, server: null, local, resolved: null };
@@ -137,7 +149,7 @@ export function reject(
   error: ApiError,
   now: number,
 ): Promise<{ rejection: Rejection; queued: boolean } | null> {
-  return settle(db, entry, async () => {
+  return settle(db, entry, async (stored) => {
     const remaining = await entriesOf(db, entry.recordId);
     const refused =
       entry.op === 'create' ? createUndoing(entry.body, remaining) : operationOf(entry);
@@ -146,7 +158,7 @@ export function reject(
       await dropRecord(db, entry.recordId);
       return { rejection, queued: false };
     }
-    const serverState = await baseOf(db, entry.recordId);
+    const serverState = baseIn([stored]);
     if (serverState !== null) await showRebased(db, entry.recordId, serverState, remaining);
     return { rejection, queued: remaining.length > 0 };
   });
