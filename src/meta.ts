@@ -32,6 +32,8 @@ interface MetaValues {
   /** Wall ms of the end of the last round that could not reach the server. */
   lastOfflineAt: number;
   walk: WalkState;
+  /** What the browser answered to `navigator.storage.persist()`. */
+  persisted: boolean;
 }
 
 export async function readMeta<K extends keyof MetaValues>(

@@ -5,6 +5,7 @@
 import { type Observable, ReplaySubject } from 'rxjs';
 import type { StoreDatabase } from './db.js';
 import { toStorageError } from './errors.js';
+import { readMeta, writeMeta } from './meta.js';
 import type { StorageManagerLike } from './platform.js';
 
 /** How much the origin stores and may store, in bytes (`navigator.storage.estimate()`). */
@@ -31,8 +32,6 @@ export interface StorageView {
    */
   estimate$: Observable<StorageEstimate | null>;
 }
-
-const PERSISTED = 'persisted';
 
 /** The storage view of one store, and what the store calls to keep it current. */
 export class StorageMonitor implements StorageView {
@@ -61,7 +60,7 @@ export class StorageMonitor implements StorageView {
 
   async #remembered(): Promise<boolean | undefined> {
     try {
-      const value = (await this.#db.meta.get(PERSISTED))?.value;
+      const value = await readMeta(this.#db, 'persisted');
       return typeof value === 'boolean' ? value : undefined;
     } catch {
       return undefined; // Closed or signed out: persist() reports it.
@@ -77,7 +76,7 @@ export class StorageMonitor implements StorageView {
       } catch {
         granted = false; // Refused outright (no user gesture, a policy).
       }
-      await this.#db.meta.put({ key: PERSISTED, value: granted });
+      await writeMeta(this.#db, 'persisted', granted);
       this.#persisted(granted);
       return granted;
     })().catch((error: unknown) => {
