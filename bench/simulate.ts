@@ -47,7 +47,7 @@ async function simulate(behaviour: string, sync: SyncOptions): Promise<Run> {
     // A round waiting on a (virtual) timer only goes on once time moves: give up waiting
     // after a while and let the clock advance.
     let quiet = 0;
-    for (let spins = 0; quiet < 2 && spins < 200; spins++) {
+    for (let spins = 0; quiet < 2 && spins < 25; spins++) {
       for (let i = 0; i < 4; i++) await tick();
       quiet = active === 0 ? quiet + 1 : 0;
     }
