@@ -11,7 +11,7 @@ import { debugPrinter } from './debug.js';
 import { MISSING_INDEXEDDB, StorageError, toStorageError } from './errors.js';
 import { EventLog } from './events.js';
 import { listState } from './list-state.js';
-import { operationOf } from './model.js';
+import { type ListParams, operationOf } from './model.js';
 import { type ConversationStoreOptions, normalizeOptions } from './options.js';
 import { allEntries } from './outbox.js';
 import { WatchedRecords } from './protected.js';
@@ -164,18 +164,15 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
     for (const change of changes) writes.written(change);
   };
 
+  // A subscribed list counts as visible (recent pulls make it exact) and as protected
+  // (its rows are never evicted), whether the app asked for list$ or listState$.
+  const list$ = (params: ListParams | undefined) =>
+    watched.track(params, protectedRecords.list(params, results.list$(params)));
   const store: ConversationStore = {
     conversations: {
       list: (params) => results.list(params),
-      list$: (params) =>
-        watched.track(params, protectedRecords.list(params, results.list$(params))),
-      listState$: (params) =>
-        listState(
-          db,
-          params,
-          watched.track(params, protectedRecords.list(params, results.list$(params))),
-          pending$,
-        ),
+      list$,
+      listState$: (params) => listState(db, params, list$(params), pending$),
       retrieve: (id) => results.retrieve(id),
       retrieve$: (id) => protectedRecords.record(results.retrieve$(id)),
       create: (input) => createLocal(writes, input),

@@ -5,6 +5,7 @@
  */
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { firstValueFrom, type Observable, filter as rxFilter } from 'rxjs';
+import { afterEach, vi } from 'vitest';
 import { openDatabase, toStored } from '../src/db.js';
 import {
   type Conversation,
@@ -105,6 +106,27 @@ export function conversation(overrides: Partial<Conversation> & { id: string }):
 export const A = conversation({ id: 'AAAAAAAAAAAAAAAA', last_active_at: 300 });
 export const B = conversation({ id: 'BBBBBBBBBBBBBBBB', last_active_at: 200 });
 export const C = conversation({ id: 'CCCCCCCCCCCCCCCC', last_active_at: 100 });
+
+/**
+ * The store a test file works on: `synced()` opens one that already pulled A, B, C (or
+ * `seed`) with the request log cleared, and sets `t.h` and `t.store`; a test may also set
+ * them itself. The store closes, and real timers come back, after each test.
+ */
+export function syncedSuite() {
+  const t = {} as { h: Harness; store: ConversationStore };
+  afterEach(async () => {
+    await t.store?.close().catch(() => {});
+    vi.useRealTimers();
+  });
+  const synced = async (
+    seed: Conversation[] = [A, B, C],
+    options: Parameters<Harness['open']>[0] = {},
+  ) => {
+    Object.assign(t, await syncedHarness(seed, options));
+    return t.store;
+  };
+  return { t, synced };
+}
 
 /** A harness and a store that already pulled `seed`, with the request log cleared. */
 export async function syncedHarness(

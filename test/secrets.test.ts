@@ -1,21 +1,10 @@
 /** The bearer token is never stored, logged or reported. */
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ConversationStore, SyncEvent } from '../src/index.js';
-import { A, B, C, type Harness, syncedHarness, TOKEN } from './fixtures.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { SyncEvent } from '../src/index.js';
+import { A, B, C, syncedSuite, TOKEN } from './fixtures.js';
 
-let h: Harness;
-let store: ConversationStore;
-
-/** A store that already pulled A, B, C (or `seed`), then the request log cleared. */
-async function synced(seed = [A, B, C], options: Parameters<Harness['open']>[0] = {}) {
-  ({ h, store } = await syncedHarness(seed, options));
-  return store;
-}
-
-afterEach(async () => {
-  await store?.close().catch(() => {});
-  vi.useRealTimers();
-});
+/** The store under test (`t.store`) and its harness (`t.h`); closed after each test. */
+const { t, synced } = syncedSuite();
 
 describe('secrets', () => {
   it('never stores, logs or reports the bearer token', async () => {
@@ -29,21 +18,21 @@ describe('secrets', () => {
     const logged$: SyncEvent[] = [];
     const events: SyncEvent[] = [];
     await synced([A, B, C], { logger: (event) => logged$.push(event), debug: 'verbose' });
-    store.sync.events$.subscribe((event) => events.push(event));
-    store.sync.rejections$.subscribe((r) => errors.push(r, r.error));
-    store.sync.status$.subscribe((s) => errors.push(s.lastError));
-    await store.conversations.update(A.id, { is_muted: true });
-    await store.conversations.update(B.id, { is_muted: true });
-    h.server.faults.failNext(400, 1, { methods: ['PUT'] });
-    await store.sync.now();
-    h.server.setToken('rotated');
-    await store.conversations.update(C.id, { is_muted: true });
-    await store.conversations.update(C.id, { is_pinned: true });
-    await store.conversations.create({ contact_id: 'new' });
-    errors.push((await store.sync.now()).error);
-    h.server.setToken(TOKEN);
-    errors.push((await store.sync.now()).error);
-    const dump = JSON.stringify(await h.dump());
+    t.store.sync.events$.subscribe((event) => events.push(event));
+    t.store.sync.rejections$.subscribe((r) => errors.push(r, r.error));
+    t.store.sync.status$.subscribe((s) => errors.push(s.lastError));
+    await t.store.conversations.update(A.id, { is_muted: true });
+    await t.store.conversations.update(B.id, { is_muted: true });
+    t.h.server.faults.failNext(400, 1, { methods: ['PUT'] });
+    await t.store.sync.now();
+    t.h.server.setToken('rotated');
+    await t.store.conversations.update(C.id, { is_muted: true });
+    await t.store.conversations.update(C.id, { is_pinned: true });
+    await t.store.conversations.create({ contact_id: 'new' });
+    errors.push((await t.store.sync.now()).error);
+    t.h.server.setToken(TOKEN);
+    errors.push((await t.store.sync.now()).error);
+    const dump = JSON.stringify(await t.h.dump());
     const reported = JSON.stringify(errors, (_key, value) =>
       value instanceof Error ? { ...value, message: value.message, stack: value.stack } : value,
     );
@@ -59,7 +48,7 @@ describe('secrets', () => {
     expect(JSON.stringify([...events, ...logged$])).not.toMatch(
       /bearer|authorization|idempotency/i,
     );
-    expect(JSON.stringify(h.server.requests)).not.toContain(TOKEN);
+    expect(JSON.stringify(t.h.server.requests)).not.toContain(TOKEN);
     vi.restoreAllMocks();
   });
 });

@@ -1,21 +1,10 @@
 /** 401: one more getToken, then a pause until the app resumes sync. */
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AuthError, type ConversationStore } from '../../src/index.js';
-import { A, B, C, type Harness, syncedHarness, TOKEN } from '../fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { AuthError } from '../../src/index.js';
+import { A, B, C, syncedSuite, TOKEN } from '../fixtures.js';
 
-let h: Harness;
-let store: ConversationStore;
-
-/** A store that already pulled A, B, C (or `seed`), then the request log cleared. */
-async function synced(seed = [A, B, C], options: Parameters<Harness['open']>[0] = {}) {
-  ({ h, store } = await syncedHarness(seed, options));
-  return store;
-}
-
-afterEach(async () => {
-  await store?.close().catch(() => {});
-  vi.useRealTimers();
-});
+/** The store under test (`t.store`) and its harness (`t.h`); closed after each test. */
+const { t, synced } = syncedSuite();
 
 describe('authentication', () => {
   it('asks getToken again once after a 401, then pauses with AuthError', async () => {
@@ -27,15 +16,15 @@ describe('authentication', () => {
         return token;
       },
     });
-    await store.conversations.update(A.id, { is_muted: true });
+    await t.store.conversations.update(A.id, { is_muted: true });
     token = 'revoked';
     calls = 0;
-    const summary = await store.sync.now();
+    const summary = await t.store.sync.now();
     expect(summary.state).toBe('paused');
     expect(summary.error).toBeInstanceOf(AuthError);
     expect(calls).toBe(2);
-    expect(await store.conversations.retrieve(A.id)).toMatchObject({ is_muted: true });
-    expect((await h.dump()).outbox).toHaveLength(1);
+    expect(await t.store.conversations.retrieve(A.id)).toMatchObject({ is_muted: true });
+    expect((await t.h.dump()).outbox).toHaveLength(1);
   });
 
   it('shares one token refresh between concurrent requests that hit 401', async () => {
@@ -62,28 +51,28 @@ describe('authentication', () => {
             }
           });
         }
-        return h.network.fetch(input, init);
+        return t.h.network.fetch(input, init);
       },
     });
     barrier = true;
     expired = true;
     calls = 0;
-    for (const row of [A, B, C]) await store.conversations.update(row.id, { is_muted: true });
-    const summary = await store.sync.now();
+    for (const row of [A, B, C]) await t.store.conversations.update(row.id, { is_muted: true });
+    const summary = await t.store.sync.now();
     expect(summary.pushed).toBe(3);
     // Three first attempts, one shared refresh, then one per list page of the pull.
     expect(calls).toBe(3 + 1 + 1);
-    expect(h.server.all().every((row) => row.is_muted)).toBe(true);
+    expect(t.h.server.all().every((row) => row.is_muted)).toBe(true);
   });
 
   it('resumes after a pause when sync.now() is called with a valid token', async () => {
     let token = TOKEN;
     await synced(undefined, { getToken: () => token });
-    await store.conversations.update(A.id, { is_muted: true });
+    await t.store.conversations.update(A.id, { is_muted: true });
     token = 'revoked';
-    expect((await store.sync.now()).state).toBe('paused');
+    expect((await t.store.sync.now()).state).toBe('paused');
     token = TOKEN;
-    expect((await store.sync.now()).state).toBe('idle');
-    expect(h.server.get(A.id)?.is_muted).toBe(true);
+    expect((await t.store.sync.now()).state).toBe('idle');
+    expect(t.h.server.get(A.id)?.is_muted).toBe(true);
   });
 });

@@ -1,97 +1,77 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Conflict, ConversationStore } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Conflict } from '../../src/index.js';
 import { generateConversations } from '../../src/testing/index.js';
-import {
-  A,
-  B,
-  C,
-  type Harness,
-  harness,
-  record,
-  requests,
-  syncedHarness,
-  until,
-} from '../fixtures.js';
+import { A, B, C, harness, record, requests, syncedSuite, until } from '../fixtures.js';
 
-let h: Harness;
-let store: ConversationStore;
-
-/** A store that already pulled A, B, C (or `seed`), then the request log cleared. */
-async function synced(seed = [A, B, C], options: Parameters<Harness['open']>[0] = {}) {
-  ({ h, store } = await syncedHarness(seed, options));
-  return store;
-}
-
-afterEach(async () => {
-  await store?.close().catch(() => {});
-});
+/** The store under test (`t.store`) and its harness (`t.h`); closed after each test. */
+const { t, synced } = syncedSuite();
 
 describe('pull', () => {
   it('walks every page with starting_after cursors', async () => {
     const rows = generateConversations(250, { seed: 2 });
-    h = harness(rows);
-    store = h.open();
-    const summary = await store.sync.now();
-    const lists = requests(h.server, 'GET');
+    t.h = harness(rows);
+    t.store = t.h.open();
+    const summary = await t.store.sync.now();
+    const lists = requests(t.h.server, 'GET');
     expect(lists.map((r) => r.query)).toEqual([
       { limit: '100' },
-      { limit: '100', starting_after: rows.length > 0 ? h.server.all()[99]?.id : '' },
-      { limit: '100', starting_after: h.server.all()[199]?.id },
+      { limit: '100', starting_after: rows.length > 0 ? t.h.server.all()[99]?.id : '' },
+      { limit: '100', starting_after: t.h.server.all()[199]?.id },
     ]);
     expect(summary).toMatchObject({ pulled: 250, complete: true, state: 'idle' });
-    expect((await store.conversations.list({ limit: 100 })).data).toEqual(
-      h.server.all().slice(0, 100),
+    expect((await t.store.conversations.list({ limit: 100 })).data).toEqual(
+      t.h.server.all().slice(0, 100),
     );
   });
 
   it('uses the configured page size', async () => {
-    h = harness(generateConversations(25, { seed: 3 }));
-    store = h.open({ sync: { auto: false, pageSize: 10 } });
-    await store.sync.now();
-    expect(requests(h.server, 'GET')).toHaveLength(3);
+    t.h = harness(generateConversations(25, { seed: 3 }));
+    t.store = t.h.open({ sync: { auto: false, pageSize: 10 } });
+    await t.store.sync.now();
+    expect(requests(t.h.server, 'GET')).toHaveLength(3);
   });
 
   it('gives records without local changes the server state', async () => {
     await synced();
-    h.server.update(A.id, { is_muted: true, last_active_at: 999 });
-    const summary = await store.sync.now();
+    t.h.server.update(A.id, { is_muted: true, last_active_at: 999 });
+    const summary = await t.store.sync.now();
     expect(summary.pulled).toBe(1);
-    expect(await store.conversations.retrieve(A.id)).toEqual(h.server.get(A.id));
+    expect(await t.store.conversations.retrieve(A.id)).toEqual(t.h.server.get(A.id));
   });
 
   it('rebases a pending local change so that both devices’ edits to different fields survive', async () => {
     await synced();
-    await store.conversations.update(A.id, { is_muted: true });
-    h.server.update(A.id, { is_pinned: true });
-    h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+    await t.store.conversations.update(A.id, { is_muted: true });
+    t.h.server.update(A.id, { is_pinned: true });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'] });
     const conflicts: Conflict[] = [];
-    store.sync.conflicts$.subscribe((c) => conflicts.push(c));
-    await store.sync.now(); // The PUT failed; the pull rebases the pending change.
-    expect(await store.conversations.retrieve(A.id)).toMatchObject({
+    t.store.sync.conflicts$.subscribe((c) => conflicts.push(c));
+    await t.store.sync.now(); // The PUT failed; the pull rebases the pending change.
+    expect(await t.store.conversations.retrieve(A.id)).toMatchObject({
       is_pinned: true,
       is_muted: true,
     });
     expect(conflicts).toEqual([]);
-    await store.sync.now();
-    expect(h.server.get(A.id)).toMatchObject({ is_pinned: true, is_muted: true });
-    expect(await store.conversations.retrieve(A.id)).toEqual(h.server.get(A.id));
+    await t.store.sync.now();
+    expect(t.h.server.get(A.id)).toMatchObject({ is_pinned: true, is_muted: true });
+    expect(await t.store.conversations.retrieve(A.id)).toEqual(t.h.server.get(A.id));
   });
 
   it('keeps the local change of a field both sides changed by default, and reports the conflict', async () => {
     await synced();
-    await store.conversations.update(A.id, { archived_at: 111 });
-    h.server.update(A.id, { archived_at: 222 });
-    h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+    await t.store.conversations.update(A.id, { archived_at: 111 });
+    t.h.server.update(A.id, { archived_at: 222 });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'] });
     const conflicts: Conflict[] = [];
-    store.sync.conflicts$.subscribe((c) => conflicts.push(c));
-    await store.sync.now();
-    expect((await store.conversations.retrieve(A.id))?.archived_at).toBe(111);
+    t.store.sync.conflicts$.subscribe((c) => conflicts.push(c));
+    await t.store.sync.now();
+    expect((await t.store.conversations.retrieve(A.id))?.archived_at).toBe(111);
     expect(conflicts).toEqual([
       expect.objectContaining({ id: A.id, kind: 'field', fields: ['archived_at'] }),
     ]);
     expect(conflicts[0]?.server?.archived_at).toBe(222);
-    await store.sync.now();
-    expect(h.server.get(A.id)?.archived_at).toBe(111);
+    await t.store.sync.now();
+    expect(t.h.server.get(A.id)?.archived_at).toBe(111);
   });
 
   it('lets resolveConflict decide differently: here the server wins the field', async () => {
@@ -102,57 +82,57 @@ describe('pull', () => {
         return kept;
       },
     });
-    await store.conversations.update(A.id, { archived_at: 111, is_muted: true });
-    h.server.update(A.id, { archived_at: 222 });
-    h.server.faults.failNext(503, 1, { methods: ['PUT'] });
-    await store.sync.now();
-    expect(await store.conversations.retrieve(A.id)).toMatchObject({
+    await t.store.conversations.update(A.id, { archived_at: 111, is_muted: true });
+    t.h.server.update(A.id, { archived_at: 222 });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+    await t.store.sync.now();
+    expect(await t.store.conversations.retrieve(A.id)).toMatchObject({
       archived_at: 222,
       is_muted: true,
     });
-    await store.sync.now();
+    await t.store.sync.now();
     // The failed PUT had already left, so it is resent as it was (same Idempotency-Key);
     // the resolution queues the server's value behind it.
-    expect(h.server.get(A.id)).toMatchObject({ archived_at: 222, is_muted: true });
-    expect(await store.conversations.retrieve(A.id)).toEqual(h.server.get(A.id));
+    expect(t.h.server.get(A.id)).toMatchObject({ archived_at: 222, is_muted: true });
+    expect(await t.store.conversations.retrieve(A.id)).toEqual(t.h.server.get(A.id));
   });
 
   it('removes a record the server no longer lists, but only after a complete listing', async () => {
     const rows = generateConversations(30, { seed: 4 });
-    h = harness(rows);
+    t.h = harness(rows);
     let failSecondPage = false;
     let gets = 0;
-    store = h.open({
+    t.store = t.h.open({
       sync: { auto: false, pageSize: 10 },
       fetch: async (input, init) => {
         const method = input instanceof Request ? input.method : (init?.method ?? 'GET');
         if (method.toUpperCase() === 'GET' && failSecondPage && ++gets === 2) {
           throw new TypeError('Failed to fetch');
         }
-        return h.network.fetch(input, init);
+        return t.h.network.fetch(input, init);
       },
     });
-    await store.sync.now();
-    const gone = h.server.all()[25]?.id as string;
-    h.server.remove(gone);
+    await t.store.sync.now();
+    const gone = t.h.server.all()[25]?.id as string;
+    t.h.server.remove(gone);
     failSecondPage = true;
-    const incomplete = await store.sync.now();
+    const incomplete = await t.store.sync.now();
     expect(incomplete).toMatchObject({ complete: false, removed: 0, state: 'offline' });
-    expect(await store.conversations.retrieve(gone)).toBeDefined();
-    const complete = await store.sync.now();
+    expect(await t.store.conversations.retrieve(gone)).toBeDefined();
+    const complete = await t.store.sync.now();
     expect(complete).toMatchObject({ complete: true, removed: 1 });
-    expect(await store.conversations.retrieve(gone)).toBeUndefined();
-    expect((await store.conversations.list({ limit: 100 })).data).toEqual(h.server.all());
+    expect(await t.store.conversations.retrieve(gone)).toBeUndefined();
+    expect((await t.store.conversations.list({ limit: 100 })).data).toEqual(t.h.server.all());
   });
 
   // Regression (issue 19b): a row that moves to an earlier page during the walk is not
   // listed; with a pending update it must be confirmed with a GET, not dropped.
   it('keeps a record with a pending update that moved to an already-read page during the walk', async () => {
-    h = harness([A, B, C]);
-    const { server, network } = h;
+    t.h = harness([A, B, C]);
+    const { server, network } = t.h;
     let listPages = 0;
     let moveC = false;
-    store = h.open({
+    t.store = t.h.open({
       sync: { auto: false, pageSize: 1 },
       fetch: async (input, init) => {
         const reply = await network.fetch(input, init);
@@ -165,98 +145,98 @@ describe('pull', () => {
         return reply;
       },
     });
-    await store.sync.now();
-    await store.conversations.update(C.id, { is_muted: true });
-    h.server.faults.failNext(503, 1, { methods: ['PUT'] }); // The update stays pending.
-    h.server.clearRequests();
+    await t.store.sync.now();
+    await t.store.conversations.update(C.id, { is_muted: true });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'] }); // The update stays pending.
+    t.h.server.clearRequests();
     listPages = 0;
     moveC = true;
-    const summary = await store.sync.now();
+    const summary = await t.store.sync.now();
     expect(summary).toMatchObject({ complete: true, removed: 0 });
-    const lists = requests(h.server, 'GET').filter((r) => r.path === '/v1/conversations');
+    const lists = requests(t.h.server, 'GET').filter((r) => r.path === '/v1/conversations');
     expect(lists.map((r) => r.query.starting_after ?? null)).toEqual([null, A.id]); // C was never listed.
-    expect(requests(h.server, 'GET').map((r) => r.path)).toContain(`/v1/conversations/${C.id}`);
-    expect(await store.conversations.retrieve(C.id)).toEqual({
+    expect(requests(t.h.server, 'GET').map((r) => r.path)).toContain(`/v1/conversations/${C.id}`);
+    expect(await t.store.conversations.retrieve(C.id)).toEqual({
       ...C,
       last_active_at: 400,
       is_muted: true,
     });
-    expect((await h.dump()).outbox).toEqual([
+    expect((await t.h.dump()).outbox).toEqual([
       expect.objectContaining({ recordId: C.id, op: 'update', patch: { is_muted: true } }),
     ]);
-    await store.sync.now();
-    expect(h.server.get(C.id)).toMatchObject({ is_muted: true, last_active_at: 400 });
+    await t.store.sync.now();
+    expect(t.h.server.get(C.id)).toMatchObject({ is_muted: true, last_active_at: 400 });
   });
 
   it('keeps a pending delete deleted whatever the pull lists', async () => {
     await synced();
-    await store.conversations.delete(A.id);
-    h.server.faults.failNext(503, 1, { methods: ['DELETE'] });
-    await store.sync.now();
-    expect(await store.conversations.retrieve(A.id)).toBeUndefined();
-    expect(h.server.get(A.id)).toBeDefined();
-    await store.sync.now();
-    expect(h.server.get(A.id)).toBeUndefined();
+    await t.store.conversations.delete(A.id);
+    t.h.server.faults.failNext(503, 1, { methods: ['DELETE'] });
+    await t.store.sync.now();
+    expect(await t.store.conversations.retrieve(A.id)).toBeUndefined();
+    expect(t.h.server.get(A.id)).toBeDefined();
+    await t.store.sync.now();
+    expect(t.h.server.get(A.id)).toBeUndefined();
   });
 
   it('does not show a conversation twice when the reply to its create was lost', async () => {
     await synced();
-    const created = await store.conversations.create({ contact_id: 'k-lost' });
-    h.server.faults.loseNextReply(1, { methods: ['POST'] });
-    await store.sync.now(); // The server has it; the round ended offline, without a pull.
-    h.server.faults.failNext(503, 1, { methods: ['POST'] });
-    await store.sync.now(); // The create is still unsettled; the pull lists the server's copy.
-    expect(requests(h.server, 'GET').length).toBeGreaterThan(0);
-    const copies = (await store.conversations.list({ limit: 100 })).data.filter(
+    const created = await t.store.conversations.create({ contact_id: 'k-lost' });
+    t.h.server.faults.loseNextReply(1, { methods: ['POST'] });
+    await t.store.sync.now(); // The server has it; the round ended offline, without a pull.
+    t.h.server.faults.failNext(503, 1, { methods: ['POST'] });
+    await t.store.sync.now(); // The create is still unsettled; the pull lists the server's copy.
+    expect(requests(t.h.server, 'GET').length).toBeGreaterThan(0);
+    const copies = (await t.store.conversations.list({ limit: 100 })).data.filter(
       (row) => row.contact_id === 'k-lost',
     );
     expect(copies.map((row) => row.id)).toEqual([created.id]);
-    await store.conversations.update(created.id, { is_pinned: true });
-    await store.sync.now();
-    const settled = (await store.conversations.list({ limit: 100 })).data.filter(
+    await t.store.conversations.update(created.id, { is_pinned: true });
+    await t.store.sync.now();
+    const settled = (await t.store.conversations.list({ limit: 100 })).data.filter(
       (row) => row.contact_id === 'k-lost',
     );
     expect(settled).toHaveLength(1);
-    expect(settled[0]).toEqual(h.server.all().find((row) => row.contact_id === 'k-lost'));
+    expect(settled[0]).toEqual(t.h.server.all().find((row) => row.contact_id === 'k-lost'));
     expect(settled[0]?.is_pinned).toBe(true);
   });
 
   it('keeps a pending create that the server cannot list yet', async () => {
     await synced();
-    const created = await store.conversations.create({ contact_id: 'k1' });
-    h.server.faults.failNext(503, 1, { methods: ['POST'] });
-    const summary = await store.sync.now();
+    const created = await t.store.conversations.create({ contact_id: 'k1' });
+    t.h.server.faults.failNext(503, 1, { methods: ['POST'] });
+    const summary = await t.store.sync.now();
     expect(summary.complete).toBe(true);
-    expect(await store.conversations.retrieve(created.id)).toBeDefined();
+    expect(await t.store.conversations.retrieve(created.id)).toBeDefined();
   });
 
   it('drops the pending updates of a record deleted on the server and reports it', async () => {
     await synced();
-    await store.conversations.update(A.id, { is_muted: true });
-    h.server.faults.failNext(503, 1, { methods: ['PUT'] });
-    h.server.remove(A.id);
+    await t.store.conversations.update(A.id, { is_muted: true });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+    t.h.server.remove(A.id);
     const conflicts: Conflict[] = [];
-    store.sync.conflicts$.subscribe((c) => conflicts.push(c));
-    const summary = await store.sync.now();
+    t.store.sync.conflicts$.subscribe((c) => conflicts.push(c));
+    const summary = await t.store.sync.now();
     expect(summary.removed).toBe(1);
-    expect(await store.conversations.retrieve(A.id)).toBeUndefined();
+    expect(await t.store.conversations.retrieve(A.id)).toBeUndefined();
     expect(conflicts).toEqual([
       expect.objectContaining({ id: A.id, kind: 'deleted', fields: ['is_muted'], server: null }),
     ]);
-    expect((await h.dump()).outbox).toEqual([]);
+    expect((await t.h.dump()).outbox).toEqual([]);
   });
 
   it('skips malformed rows, reports them, and stores the others', async () => {
-    h = harness([A, B, C]);
-    store = h.open();
-    h.server.faults.malformNextList(1, { row: 'wrong-type' });
-    const summary = await store.sync.now();
+    t.h = harness([A, B, C]);
+    t.store = t.h.open();
+    t.h.server.faults.malformNextList(1, { row: 'wrong-type' });
+    const summary = await t.store.sync.now();
     expect(summary.skipped).toBeGreaterThanOrEqual(1);
     expect(summary.error).toMatchObject({ name: 'ApiError', type: 'invalid_response' });
-    const stored = (await h.dump()).conversations as { id: string; is_muted: unknown }[];
+    const stored = (await t.h.dump()).conversations as { id: string; is_muted: unknown }[];
     expect(stored.length).toBeGreaterThanOrEqual(2);
     expect(stored.every((row) => typeof row.is_muted === 'boolean')).toBe(true);
-    const status = await until(store.sync.status$, (s) => s.lastError !== null);
+    const status = await until(t.store.sync.status$, (s) => s.lastError !== null);
     expect(status.lastError?.name).toBe('ApiError');
   });
 
@@ -266,55 +246,55 @@ describe('pull', () => {
     'keeps a stored record whose row comes back malformed (%s) in a complete walk',
     async (row) => {
       await synced();
-      expect(await store.conversations.retrieve(A.id)).toEqual(A);
-      h.server.faults.malformNextList(1, { row }); // The first row, A, is broken.
-      const summary = await store.sync.now();
+      expect(await t.store.conversations.retrieve(A.id)).toEqual(A);
+      t.h.server.faults.malformNextList(1, { row }); // The first row, A, is broken.
+      const summary = await t.store.sync.now();
       expect(summary).toMatchObject({ complete: true, skipped: 1, removed: 0 });
       expect(summary.error).toMatchObject({ name: 'ApiError', type: 'invalid_response' });
-      expect(await store.conversations.retrieve(A.id)).toEqual(A);
-      expect((await store.conversations.list({ limit: 100 })).data).toEqual([A, B, C]);
+      expect(await t.store.conversations.retrieve(A.id)).toEqual(A);
+      expect((await t.store.conversations.list({ limit: 100 })).data).toEqual([A, B, C]);
     },
   );
 
   it('keeps rows with prototype-polluting keys, dropping those keys, without polluting anything', async () => {
-    h = harness([A, B, C]);
-    store = h.open();
-    h.server.faults.malformNextList(1, { row: 'proto' });
-    const summary = await store.sync.now();
+    t.h = harness([A, B, C]);
+    t.store = t.h.open();
+    t.h.server.faults.malformNextList(1, { row: 'proto' });
+    const summary = await t.store.sync.now();
     expect(summary.skipped).toBe(0);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(await store.conversations.retrieve('PollutingRow0000')).toEqual({
+    expect(await t.store.conversations.retrieve('PollutingRow0000')).toEqual({
       ...A,
       id: 'PollutingRow0000',
     });
-    const stored = JSON.stringify(await h.dump());
+    const stored = JSON.stringify(await t.h.dump());
     expect(stored).not.toContain('__proto__');
     expect(stored).not.toContain('polluted');
   });
 
   it('treats a list page that is not JSON as an incomplete walk', async () => {
     await synced();
-    h.server.remove(A.id);
-    h.server.faults.malformNextList(1, { row: 'not-json' });
-    const summary = await store.sync.now();
+    t.h.server.remove(A.id);
+    t.h.server.faults.malformNextList(1, { row: 'not-json' });
+    const summary = await t.store.sync.now();
     expect(summary.complete).toBe(false);
     expect(summary.error).toMatchObject({ name: 'ApiError', type: 'invalid_response' });
-    expect(await store.conversations.retrieve(A.id)).toBeDefined();
+    expect(await t.store.conversations.retrieve(A.id)).toBeDefined();
   });
 });
 
 describe('the complete walk across interruptions', () => {
   function interruptible(rows = generateConversations(30, { seed: 4 })) {
-    h = harness(rows);
+    t.h = harness(rows);
     const control = { failAtGet: 0, gets: 0 };
-    store = h.open({
+    t.store = t.h.open({
       sync: { auto: false, pageSize: 10 },
       fetch: async (input, init) => {
         const method = input instanceof Request ? input.method : (init?.method ?? 'GET');
         if (method.toUpperCase() === 'GET' && ++control.gets === control.failAtGet) {
           throw new TypeError('Failed to fetch');
         }
-        return h.network.fetch(input, init);
+        return t.h.network.fetch(input, init);
       },
     });
     return control;
@@ -322,51 +302,51 @@ describe('the complete walk across interruptions', () => {
 
   it('resumes from its stored cursor after going offline, and still removes only what it proved gone', async () => {
     const control = interruptible();
-    await store.sync.now();
-    const gone = h.server.all()[25]?.id as string;
-    h.server.remove(gone);
-    h.server.clearRequests();
+    await t.store.sync.now();
+    const gone = t.h.server.all()[25]?.id as string;
+    t.h.server.remove(gone);
+    t.h.server.clearRequests();
     control.gets = 0;
     control.failAtGet = 3; // Pages 1 and 2 arrive, page 3 fails.
-    expect(await store.sync.now()).toMatchObject({ complete: false, removed: 0 });
-    expect(await store.conversations.retrieve(gone)).toBeDefined();
-    const lastOfPage2 = h.server.all()[19]?.id;
-    h.server.clearRequests();
-    const resumed = await store.sync.now();
+    expect(await t.store.sync.now()).toMatchObject({ complete: false, removed: 0 });
+    expect(await t.store.conversations.retrieve(gone)).toBeDefined();
+    const lastOfPage2 = t.h.server.all()[19]?.id;
+    t.h.server.clearRequests();
+    const resumed = await t.store.sync.now();
     expect(resumed).toMatchObject({ complete: true, removed: 1 });
     // One GET: the walk went on from page 3 instead of starting over.
-    expect(requests(h.server, 'GET').map((r) => r.query.starting_after)).toEqual([lastOfPage2]);
-    expect(await store.conversations.retrieve(gone)).toBeUndefined();
-    expect((await store.conversations.list({ limit: 100 })).data).toEqual(h.server.all());
+    expect(requests(t.h.server, 'GET').map((r) => r.query.starting_after)).toEqual([lastOfPage2]);
+    expect(await t.store.conversations.retrieve(gone)).toBeUndefined();
+    expect((await t.store.conversations.list({ limit: 100 })).data).toEqual(t.h.server.all());
   });
 
   it('resumes after a reload (a new store on the same database)', async () => {
     const control = interruptible();
     control.failAtGet = 2;
-    await store.sync.now();
-    await store.close();
-    store = h.open({ sync: { auto: false, pageSize: 10 } });
-    h.server.clearRequests();
-    expect(await store.sync.now()).toMatchObject({ complete: true });
-    expect(requests(h.server, 'GET')[0]?.query.starting_after).toBe(h.server.all()[9]?.id);
-    expect((await store.conversations.list({ limit: 100 })).data).toEqual(h.server.all());
+    await t.store.sync.now();
+    await t.store.close();
+    t.store = t.h.open({ sync: { auto: false, pageSize: 10 } });
+    t.h.server.clearRequests();
+    expect(await t.store.sync.now()).toMatchObject({ complete: true });
+    expect(requests(t.h.server, 'GET')[0]?.query.starting_after).toBe(t.h.server.all()[9]?.id);
+    expect((await t.store.conversations.list({ limit: 100 })).data).toEqual(t.h.server.all());
   });
 
   it('starts over when the stored walk is older than fullSyncMs', async () => {
     const control = interruptible();
     control.failAtGet = 2;
-    await store.sync.now();
-    await store.close();
-    store = h.open({ sync: { auto: false, pageSize: 10, fullSyncMs: 0 } });
-    h.server.clearRequests();
-    await store.sync.now();
-    expect(requests(h.server, 'GET')[0]?.query.starting_after).toBeUndefined();
+    await t.store.sync.now();
+    await t.store.close();
+    t.store = t.h.open({ sync: { auto: false, pageSize: 10, fullSyncMs: 0 } });
+    t.h.server.clearRequests();
+    await t.store.sync.now();
+    expect(requests(t.h.server, 'GET')[0]?.query.starting_after).toBeUndefined();
   });
 
   it('shows its progress in status$ while it runs, then hasSynced', async () => {
     interruptible();
-    const statuses = record(store.sync.status$);
-    await store.sync.now();
+    const statuses = record(t.store.sync.status$);
+    await t.store.sync.now();
     const progress = statuses.values.map((s) => s.progress).filter((p) => p !== null);
     expect(progress).toEqual([
       { pages: 0, rows: 0 },
@@ -381,23 +361,23 @@ describe('the complete walk across interruptions', () => {
     const control = interruptible();
     control.failAtGet = 2;
     let done = false;
-    const first = store.sync.firstSync().then(() => {
+    const first = t.store.sync.firstSync().then(() => {
       done = true;
     });
-    await store.sync.now();
+    await t.store.sync.now();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(done).toBe(false);
-    await store.sync.now();
+    await t.store.sync.now();
     await first;
     expect(done).toBe(true);
   });
 
   it('stops on a cursor that loops back, incomplete, removing nothing', async () => {
     const rows = generateConversations(3, { seed: 5 });
-    h = harness(rows);
+    t.h = harness(rows);
     const [a, b] = rows;
     let gets = 0;
-    store = h.open({
+    t.store = t.h.open({
       sync: { auto: false, pageSize: 1 },
       fetch: async () => {
         gets += 1;
@@ -406,7 +386,7 @@ describe('the complete walk across interruptions', () => {
         return Response.json({ has_more: true, data: [row] });
       },
     });
-    const summary = await store.sync.now();
+    const summary = await t.store.sync.now();
     expect(summary.complete).toBe(false);
     expect(summary.error?.message).toMatch(/cursor/);
     expect(gets).toBeLessThan(5);

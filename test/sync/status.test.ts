@@ -1,67 +1,55 @@
 /** status$ and pending$, and sync.now() sharing rounds. */
 
 import { firstValueFrom } from 'rxjs';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type ConversationStore, StorageError } from '../../src/index.js';
 import {
   A,
   B,
   C,
-  type Harness,
   harness,
   holdingFetch,
   localStore,
   record,
   requests,
-  syncedHarness,
+  syncedSuite,
   tickUntil,
   until,
 } from '../fixtures.js';
 
-let h: Harness;
-let store: ConversationStore;
-
-/** A store that already pulled A, B, C (or `seed`), then the request log cleared. */
-async function synced(seed = [A, B, C], options: Parameters<Harness['open']>[0] = {}) {
-  ({ h, store } = await syncedHarness(seed, options));
-  return store;
-}
-
-afterEach(async () => {
-  await store?.close().catch(() => {});
-  vi.useRealTimers();
-});
+/** The store under test (`t.store`) and its harness (`t.h`); closed after each test. */
+const { t, synced } = syncedSuite();
 
 describe('status', () => {
   it('lists the ids with unsent changes on pending$ and counts them in status$', async () => {
     await synced();
-    h.network.offline = true;
-    const created = await store.conversations.create({ contact_id: 'k6' });
-    await store.conversations.update(A.id, { is_muted: true });
-    const ids = await until(store.sync.pending$, (set) => set.size === 2);
+    t.h.network.offline = true;
+    const created = await t.store.conversations.create({ contact_id: 'k6' });
+    await t.store.conversations.update(A.id, { is_muted: true });
+    const ids = await until(t.store.sync.pending$, (set) => set.size === 2);
     expect([...ids].sort()).toEqual([A.id, created.id].sort());
-    await until(store.sync.status$, (s) => s.pending === 2);
-    h.network.offline = false;
-    await store.sync.now();
-    await until(store.sync.pending$, (set) => set.size === 0);
-    const status = await until(store.sync.status$, (s) => s.pending === 0);
+    await until(t.store.sync.status$, (s) => s.pending === 2);
+    t.h.network.offline = false;
+    await t.store.sync.now();
+    await until(t.store.sync.pending$, (set) => set.size === 0);
+    const status = await until(t.store.sync.status$, (s) => s.pending === 0);
     expect(status).toMatchObject({ state: 'idle', rejected: 0, lastError: null });
     expect(status.lastSyncedAt).toEqual(expect.any(Number));
   });
 
   it('shares one round between concurrent sync.now() calls', async () => {
     await synced();
-    await store.conversations.update(A.id, { is_muted: true });
-    const [first, second] = await Promise.all([store.sync.now(), store.sync.now()]);
+    await t.store.conversations.update(A.id, { is_muted: true });
+    const [first, second] = await Promise.all([t.store.sync.now(), t.store.sync.now()]);
     expect(second).toBe(first);
-    expect(requests(h.server, 'GET')).toHaveLength(1);
-    expect(requests(h.server, 'PUT')).toHaveLength(1);
+    expect(requests(t.h.server, 'GET')).toHaveLength(1);
+    expect(requests(t.h.server, 'PUT')).toHaveLength(1);
   });
 
   it('sync.now() rejects with a StorageError after close()', async () => {
     await synced();
-    await store.close();
-    await expect(store.sync.now()).rejects.toBeInstanceOf(StorageError);
+    await t.store.close();
+    await expect(t.store.sync.now()).rejects.toBeInstanceOf(StorageError);
   });
 });
 
@@ -70,16 +58,16 @@ describe('pending$ as the outbox drains (fake clock, PUTs held open)', () => {
     vi.useFakeTimers({
       toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
     });
-    h = harness([A, B, C]);
-    const gate = holdingFetch(h.network.fetch, ['PUT']);
-    store = h.open({ fetch: gate.fetch, sync: { auto: false, concurrency: 1 } });
-    await store.sync.now();
-    for (const row of [A, B, C]) await store.conversations.update(row.id, { is_muted: true });
-    const seen = record(store.sync.pending$);
+    t.h = harness([A, B, C]);
+    const gate = holdingFetch(t.h.network.fetch, ['PUT']);
+    t.store = t.h.open({ fetch: gate.fetch, sync: { auto: false, concurrency: 1 } });
+    await t.store.sync.now();
+    for (const row of [A, B, C]) await t.store.conversations.update(row.id, { is_muted: true });
+    const seen = record(t.store.sync.pending$);
     const sets = () => seen.values.map((set) => [...set].sort());
     expect(sets()).toEqual([[A.id, B.id, C.id]]);
 
-    const round = store.sync.now();
+    const round = t.store.sync.now();
     try {
       await tickUntil(() => gate.waiting === 1);
       expect(sets()).toEqual([[A.id, B.id, C.id]]); // Sent is not acknowledged.
@@ -117,50 +105,50 @@ describe('this tab’s own writes show at once (no sleeps, 20 fresh stores each)
   it('create', async () => {
     for (let run = 0; run < RUNS; run++) {
       const local = await localStore();
-      store = local.store;
-      const created = await store.conversations.create({ contact_id: `k${run}` });
-      expect(await firstSeen(store)).toEqual({ ids: [created.id], pending: 1 });
-      await store.close();
+      t.store = local.store;
+      const created = await t.store.conversations.create({ contact_id: `k${run}` });
+      expect(await firstSeen(t.store)).toEqual({ ids: [created.id], pending: 1 });
+      await t.store.close();
     }
   });
 
   it('update', async () => {
     for (let run = 0; run < RUNS; run++) {
-      store = (await localStore([A, B])).store;
-      await store.conversations.update(B.id, { is_pinned: true });
-      expect(await firstSeen(store)).toEqual({ ids: [B.id], pending: 1 });
-      await store.close();
+      t.store = (await localStore([A, B])).store;
+      await t.store.conversations.update(B.id, { is_pinned: true });
+      expect(await firstSeen(t.store)).toEqual({ ids: [B.id], pending: 1 });
+      await t.store.close();
     }
   });
 
   it('delete', async () => {
     for (let run = 0; run < RUNS; run++) {
-      store = (await localStore([A, B])).store;
-      await store.conversations.delete(A.id);
-      expect(await firstSeen(store)).toEqual({ ids: [A.id], pending: 1 });
-      await store.close();
+      t.store = (await localStore([A, B])).store;
+      await t.store.conversations.delete(A.id);
+      expect(await firstSeen(t.store)).toEqual({ ids: [A.id], pending: 1 });
+      await t.store.close();
     }
   });
 
   it('create then delete of an unsent record leaves nothing pending', async () => {
     for (let run = 0; run < RUNS; run++) {
-      store = (await localStore()).store;
-      const created = await store.conversations.create({ group_id: `g${run}` });
-      expect(await firstSeen(store)).toEqual({ ids: [created.id], pending: 1 });
-      await store.conversations.delete(created.id);
-      expect(await firstSeen(store)).toEqual({ ids: [], pending: 0 });
-      await store.close();
+      t.store = (await localStore()).store;
+      const created = await t.store.conversations.create({ group_id: `g${run}` });
+      expect(await firstSeen(t.store)).toEqual({ ids: [created.id], pending: 1 });
+      await t.store.conversations.delete(created.id);
+      expect(await firstSeen(t.store)).toEqual({ ids: [], pending: 0 });
+      await t.store.close();
     }
   });
 
   it('an acknowledged write leaves pending$ once its round resolves', async () => {
     for (let run = 0; run < RUNS; run++) {
       await synced();
-      await store.conversations.update(A.id, { is_muted: true });
-      expect(await firstSeen(store)).toEqual({ ids: [A.id], pending: 1 });
-      await store.sync.now();
-      expect(await firstSeen(store)).toEqual({ ids: [], pending: 0 });
-      await store.close();
+      await t.store.conversations.update(A.id, { is_muted: true });
+      expect(await firstSeen(t.store)).toEqual({ ids: [A.id], pending: 1 });
+      await t.store.sync.now();
+      expect(await firstSeen(t.store)).toEqual({ ids: [], pending: 0 });
+      await t.store.close();
     }
   });
 });
