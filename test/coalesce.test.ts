@@ -2,19 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { coalesce, materialize, type Operation } from '../src/coalesce.js';
 import type { OutboxEntry } from '../src/db.js';
 import type { Conversation } from '../src/model.js';
+import { conversation } from './fixtures.js';
 
-const server: Conversation = {
+const server: Conversation = conversation({
   id: 'c1',
   contact_id: 'k1',
-  group_id: null,
-  pinned_message_id: null,
-  is_pinned: false,
-  is_muted: false,
   last_active_at: 100,
-  last_opened_at: null,
   created_at: 50,
-  archived_at: null,
-};
+});
 
 let nextSeq = 1;
 function entry(operation: Operation, sent = false): OutboxEntry {

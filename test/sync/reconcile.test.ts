@@ -1,19 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { type Conversation, diff, mergePatches } from '../../src/model.js';
 import { conflictingFields, rebase } from '../../src/sync/reconcile.js';
+import { conversation } from '../fixtures.js';
 
-const base: Conversation = {
+const base: Conversation = conversation({
   id: 'c1',
   contact_id: 'k1',
-  group_id: null,
-  pinned_message_id: null,
-  is_pinned: false,
-  is_muted: false,
   last_active_at: 100,
-  last_opened_at: null,
   created_at: 50,
-  archived_at: null,
-};
+});
 
 describe('rebase', () => {
   it('keeps the server edit of one field and the local edit of another', () => {
