@@ -167,6 +167,17 @@ export interface EvictedEvent {
 }
 
 /**
+ * The reserve (option `storage.reserveBytes`) was given up so that a refused local write
+ * could land (`held: false`), or was taken again after a round found room (`held: true`).
+ */
+export interface ReserveEvent {
+  /** Tells the kind of event apart. */
+  type: 'reserve';
+  /** Whether the store now holds its reserve. */
+  held: boolean;
+}
+
+/**
  * One event of the debug stream (`store.sync.events$`, option `logger`), told apart by
  * `type`. Events are about this store: requests it sent and decisions it made.
  */
@@ -182,7 +193,8 @@ export type SyncEvent =
   | IdRemappedEvent
   | BackoffEvent
   | CheckedEvent
-  | EvictedEvent;
+  | EvictedEvent
+  | ReserveEvent;
 
 /** Where events go: `events$` subscribers and the listeners (logger, debug printer). */
 export class EventLog {

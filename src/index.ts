@@ -26,6 +26,7 @@ export type {
   CoalescedEvent,
   ConflictEvent,
   EvictedEvent,
+  ReserveEvent,
   IdRemappedEvent,
   RebasedEvent,
   RejectedEvent,

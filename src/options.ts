@@ -58,6 +58,13 @@ export interface StorageOptions {
    * records are evicted as for `maxRecords`. Default: no limit.
    */
   maxBytes?: number;
+  /**
+   * Bytes held in reserve, as a file in the origin private file system, and given up when
+   * the browser refuses a local write for want of room, so that the write still lands
+   * (see the README's "Quota and eviction"). 0 to 67 108 864; 0 holds none. Default
+   * 524 288 (512 KiB).
+   */
+  reserveBytes?: number;
 }
 
 /** Options of {@link createConversationStore}. */
@@ -116,7 +123,7 @@ export interface NormalizedOptions {
   resolveConflict: ResolveConflict | undefined;
   nowSeconds: () => number;
   platform: Platform;
-  storage: { maxRecords: number; maxBytes: number };
+  storage: { maxRecords: number; maxBytes: number; reserveBytes: number };
   afterSignIn: boolean;
   logger: ((event: SyncEvent) => void) | undefined;
   debug: DebugMode;
@@ -199,6 +206,7 @@ function normalizeStorage(input: StorageOptions | undefined): NormalizedOptions[
   return {
     maxRecords: integer(storage.maxRecords, unlimited, 'storage.maxRecords', 10, 10_000_000),
     maxBytes: integer(storage.maxBytes, unlimited, 'storage.maxBytes', 65_536, unlimited),
+    reserveBytes: integer(storage.reserveBytes, 524_288, 'storage.reserveBytes', 0, 67_108_864),
   };
 }
 

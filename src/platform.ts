@@ -34,6 +34,24 @@ export interface StorageManagerLike {
   persist?(): Promise<boolean>;
   /** Resolves with the origin's usage and quota in bytes. */
   estimate?(): Promise<StorageManagerEstimate>;
+  /** The origin private file system's root, where the store keeps its reserve (reserve.ts). */
+  getDirectory?(): Promise<DirectoryHandleLike>;
+}
+
+/** What the store uses of a `FileSystemDirectoryHandle`. */
+export interface DirectoryHandleLike {
+  getFileHandle(name: string, options?: { create?: boolean }): Promise<FileHandleLike>;
+  removeEntry(name: string): Promise<void>;
+}
+
+/** What the store uses of a `FileSystemFileHandle`. */
+export interface FileHandleLike {
+  getFile(): Promise<{ size: number }>;
+  createWritable(): Promise<{
+    write(data: Uint8Array): Promise<void>;
+    close(): Promise<void>;
+    abort(): Promise<void>;
+  }>;
 }
 
 /** What the store needs from its platform (option `platform`). */

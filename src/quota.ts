@@ -29,6 +29,10 @@ export interface QuotaOptions {
   protectedIds: () => Set<string>;
   /** Told how many records were evicted, to make room (`'quota'`) or for the limits. */
   evicted?: (count: number, reason: 'quota' | 'limits') => void;
+  /** Space held for local writes (reserve.ts); without it, eviction alone makes room. */
+  reserve?: { take(): Promise<boolean>; release(): Promise<boolean> };
+  /** Told when the reserve is given up for a refused write, and when it is held again. */
+  reserveChanged?: (held: boolean) => void;
 }
 
 /** Records evicted by the first attempt to make room; each further attempt doubles it. */
@@ -43,10 +47,26 @@ const stubOf = ({ id, s, f, g }: StoredConversation): EvictedRow =>
 export class QuotaManager {
   readonly #db: StoreDatabase;
   readonly #options: QuotaOptions;
+  /** Whether the reserve is held, as far as this store knows (undefined: not yet asked). */
+  #reserveHeld: boolean | undefined;
 
   constructor(db: StoreDatabase, options: QuotaOptions) {
     this.#db = db;
     this.#options = options;
+  }
+
+  #reserveIs(held: boolean): void {
+    if (this.#reserveHeld !== undefined && this.#reserveHeld !== held) {
+      this.#options.reserveChanged?.(held);
+    }
+    this.#reserveHeld = held;
+  }
+
+  /** Takes the reserve if it is not held (at start, after rounds); never throws. */
+  async takeReserve(): Promise<void> {
+    const reserve = this.#options.reserve;
+    if (reserve === undefined) return;
+    this.#reserveIs(await reserve.take().catch(() => false));
   }
 
   /**
@@ -80,27 +100,30 @@ export class QuotaManager {
     });
   }
 
-  /** Evicts a batch (growing with `attempt`); false when nothing could be evicted. */
-  async makeRoom(attempt: number): Promise<boolean> {
-    const evicted = await this.evict({ count: FIRST_BATCH * 2 ** attempt });
+  /**
+   * Evicts a batch (growing with `attempt`); for a local write (`forWrite`) gives up the
+   * reserve first, which also leaves room for the eviction's own bookkeeping. False when
+   * nothing was freed.
+   */
+  async makeRoom(attempt: number, forWrite: boolean): Promise<boolean> {
+    let released = false;
+    if (forWrite && this.#options.reserve !== undefined) {
+      released = await this.#options.reserve.release().catch(() => false);
+      if (released) this.#reserveIs(false);
+    }
+    const evicted = await this.evict({ count: FIRST_BATCH * 2 ** attempt }).catch(() => 0);
     if (evicted > 0) this.#options.evicted?.(evicted, 'quota');
-    return evicted > 0;
+    return released || evicted > 0;
   }
 
-  /** Runs `write`; on a QuotaExceededError makes room and runs it again, while room is made. */
+  /** Runs a local write; on a QuotaExceededError makes room and runs it again, while room is made. */
   async withRoom<T>(write: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await write();
       } catch (error) {
         if (!isQuotaError(error)) throw error;
-        let made: boolean;
-        try {
-          made = await this.makeRoom(attempt);
-        } catch {
-          made = false;
-        }
-        if (!made) {
+        if (!(await this.makeRoom(attempt, true))) {
           throw new StorageError(`${describe(error)}; nothing left to evict`, { cause: error });
         }
       }
@@ -129,8 +152,9 @@ export class QuotaManager {
 
   /**
    * After a sync round: a complete pull stored every server row again, so the stubs go
-   * (unless a create without its answer kept new rows out); then the limits hold again,
-   * and a round that ran out of quota gets room for the next.
+   * (unless a create without its answer kept new rows out); then the limits hold again, a
+   * round that ran out of quota gets room for the next (the reserve stays for local
+   * writes), and a reserve given up is taken again if there is room.
    */
   async afterRound(round: { complete: boolean; error: Error | null }): Promise<void> {
     const db = this.#db;
@@ -142,8 +166,9 @@ export class QuotaManager {
         return db.evicted.bulkDelete(stubs.filter((_, index) => back[index] !== undefined));
       });
     }
-    if (round.error instanceof StorageError && round.error.quota) await this.makeRoom(0);
+    if (round.error instanceof StorageError && round.error.quota) await this.makeRoom(0, false);
     await this.enforceLimits();
+    await this.takeReserve(); // Also when held: another tab may have given it up.
   }
 
   /** Whether `list(params)` may miss evicted records (see WatchedRecords.isComplete). */

@@ -16,6 +16,7 @@ import { type ConversationStoreOptions, normalizeOptions } from './options.js';
 import { allEntries } from './outbox.js';
 import { WatchedRecords } from './protected.js';
 import { QuotaManager } from './quota.js';
+import { Reserve } from './reserve.js';
 import { discardRejection, listRejections, type Rejection, takeRejection } from './rejections.js';
 import { LiveResults } from './results.js';
 import { markSignedOut, signedOutGate } from './signout.js';
@@ -43,10 +44,14 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   const gate = signedOutGate(options, options.databaseName, options.afterSignIn);
   const db = openDatabase(options.databaseName, { ...options, gate });
   const protectedRecords: WatchedRecords = new WatchedRecords((params) => quota.isComplete(params));
+  const storageManager = options.platform.storage?.();
+  const reserve = new Reserve(storageManager, options.databaseName, options.storage.reserveBytes);
   const quota = new QuotaManager(db, {
     ...options.storage,
     protectedIds: () => protectedRecords.protectedIds(),
     evicted: (count, reason) => log.emit({ type: 'evicted', count, reason }),
+    reserve,
+    reserveChanged: (held) => log.emit({ type: 'reserve', held }),
   });
   const api = new ConversationsApi({
     ...options,
@@ -91,7 +96,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
     },
   );
   const pending$ = engine.statusStore.pending$.asObservable();
-  const storage = new StorageMonitor(db, options.platform.storage?.(), (value) =>
+  const storage = new StorageMonitor(db, storageManager, (value) =>
     engine.statusStore.dispatch({ type: 'persisted', value }),
   );
   const results = new LiveResults(db);
@@ -129,10 +134,13 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   // and its reads and writes reject with the reason. (Without IndexedDB there is nothing
   // to open: each call says so itself.)
   if (indexedDBOf(options) !== undefined) {
-    db.open().catch(() => {
-      openFailed = true;
-      void close();
-    });
+    db.open().then(
+      () => quota.takeReserve(),
+      () => {
+        openFailed = true;
+        void close();
+      },
+    );
   }
 
   // Another tab destroyed this database (sign-out): close for good here too, instead of
@@ -210,6 +218,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
         await markSignedOut(options, options.databaseName, clock().now());
         await close();
         await db.delete();
+        await reserve.release();
       } catch (error) {
         throw toStorageError(error, 'destroy');
       }

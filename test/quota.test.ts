@@ -154,5 +154,9 @@ describe('limits', () => {
     expect(() => h.open({ storage: { maxRecords: 5 } })).toThrow(ValidationError);
     expect(() => h.open({ storage: { maxBytes: 1000 } })).toThrow(/storage.maxBytes/);
     expect(() => h.open({ storage: { maxRecords: 1.5 } })).toThrow(/storage.maxRecords/);
+    expect(() => h.open({ storage: { reserveBytes: -1 } })).toThrow(
+      'storage.reserveBytes: must be an integer from 0 to 67108864',
+    );
+    expect(() => h.open({ storage: { reserveBytes: 2 ** 26 + 1 } })).toThrow(/reserveBytes/);
   });
 });

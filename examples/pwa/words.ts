@@ -148,5 +148,9 @@ export function activityText(event: SyncEvent, { name, pages }: ActivityContext)
       return `Checked ${name ?? event.recordId} on the server before sending your change`;
     case 'evicted':
       return `Freed space: ${plural(event.count, 'old conversation')} removed from this device`;
+    case 'reserve':
+      return event.held
+        ? 'Set space aside again for changes made while the device is full'
+        : 'The device is full: used the space set aside to keep your change';
   }
 }

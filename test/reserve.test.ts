@@ -1,0 +1,227 @@
+/**
+ * The reserve (reserve.ts, option `storage.reserveBytes`): a file held in the origin
+ * private file system and given up when the browser refuses a local write, so the write
+ * lands even where deleting rows frees nothing yet (Chromium frees deleted rows' space
+ * only when LevelDB compacts). Taken again after a round that finds room; removed by
+ * destroy().
+ */
+import { type DBCoreRangeType, Dexie } from 'dexie';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DirectoryHandleLike, StorageManagerLike } from '../src/platform.js';
+import { Reserve } from '../src/reserve.js';
+import { createManualPlatform } from '../src/testing/index.js';
+import { conversation, type Harness, harness, record } from './fixtures.js';
+
+const KIB = 1024;
+const ROWS = Array.from({ length: 20 }, (_, index) =>
+  conversation({ id: `RES${String(index).padStart(13, '0')}`, last_active_at: 1000 - index }),
+);
+
+const quotaError = () => new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+const notFound = () => new DOMException('Not found.', 'NotFoundError');
+
+/**
+ * A fake origin with a quota in units: a stored conversation is one, a file one per KiB.
+ * As in Chromium, a deleted row keeps its unit until `compact()`; a file frees its units
+ * as soon as it is removed. Writes past `limit` fail with QuotaExceededError (and the
+ * transaction is rolled back); deletes are never refused.
+ */
+function fakeOrigin(databaseName: string) {
+  const state = { limit: Number.POSITIVE_INFINITY, rows: 0, deleted: 0 };
+  const files = new Map<string, number>();
+  const fileUnits = () => [...files.values()].reduce((sum, size) => sum + Math.ceil(size / KIB), 0);
+  const used = () => state.rows + state.deleted + fileUnits();
+
+  const addon = (db: Dexie) => {
+    if (db.name !== databaseName) return;
+    db.use({
+      stack: 'dbcore',
+      name: 'fake-origin',
+      create: (down) => ({
+        ...down,
+        table: (name) => {
+          const table = down.table(name);
+          if (name !== 'conversations') return table;
+          return {
+            ...table,
+            mutate: async (request) => {
+              const before = state.rows;
+              const result = await table.mutate(request);
+              const query = {
+                index: table.schema.primaryKey,
+                range: { type: 3 as DBCoreRangeType.Any, lower: undefined, upper: undefined },
+              };
+              const rows = await table.count({ trans: request.trans, query });
+              if (request.type === 'delete' || request.type === 'deleteRange') {
+                state.deleted += before - rows;
+              } else if (rows + state.deleted + fileUnits() > state.limit) {
+                throw quotaError();
+              }
+              state.rows = rows;
+              return result;
+            },
+          };
+        },
+      }),
+    });
+  };
+  Dexie.addons.push(addon);
+
+  const directory: DirectoryHandleLike = {
+    getFileHandle: async (name, options) => {
+      if (!files.has(name)) {
+        if (options?.create !== true) throw notFound();
+        files.set(name, 0);
+      }
+      return {
+        getFile: async () => ({ size: files.get(name) ?? 0 }),
+        createWritable: async () => {
+          let size = 0;
+          return {
+            write: async (data: Uint8Array) => {
+              size += data.length;
+              const others = fileUnits() - Math.ceil((files.get(name) ?? 0) / KIB);
+              if (state.rows + state.deleted + others + Math.ceil(size / KIB) > state.limit) {
+                throw quotaError();
+              }
+            },
+            close: async () => {
+              files.set(name, size);
+            },
+            abort: async () => {},
+          };
+        },
+      };
+    },
+    removeEntry: async (name) => {
+      if (!files.delete(name)) throw notFound();
+    },
+  };
+  const manager: StorageManagerLike = { getDirectory: async () => directory };
+  return {
+    state,
+    files,
+    manager,
+    used,
+    /** LevelDB compacted: deleted rows free their units. */
+    compact: () => {
+      state.deleted = 0;
+    },
+    remove: () => Dexie.addons.splice(Dexie.addons.indexOf(addon), 1),
+  };
+}
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+const FILE = (h: Harness) => `protocol-offline-reserve-${encodeURIComponent(h.databaseName)}`;
+
+/** A synced store holding its 4 KiB reserve, on an origin that is now full. */
+async function fullOrigin(reserveBytes = 4 * KIB) {
+  const h = harness(ROWS);
+  const origin = fakeOrigin(h.databaseName);
+  cleanup.push(origin.remove);
+  const platform = { ...createManualPlatform(), storage: () => origin.manager };
+  const store = h.open({ platform, storage: { reserveBytes } });
+  cleanup.push(() => store.close());
+  await store.sync.now(); // The round ends by taking the reserve (if it was not yet).
+  expect(origin.files.get(FILE(h))).toBe(reserveBytes === 0 ? undefined : reserveBytes);
+  origin.state.limit = origin.used();
+  return { h, store, origin };
+}
+
+describe('the reserve', () => {
+  it('a write refused while deletes free nothing yet lands by giving up the reserve', async () => {
+    const { h, store, origin } = await fullOrigin();
+    const events = record(store.sync.events$);
+    cleanup.push(events.stop);
+    await store.conversations.update(ROWS[3]?.id as string, { is_pinned: true });
+    const created = await store.conversations.create({ contact_id: 'while-full' });
+
+    expect(origin.files.has(FILE(h))).toBe(false);
+    expect(events.values).toEqual([
+      { type: 'reserve', held: false },
+      { type: 'evicted', count: 16, reason: 'quota' },
+    ]);
+    expect(await store.conversations.retrieve(created.id)).toEqual(created);
+    expect((await store.sync.listOutbox()).map((item) => [item.op, item.recordId])).toEqual([
+      ['update', ROWS[3]?.id],
+      ['create', created.id],
+    ]);
+    await store.sync.now();
+    expect(h.server.all().find((row) => row.contact_id === 'while-full')).toBeDefined();
+    expect(h.server.all().find((row) => row.id === ROWS[3]?.id)?.is_pinned).toBe(true);
+  });
+
+  it('without a reserve the same write is refused whole, and what was queued stays', async () => {
+    const { h, store } = await fullOrigin(0);
+    const before = await h.dump();
+    const error = await store.conversations.create({ contact_id: 'while-full' }).catch((e) => e);
+    expect(error).toMatchObject({ name: 'StorageError', quota: true });
+    const after = await h.dump();
+    expect(after.outbox).toEqual(before.outbox);
+    expect(JSON.stringify(after.conversations)).not.toContain('while-full');
+  });
+
+  it('is taken again after a round once the space is back', async () => {
+    const { h, store, origin } = await fullOrigin();
+    await store.conversations.create({ contact_id: 'while-full' });
+    expect(origin.files.has(FILE(h))).toBe(false);
+    const events = record(store.sync.events$);
+    cleanup.push(events.stop);
+
+    await store.sync.now(); // Still no room: the deleted rows are not compacted.
+    expect(origin.files.has(FILE(h))).toBe(false);
+    origin.compact();
+    origin.state.limit = ROWS.length + 1 + 4; // Every row back from the pull, and the reserve.
+    await store.sync.now();
+    expect(origin.files.get(FILE(h))).toBe(4 * KIB);
+    expect(events.values.filter((event) => event.type === 'reserve')).toEqual([
+      { type: 'reserve', held: true },
+    ]);
+  });
+
+  it('destroy() removes the reserve with the database', async () => {
+    const { h, store, origin } = await fullOrigin();
+    origin.state.limit = Number.POSITIVE_INFINITY;
+    await store.destroy();
+    expect(origin.files.size).toBe(0);
+    expect(h.databaseName).toBeTruthy();
+  });
+});
+
+describe('Reserve', () => {
+  it('writes the file once at its full size and keeps it', async () => {
+    const origin = fakeOrigin('no-database');
+    cleanup.push(origin.remove);
+    const reserve = new Reserve(origin.manager, 'a/b', 10_000);
+    expect(await reserve.take()).toBe(true);
+    expect(await reserve.take()).toBe(true);
+    expect([...origin.files]).toEqual([['protocol-offline-reserve-a%2Fb', 10_000]]);
+    expect(await reserve.release()).toBe(true);
+    expect(await reserve.release()).toBe(false); // Already gone.
+    expect(origin.files.size).toBe(0);
+  });
+
+  it('leaves no partial file when there is no room for it', async () => {
+    const origin = fakeOrigin('no-database');
+    cleanup.push(origin.remove);
+    origin.state.limit = 5;
+    expect(await new Reserve(origin.manager, 'db', 8 * KIB).take()).toBe(false);
+    expect(origin.files.size).toBe(0);
+    expect(await new Reserve(origin.manager, 'db', 5 * KIB).take()).toBe(true);
+  });
+
+  it('holds nothing without a file system or with 0 bytes', async () => {
+    expect(await new Reserve(undefined, 'db', 4096).take()).toBe(false);
+    expect(await new Reserve({}, 'db', 4096).release()).toBe(false);
+    const origin = fakeOrigin('no-database');
+    cleanup.push(origin.remove);
+    expect(await new Reserve(origin.manager, 'db', 0).take()).toBe(false);
+    expect(origin.files.size).toBe(0);
+    const failing: StorageManagerLike = { getDirectory: () => Promise.reject(new Error('no')) };
+    expect(await new Reserve(failing, 'db', 4096).take()).toBe(false);
+  });
+});
