@@ -168,7 +168,9 @@ export class QuotaManager {
     }
     if (round.error instanceof StorageError && round.error.quota) await this.makeRoom(0, false);
     await this.enforceLimits();
-    await this.takeReserve(); // Also when held: another tab may have given it up.
+    // Also when held (another tab may have given it up), never for a database that is
+    // closed or refused (signed out).
+    if (db.isOpen()) await this.takeReserve();
   }
 
   /** Whether `list(params)` may miss evicted records (see WatchedRecords.isComplete). */

@@ -16,8 +16,8 @@ import { type ConversationStoreOptions, normalizeOptions } from './options.js';
 import { allEntries } from './outbox.js';
 import { WatchedRecords } from './protected.js';
 import { QuotaManager } from './quota.js';
-import { Reserve } from './reserve.js';
 import { discardRejection, listRejections, type Rejection, takeRejection } from './rejections.js';
+import { Reserve } from './reserve.js';
 import { LiveResults } from './results.js';
 import { markSignedOut, signedOutGate } from './signout.js';
 import { StorageMonitor } from './storage.js';
@@ -41,7 +41,16 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   const options = normalizeOptions(input);
   const printer = debugPrinter(options.debug);
   const log = new EventLog([options.logger, printer].flatMap((f) => (f ? [f] : [])));
-  const gate = signedOutGate(options, options.databaseName, options.afterSignIn);
+  const signedOut = signedOutGate(options, options.databaseName, options.afterSignIn);
+  // The reserve is taken before IndexedDB is touched: Chromium reckons the room IndexedDB
+  // has when the origin's first database opens, and misses a file written after that.
+  const gate = async () => {
+    await quota.takeReserve();
+    await signedOut().catch(async (error: unknown) => {
+      await reserve.release(); // Signed out: hold nothing for this database.
+      throw error;
+    });
+  };
   const db = openDatabase(options.databaseName, { ...options, gate });
   const protectedRecords: WatchedRecords = new WatchedRecords((params) => quota.isComplete(params));
   const storageManager = options.platform.storage?.();
@@ -134,13 +143,10 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   // and its reads and writes reject with the reason. (Without IndexedDB there is nothing
   // to open: each call says so itself.)
   if (indexedDBOf(options) !== undefined) {
-    db.open().then(
-      () => quota.takeReserve(),
-      () => {
-        openFailed = true;
-        void close();
-      },
-    );
+    db.open().catch(() => {
+      openFailed = true;
+      void close();
+    });
   }
 
   // Another tab destroyed this database (sign-out): close for good here too, instead of

@@ -183,6 +183,29 @@ describe('the reserve', () => {
     ]);
   });
 
+  it('is taken before IndexedDB is opened at all, so the browser counts it from the start', async () => {
+    const h = harness(ROWS);
+    const origin = fakeOrigin(h.databaseName);
+    cleanup.push(origin.remove);
+    const reserveAtOpen: (number | undefined)[] = [];
+    const factory = new Proxy(h.indexedDB, {
+      get: (target, key) =>
+        key === 'open'
+          ? (name: string, version?: number) => {
+              reserveAtOpen.push(origin.files.get(FILE(h)));
+              return target.open(name, version);
+            }
+          : Reflect.get(target, key, target),
+    });
+    const platform = { ...createManualPlatform(), storage: () => origin.manager };
+    const store = h.open({ platform, indexedDB: factory, storage: { reserveBytes: 4 * KIB } });
+    cleanup.push(() => store.close());
+    await store.sync.now();
+    // The sign-out marker's database and the store's: both opened with the file in place.
+    expect(reserveAtOpen.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(reserveAtOpen)).toEqual(new Set([4 * KIB]));
+  });
+
   it('destroy() removes the reserve with the database', async () => {
     const { h, store, origin } = await fullOrigin();
     origin.state.limit = Number.POSITIVE_INFINITY;

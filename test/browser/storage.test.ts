@@ -51,6 +51,17 @@ interface Probe {
 const databaseNames = (page: Page) =>
   page.evaluate(async () => (await indexedDB.databases()).map((database) => database.name));
 
+/** The files of the origin private file system (where the store keeps its reserve). */
+const fileNames = (page: Page) =>
+  page.evaluate(async () => {
+    const names: string[] = [];
+    const root = (await navigator.storage.getDirectory()) as unknown as {
+      keys(): AsyncIterable<string>;
+    };
+    for await (const name of root.keys()) names.push(name);
+    return names;
+  });
+
 describe('storage in Chromium', () => {
   it('persist() resolves with a boolean and status$ shows it', async () => {
     const page = await openApp();
@@ -74,8 +85,11 @@ describe('storage in Chromium', () => {
   it('after sign-out neither a stale page load nor the service worker recreates the database', async () => {
     const page = await openApp();
     expect(await databaseNames(page)).toContain(DATABASE);
+    const reserve = `protocol-offline-reserve-${encodeURIComponent(DATABASE)}`;
+    expect(await fileNames(page)).toContain(reserve);
     await page.evaluate(() => (globalThis as unknown as Probe).signOut());
     expect(await databaseNames(page)).not.toContain(DATABASE);
+    expect(await fileNames(page)).not.toContain(reserve);
     // A stale load: the app creates its store as usual (without afterSignIn) and records
     // the database for the worker again.
     await page.reload();
@@ -93,6 +107,7 @@ describe('storage in Chromium', () => {
     );
     expect(flushed).toBeNull();
     expect(await databaseNames(page)).not.toContain(DATABASE);
+    expect(await fileNames(page)).not.toContain(reserve); // Taken by the stale load, then given up.
     expect(example.api.requests.filter((request) => request.method !== 'GET')).toEqual([]);
   });
 });
