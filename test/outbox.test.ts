@@ -63,7 +63,7 @@ const added = (fields: Partial<OutboxEntry> & Pick<OutboxEntry, 'op'>) => ({
   ...fields,
 });
 
-describe('enqueue: only a record first entry holds its base', () => {
+describe("enqueue: only a record's first entry holds its base", () => {
   it('an update queued behind a sent entry carries no base', async () => {
     open();
     const [sent] = await seed(
