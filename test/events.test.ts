@@ -99,6 +99,16 @@ describe('events$', () => {
     ]);
   });
 
+  it('tells a delete that replaced unsent updates as merged, and nothing for a delete sent as is', async () => {
+    const events = await watched();
+    await store.conversations.update(A.id, { is_muted: true });
+    await store.conversations.delete(A.id);
+    await store.conversations.delete(B.id);
+    expect(ofType(events, 'coalesced')).toEqual([
+      { type: 'coalesced', recordId: A.id, op: 'delete', outcome: 'merged' },
+    ]);
+  });
+
   it('tells a pull that rebased pending changes on a new server state', async () => {
     const events = await watched();
     h.network.offline = true;

@@ -20,6 +20,15 @@ describe('server rows', () => {
   );
 });
 
+describe('server rows with timestamps', () => {
+  it('stores a row whose timestamps are 0 (the epoch), refuses one before it', () => {
+    const epoch = { ...A, created_at: 0, last_active_at: 0, last_opened_at: 0, archived_at: 0 };
+    expect(conversationProblem(epoch)).toBeNull();
+    expect(parseServerConversation(epoch)).toEqual(epoch);
+    expect(conversationProblem({ ...A, created_at: -1 })).toBe('created_at is not a timestamp');
+  });
+});
+
 describe('update patches', () => {
   it('refuses a timestamp in milliseconds, saying the API uses unix seconds', () => {
     let error: unknown;
@@ -34,7 +43,8 @@ describe('update patches', () => {
     expect((error as Error).message).toMatch(/milliseconds/);
   });
 
-  it('accepts unix seconds up to 10^11 (the year 5138) and null', () => {
+  it('accepts unix seconds from 0 (the epoch) up to 10^11 (the year 5138) and null', () => {
+    expect(parsePatch({ archived_at: 0 })).toEqual({ archived_at: 0 });
     expect(parsePatch({ archived_at: 1_700_000_000 })).toEqual({ archived_at: 1_700_000_000 });
     expect(parsePatch({ archived_at: 100_000_000_000 })).toEqual({ archived_at: 100_000_000_000 });
     expect(parsePatch({ archived_at: null })).toEqual({ archived_at: null });

@@ -1,5 +1,5 @@
 /** Conflicts caught before the push (DESIGN 4): which updates are checked, and what is sent. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Conflict, ConversationStore } from '../../src/index.js';
 import { A, B, type Harness, record, requests, syncedHarness } from '../fixtures.js';
 
@@ -8,6 +8,7 @@ let store: ConversationStore;
 
 afterEach(async () => {
   await store?.close().catch(() => {});
+  vi.useRealTimers();
 });
 
 const methods = () => h.server.requests.map((r) => `${r.method} ${r.path}`);
@@ -102,6 +103,23 @@ describe('the check before the push', () => {
     await store.conversations.update(A.id, { is_muted: true });
     await store.sync.now({ pull: 'none' });
     expect(methods()).toEqual([`GET /v1/conversations/${A.id}`, `PUT /v1/conversations/${A.id}`]);
+  });
+
+  it('sends at once an update to a record confirmed exactly freshMs ago, checks one older', async () => {
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+      now: 1_750_000_000_000,
+    });
+    ({ h, store } = await syncedHarness(undefined, { sync: { auto: false, freshMs: 1000 } }));
+    vi.setSystemTime(1_750_000_001_000);
+    await store.conversations.update(A.id, { is_muted: true });
+    await store.sync.now({ pull: 'none' });
+    expect(methods()).toEqual([`PUT /v1/conversations/${A.id}`]);
+    h.server.clearRequests();
+    vi.setSystemTime(1_750_000_001_001);
+    await store.conversations.update(B.id, { is_muted: true });
+    await store.sync.now({ pull: 'none' });
+    expect(methods()).toEqual([`GET /v1/conversations/${B.id}`, `PUT /v1/conversations/${B.id}`]);
   });
 
   it('replaces a frozen entry whose reply was lost with one entry under a new key', async () => {

@@ -51,6 +51,21 @@ describe('rebase', () => {
     expect(result.resolvedPending).toEqual({ is_muted: true });
   });
 
+  it('does not call resolveConflict when no field conflicts, and keeps nothing more pending', () => {
+    const server = { ...base, is_pinned: true };
+    const calls: unknown[] = [];
+    const result = rebase(base, server, { is_muted: true }, (context) => {
+      calls.push(context);
+      return {};
+    });
+    expect(calls).toEqual([]);
+    expect(result).toEqual({
+      row: { ...server, is_muted: true },
+      fields: [],
+      resolvedPending: null,
+    });
+  });
+
   it('keeps the local changes when resolveConflict throws or returns an invalid patch', () => {
     const server = { ...base, is_pinned: true };
     const pending = { is_pinned: false };
