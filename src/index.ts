@@ -55,10 +55,13 @@ export type {
   SyncOptions,
 } from './options.js';
 export type {
+  DirectoryHandleLike,
+  FileHandleLike,
   Platform,
   StorageManagerEstimate,
   StorageManagerLike,
   WakeChannel,
+  WritableLike,
 } from './platform.js';
 export { defaultPlatform } from './platform.js';
 export type { Rejection } from './rejections.js';

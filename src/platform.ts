@@ -40,18 +40,31 @@ export interface StorageManagerLike {
 
 /** What the store uses of a `FileSystemDirectoryHandle`. */
 export interface DirectoryHandleLike {
+  /** The file `name`; with `create`, made empty when missing (else a NotFoundError). */
   getFileHandle(name: string, options?: { create?: boolean }): Promise<FileHandleLike>;
+  /** Removes the file `name`; a NotFoundError when it is missing. */
   removeEntry(name: string): Promise<void>;
+}
+
+/** What the store writes through (`FileSystemWritableFileStream`). */
+export interface WritableLike {
+  /** Appends `data`. */
+  write(data: Uint8Array): Promise<void>;
+  /** Commits what was written. */
+  close(): Promise<void>;
+  /** Discards what was written. */
+  abort(): Promise<void>;
 }
 
 /** What the store uses of a `FileSystemFileHandle`. */
 export interface FileHandleLike {
-  getFile(): Promise<{ size: number }>;
-  createWritable(): Promise<{
-    write(data: Uint8Array): Promise<void>;
-    close(): Promise<void>;
-    abort(): Promise<void>;
+  /** The file as it is now (only its size is read). */
+  getFile(): Promise<{
+    /** The file's length in bytes. */
+    size: number;
   }>;
+  /** A stream that replaces the file's content when closed. */
+  createWritable(): Promise<WritableLike>;
 }
 
 /** What the store needs from its platform (option `platform`). */
