@@ -177,4 +177,34 @@ describe('bad list parameters', () => {
       expect(unknown).toMatchObject({ name: 'ValidationError', field: cursor });
     }
   });
+
+  it('names the cursor id that is not in the filtered list in the error message', async () => {
+    const muted = rows.find((row) => row.is_muted)?.id as string;
+    const error = await store.conversations
+      .list({ muted: false, ending_before: muted })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: 'ValidationError',
+      field: 'ending_before',
+      message: `ending_before: ${muted} is not in the filtered list`,
+    });
+  });
+});
+
+describe('storage failures', () => {
+  it('rejects list and retrieve on a closed store with a StorageError naming the read', async () => {
+    const closed = await localStore(rows.slice(0, 3));
+    await closed.store.close();
+    const reason = 'the store is closed (close() or destroy() here, or destroy() in another tab)';
+    await expect(closed.store.conversations.list()).rejects.toMatchObject({
+      name: 'StorageError',
+      message: `list failed: ${reason}`,
+    });
+    await expect(
+      closed.store.conversations.retrieve((rows[0] as Conversation).id),
+    ).rejects.toMatchObject({
+      name: 'StorageError',
+      message: `retrieve failed: ${reason}`,
+    });
+  });
 });

@@ -103,6 +103,20 @@ describe('estimate$', () => {
     }
   });
 
+  it('does not read it again when a write is refused for bad input', async () => {
+    const h = harness();
+    const { manager, calls } = fakeManager();
+    const store = h.open({ platform: withManager(manager) });
+    await until(store.storage.estimate$, (value) => value?.usage === 1000);
+    await expect(store.conversations.update('nope', { is_muted: true })).rejects.toMatchObject({
+      name: 'ValidationError',
+      field: 'id',
+    });
+    // A failed write reads the estimate synchronously, before its promise rejects.
+    expect(calls.estimate).toBe(1);
+    await store.close();
+  });
+
   it('is null where the browser has no estimate', async () => {
     const h = harness();
     const store = h.open({ platform: withManager(undefined) });

@@ -162,6 +162,20 @@ describe('validation: refused with a typed error, nothing written', () => {
     expect(await local.dump()).toEqual(before);
   });
 
+  it('names the unknown id in the error of update and delete', async () => {
+    local = await localStore([A]);
+    for (const write of [
+      () => local.store.conversations.update('nope', { is_muted: true }),
+      () => local.store.conversations.delete('nope'),
+    ]) {
+      await expect(write()).rejects.toMatchObject({
+        name: 'ValidationError',
+        field: 'id',
+        message: 'id: no conversation nope',
+      });
+    }
+  });
+
   it('answers retrieve of an unknown id with undefined', async () => {
     local = await localStore([A]);
     expect(await local.store.conversations.retrieve('nope')).toBeUndefined();
