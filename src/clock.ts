@@ -62,3 +62,20 @@ export function setClock(replacement: Clock): () => void {
 
 /** Unix seconds, the unit of the API's timestamps. */
 export const unixSeconds = (ms: number): number => Math.floor(ms / 1000);
+
+/** `task`'s result, or `fallback` if it has not settled after `delayMs` (the task goes on). */
+export function within<T>(task: Promise<T>, delayMs: number, fallback: T): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = clock().setTimeout(() => resolve(fallback), delayMs);
+    task.then(
+      (value) => {
+        clock().clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clock().clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

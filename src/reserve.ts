@@ -8,10 +8,17 @@
  * make a refused write fit at once; removing a file frees its bytes at once. The only
  * module that touches the file.
  */
+import { within } from './clock.js';
 import type { DirectoryHandleLike, StorageManagerLike } from './platform.js';
 
 /** Bytes written per call (a zeroed chunk, reused). */
 const CHUNK = 64 * 1024;
+
+/**
+ * How long one take() or release() may last before it counts as failed (a file system
+ * that never answers must not keep the database shut, nor hold up the next call).
+ */
+const LIMIT_MS = 2000;
 
 export class Reserve {
   readonly #manager: StorageManagerLike | undefined;
@@ -19,6 +26,8 @@ export class Reserve {
   readonly #bytes: number;
   /** Serializes take() and release() of this store. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** Set when a call did not answer in time: the file system is left alone from then on. */
+  #stuck = false;
 
   /** `databaseName` names the file (one reserve per database). */
   constructor(manager: StorageManagerLike | undefined, databaseName: string, bytes: number) {
@@ -27,8 +36,18 @@ export class Reserve {
     this.#bytes = bytes;
   }
 
-  #serial<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.#queue.then(task);
+  #serial(task: () => Promise<boolean>): Promise<boolean> {
+    if (this.#stuck) return Promise.resolve(false);
+    const timedOut = Symbol('timed out');
+    const result = within<boolean | typeof timedOut>(
+      this.#queue.then(task),
+      LIMIT_MS,
+      timedOut,
+    ).then((value) => {
+      if (value !== timedOut) return value;
+      this.#stuck = true;
+      return false;
+    });
     this.#queue = result.catch(() => undefined);
     return result;
   }

@@ -206,6 +206,16 @@ describe('the reserve', () => {
     expect(new Set(reserveAtOpen)).toEqual(new Set([4 * KIB]));
   });
 
+  it('a file system that never answers does not keep the database shut', async () => {
+    const h = harness(ROWS);
+    const stuck: StorageManagerLike = { getDirectory: () => new Promise(() => {}) };
+    const platform = { ...createManualPlatform(), storage: () => stuck };
+    const store = h.open({ platform });
+    cleanup.push(() => store.close());
+    expect((await store.sync.now()).pulled).toBe(ROWS.length);
+    expect((await store.conversations.list({ limit: 1 })).data).toEqual([ROWS[0]]);
+  });
+
   it('destroy() removes the reserve with the database', async () => {
     const { h, store, origin } = await fullOrigin();
     origin.state.limit = Number.POSITIVE_INFINITY;
