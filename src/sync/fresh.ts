@@ -13,13 +13,6 @@ export class Confirmations {
     for (const id of ids) this.#at.set(id, at);
   }
 
-  /** Moves a record's confirmation to its new id (an acknowledged create). */
-  rename(from: string, to: string): void {
-    const at = this.#at.get(from);
-    this.#at.delete(from);
-    if (at !== undefined) this.#at.set(to, at);
-  }
-
   /** Whether `id` was confirmed within the last `freshMs`. */
   isFresh(id: string, freshMs: number): boolean {
     const at = this.#at.get(id);
