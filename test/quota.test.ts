@@ -5,7 +5,9 @@
  */
 import { type DBCoreRangeType, Dexie } from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
+import { toStored } from '../src/db.js';
 import { ValidationError } from '../src/index.js';
+import { rowBytes } from '../src/quota.js';
 import { conversation, type Harness, harness, record, syncedHarness } from './fixtures.js';
 
 /** Twenty synced rows; row 0 is the most recently active, row 19 the least. */
@@ -17,6 +19,7 @@ const idOf = (index: number) => ROWS[index]?.id as string;
 /**
  * A fake disk: a write that leaves more than `limit.rows` conversations stored fails with
  * QuotaExceededError, and its transaction is rolled back (as a real full disk does).
+ * Deletes are never refused.
  */
 function fakeQuota(databaseName: string) {
   const limit = { rows: Number.POSITIVE_INFINITY };
@@ -34,6 +37,7 @@ function fakeQuota(databaseName: string) {
             ...table,
             mutate: async (request) => {
               const result = await table.mutate(request);
+              if (request.type === 'delete' || request.type === 'deleteRange') return result;
               const query = {
                 index: table.schema.primaryKey,
                 // Every key (Dexie's DBCoreRangeType is a const enum: not importable at run time).
@@ -106,6 +110,66 @@ describe('quota', () => {
     expect(await h.dump()).toEqual(before); // Nothing evicted, nothing partial stored.
   });
 
+  it('a write refused with nothing left to evict says why, and reports no eviction', async () => {
+    const h = harness();
+    const quota = fakeQuota(h.databaseName);
+    cleanup.push(quota.remove);
+    const store = h.open();
+    cleanup.push(() => store.close());
+    await store.sync.now();
+    quota.limit.rows = 0;
+    const events = record(store.sync.events$);
+    cleanup.push(events.stop);
+    const error = await store.conversations.create({ contact_id: 'new' }).catch((e) => e);
+    expect(error).toMatchObject({ name: 'StorageError', quota: true });
+    expect(error.message).toBe(
+      'the browser refused to store more (The quota has been exceeded.\n' +
+        ' QuotaExceededError: The quota has been exceeded.); nothing left to evict',
+    ); // Dexie's wrapper names the browser's error in its message.
+    expect(events.values).toEqual([]);
+  });
+
+  it('makes room in growing batches of 16, 32, 64, by last activity (not by id)', async () => {
+    // 120 rows whose ids sort the other way round from their activity.
+    const rows = Array.from({ length: 120 }, (_, index) =>
+      conversation({
+        id: `ROW${String(999 - index).padStart(13, '0')}`,
+        last_active_at: 1000 - index,
+      }),
+    );
+    const h = harness(rows);
+    const quota = fakeQuota(h.databaseName);
+    cleanup.push(quota.remove);
+    const store = h.open();
+    cleanup.push(() => store.close());
+    await store.sync.now();
+    quota.limit.rows = 60; // 120, 104, 72 are too many: the write lands after 112 are evicted.
+    const events = record(store.sync.events$);
+    cleanup.push(events.stop);
+    const created = await store.conversations.create({ contact_id: 'new' });
+    expect(events.values).toEqual([
+      { type: 'evicted', count: 16, reason: 'quota' },
+      { type: 'evicted', count: 32, reason: 'quota' },
+      { type: 'evicted', count: 64, reason: 'quota' },
+    ]);
+    expect((await storedIds(h)).sort()).toEqual(
+      [created.id, ...rows.slice(0, 8).map((row) => row.id)].sort(),
+    );
+  });
+
+  it('a pull that runs out of room fails its round and evicts a batch for the next one', async () => {
+    const { h, store } = await fullStore();
+    h.server.insert({ contact_id: 'from-another-device', last_active_at: 2000 });
+    const events = record(store.sync.events$);
+    cleanup.push(events.stop);
+    const summary = await store.sync.now();
+    expect(summary.error).toMatchObject({ name: 'StorageError', quota: true });
+    expect(events.values.filter((event) => event.type === 'evicted')).toEqual([
+      { type: 'evicted', count: 16, reason: 'quota' },
+    ]);
+    expect(await storedIds(h)).toEqual(ROWS.slice(0, 4).map((row) => row.id));
+  });
+
   it('evicts an unwatched record but keeps the watched ones and the queued one', async () => {
     const { h, store } = await fullStore();
     await store.conversations.update(idOf(19), { is_muted: true });
@@ -147,6 +211,24 @@ describe('limits', () => {
     expect(bytes).toBeLessThanOrEqual(65_536);
     expect(rows.length).toBeGreaterThan(100);
     expect(rows.length).toBeLessThan(400);
+  });
+
+  it('maxBytes evicts exactly the least recently active records that take it over the limit', async () => {
+    // 400 rows of the same size; the limit leaves room for all but two.
+    const many = Array.from({ length: 400 }, (_, index) =>
+      conversation({ id: `BIG${String(index).padStart(13, '0')}`, last_active_at: 5000 - index }),
+    );
+    const size = rowBytes(toStored(many[0] as (typeof many)[number]));
+    const h = harness(many);
+    const store = h.open({ storage: { maxBytes: 398 * size } });
+    cleanup.push(() => store.close());
+    const events = record(store.sync.events$);
+    cleanup.push(events.stop);
+    await store.sync.now();
+    expect(events.values.filter((event) => event.type === 'evicted')).toEqual([
+      { type: 'evicted', count: 2, reason: 'limits' },
+    ]);
+    expect((await storedIds(h)).sort()).toEqual(many.slice(0, 398).map((row) => row.id));
   });
 
   it('refuses limits out of range', () => {
