@@ -23,12 +23,15 @@ const notFound = () => new DOMException('Not found.', 'NotFoundError');
 /**
  * A fake origin with a quota in units: a stored conversation is one, a file one per KiB.
  * As in Chromium, a deleted row keeps its unit until `compact()`; a file frees its units
- * as soon as it is removed. Writes past `limit` fail with QuotaExceededError (and the
- * transaction is rolled back); deletes are never refused.
+ * as soon as it is removed, and a file being written keeps its old content (and units)
+ * until `close()` (Chromium writes to a swap file). Writes past `limit` fail with
+ * QuotaExceededError (and the transaction is rolled back); deletes are never refused.
+ * `writes` lists the size of every file write.
  */
 function fakeOrigin(databaseName: string) {
   const state = { limit: Number.POSITIVE_INFINITY, rows: 0, deleted: 0 };
   const files = new Map<string, number>();
+  const writes: number[] = [];
   const fileUnits = () => [...files.values()].reduce((sum, size) => sum + Math.ceil(size / KIB), 0);
   const used = () => state.rows + state.deleted + fileUnits();
 
@@ -79,9 +82,9 @@ function fakeOrigin(databaseName: string) {
           let size = 0;
           return {
             write: async (data: Uint8Array) => {
+              writes.push(data.length);
               size += data.length;
-              const others = fileUnits() - Math.ceil((files.get(name) ?? 0) / KIB);
-              if (state.rows + state.deleted + others + Math.ceil(size / KIB) > state.limit) {
+              if (state.rows + state.deleted + fileUnits() + Math.ceil(size / KIB) > state.limit) {
                 throw quotaError();
               }
             },
@@ -101,6 +104,7 @@ function fakeOrigin(databaseName: string) {
   return {
     state,
     files,
+    writes,
     manager,
     used,
     /** LevelDB compacted: deleted rows free their units. */
@@ -183,6 +187,71 @@ describe('the reserve', () => {
     ]);
   });
 
+  it('a held reserve stays in place through later rounds, even on a full origin', async () => {
+    const { h, store, origin } = await fullOrigin();
+    const events = record(store.sync.events$);
+    cleanup.push(events.stop);
+    origin.writes.length = 0;
+    await store.sync.now();
+    expect(origin.files.get(FILE(h))).toBe(4 * KIB);
+    expect(origin.writes).toEqual([]); // Not written again.
+    expect(events.values.filter((event) => event.type === 'reserve')).toEqual([]);
+  });
+
+  it('taking the reserve when the store opens is not reported as a change', async () => {
+    const h = harness(ROWS);
+    const origin = fakeOrigin(h.databaseName);
+    cleanup.push(origin.remove);
+    const platform = { ...createManualPlatform(), storage: () => origin.manager };
+    const store = h.open({ platform, storage: { reserveBytes: 4 * KIB } });
+    cleanup.push(() => store.close());
+    const events = record(store.sync.events$);
+    cleanup.push(events.stop);
+    await store.sync.now();
+    expect(origin.files.get(FILE(h))).toBe(4 * KIB);
+    expect(events.values.filter((event) => event.type === 'reserve')).toEqual([]);
+  });
+
+  it('a pull that runs out of room leaves the reserve for local writes', async () => {
+    const { h, store, origin } = await fullOrigin();
+    h.server.insert({ contact_id: 'from-another-device', last_active_at: 2000 });
+    const events = record(store.sync.events$);
+    cleanup.push(events.stop);
+    const summary = await store.sync.now();
+    expect(summary.error).toMatchObject({ name: 'StorageError', quota: true });
+    expect(origin.files.get(FILE(h))).toBe(4 * KIB);
+    expect(events.values.filter((e) => e.type === 'reserve' || e.type === 'evicted')).toEqual([
+      { type: 'evicted', count: 16, reason: 'quota' },
+    ]);
+  });
+
+  it('a reserve another tab already gave up is not reported as given up again', async () => {
+    const { h, store, origin } = await fullOrigin();
+    origin.files.delete(FILE(h)); // Another tab's refused write removed it.
+    origin.state.limit = origin.used(); // And the origin filled up again.
+    const events = record(store.sync.events$);
+    cleanup.push(events.stop);
+    const error = await store.conversations.create({ contact_id: 'while-full' }).catch((e) => e);
+    expect(error).toMatchObject({ name: 'StorageError', quota: true }); // Deletes free nothing yet.
+    expect(events.values).toEqual([
+      { type: 'evicted', count: 16, reason: 'quota' },
+      { type: 'evicted', count: 4, reason: 'quota' },
+    ]);
+  });
+
+  it('a store refused after a sign-out holds no reserve, even after a round it was asked for', async () => {
+    const { h, store, origin } = await fullOrigin();
+    origin.state.limit = Number.POSITIVE_INFINITY;
+    await store.destroy();
+    const platform = { ...createManualPlatform(), storage: () => origin.manager };
+    const stale = h.open({ platform, storage: { reserveBytes: 4 * KIB } });
+    cleanup.push(() => stale.close());
+    const round = await stale.sync.now(); // Runs, and fails on the refused database.
+    await stale.close();
+    expect(round.error).toMatchObject({ name: 'StorageError' });
+    expect(origin.files.size).toBe(0);
+  });
+
   it('is taken before IndexedDB is opened at all, so the browser counts it from the start', async () => {
     const h = harness(ROWS);
     const origin = fakeOrigin(h.databaseName);
@@ -235,6 +304,32 @@ describe('Reserve', () => {
     expect([...origin.files]).toEqual([['protocol-offline-reserve-a%2Fb', 10_000]]);
     expect(await reserve.release()).toBe(true);
     expect(await reserve.release()).toBe(false); // Already gone.
+    expect(origin.files.size).toBe(0);
+  });
+
+  it('writes the file in pieces of at most 64 KiB, to its exact size', async () => {
+    const origin = fakeOrigin('no-database');
+    cleanup.push(origin.remove);
+    expect(await new Reserve(origin.manager, 'odd', 150_000).take()).toBe(true);
+    expect(origin.writes).toEqual([65_536, 65_536, 18_928]);
+    origin.writes.length = 0;
+    expect(await new Reserve(origin.manager, 'even', 128 * KIB).take()).toBe(true);
+    expect(origin.writes).toEqual([65_536, 65_536]);
+    origin.writes.length = 0;
+    expect(await new Reserve(origin.manager, 'small', 10_000).take()).toBe(true);
+    expect(origin.writes).toEqual([10_000]);
+    expect([...origin.files]).toEqual([
+      ['protocol-offline-reserve-odd', 150_000],
+      ['protocol-offline-reserve-even', 128 * KIB],
+      ['protocol-offline-reserve-small', 10_000],
+    ]);
+  });
+
+  it('releasing an empty file (another tab only began its take) frees nothing', async () => {
+    const origin = fakeOrigin('no-database');
+    cleanup.push(origin.remove);
+    origin.files.set('protocol-offline-reserve-db', 0);
+    expect(await new Reserve(origin.manager, 'db', 4096).release()).toBe(false);
     expect(origin.files.size).toBe(0);
   });
 
