@@ -6,7 +6,7 @@
  */
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, type StoreDatabase, toStored } from '../src/db.js';
+import { type OutboxEntry, openDatabase, type StoreDatabase, toStored } from '../src/db.js';
 import type { Conversation } from '../src/model.js';
 import { WatchedRecords } from '../src/protected.js';
 import { QuotaManager } from '../src/quota.js';
@@ -121,7 +121,7 @@ describe('the stubs after a round', () => {
     const { quota, lists } = await setUp(ROWS);
     await quota.evict({ count: 2 }); // Row 8 (unmuted) and row 9 (muted).
     // A create sent without an answer: the pull kept new rows out, row 9 among them.
-    await db.outbox.add({
+    const unanswered: OutboxEntry = {
       recordId: 'tmp_unanswered',
       key: 'key-unanswered',
       sentAt: 1,
@@ -131,7 +131,8 @@ describe('the stubs after a round', () => {
       lastError: null,
       op: 'create',
       body: { contact_id: 'new' },
-    });
+    };
+    await db.outbox.add(unanswered);
     await db.conversations.put(toStored(rowOf(8)));
     await quota.afterRound({ complete: true, error: null });
     expect(await lists.isComplete({ muted: false, limit: 100 })).toBe(true); // Row 8 is back.
