@@ -20,8 +20,9 @@ export interface ListState {
    */
   confirmedAt: number | null;
   /**
-   * True when a complete walk has finished and no row of the page has a change the
-   * server has not seen yet: the page is what the server holds, as of that walk.
+   * True when a complete walk has finished, no row of the page has a change the server
+   * has not seen yet, and no record evicted to save space would be on the page: the page
+   * is what the server holds, as of that walk.
    */
   complete: boolean;
 }
@@ -31,20 +32,23 @@ export function listState(
   params: ListParams | undefined,
   page$: Observable<ListPage>,
   pending$: Observable<ReadonlySet<string>>,
+  /** Whether the list can miss no evicted record (quota.ts); read again as they change. */
+  isComplete: (params: ListParams) => Promise<boolean>,
 ): Observable<ListState> {
   const key = listKey(params);
-  const times$ = live(
+  const facts$ = live(
     async () => ({
       confirmedAt: await readListConfirmed(db, key),
       walkedAt: await readMeta(db, 'lastFullSyncAt'),
+      whole: await isComplete(params ?? {}),
     }),
-    (a, b) => a.confirmedAt === b.confirmedAt && a.walkedAt === b.walkedAt,
+    (a, b) => a.confirmedAt === b.confirmedAt && a.walkedAt === b.walkedAt && a.whole === b.whole,
   );
-  return combineLatest([page$, times$, pending$]).pipe(
-    map(([page, { confirmedAt, walkedAt }, pending]) => ({
+  return combineLatest([page$, facts$, pending$]).pipe(
+    map(([page, { confirmedAt, walkedAt, whole }, pending]) => ({
       page,
       confirmedAt,
-      complete: walkedAt !== null && page.data.every((row) => !pending.has(row.id)),
+      complete: walkedAt !== null && whole && page.data.every((row) => !pending.has(row.id)),
     })),
   );
 }

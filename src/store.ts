@@ -186,7 +186,10 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
     conversations: {
       list: (params) => results.list(params),
       list$,
-      listState$: (params) => listState(db, params, list$(params), pending$),
+      listState$: (params) =>
+        listState(db, params, list$(params), pending$, (whole) =>
+          protectedRecords.isComplete(whole),
+        ),
       retrieve: (id) => results.retrieve(id),
       retrieve$: (id) => protectedRecords.record(results.retrieve$(id)),
       create: (input) => createLocal(writes, input),

@@ -2,7 +2,7 @@
 import { firstValueFrom, filter as rxFilter } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationStore, ListState } from '../src/index.js';
-import { A, B, C, type Harness, harness, record } from './fixtures.js';
+import { A, B, C, conversation, type Harness, harness, record } from './fixtures.js';
 
 let h: Harness;
 let store: ConversationStore;
@@ -52,6 +52,26 @@ describe('listState$', () => {
     h.network.offline = false;
     await store.sync.now({ pull: 'none' });
     await until(params, (s) => s.complete);
+  });
+
+  it('is incomplete while records evicted to save space would be on its page', async () => {
+    const rows = Array.from({ length: 20 }, (_, index) =>
+      conversation({ id: `LST${String(index).padStart(13, '0')}`, last_active_at: 900 - index }),
+    );
+    h = harness(rows);
+    store = h.open({ storage: { maxRecords: 12 } });
+    await store.sync.now(); // The 8 least recently active are evicted after the walk.
+    const all = await until({ limit: 100 }, () => true);
+    expect(all.page.data.map((row) => row.id)).toEqual(rows.slice(0, 12).map((row) => row.id));
+    expect(all.complete).toBe(false);
+    const top = await until({ limit: 10 }, () => true); // Ends before the first evicted row.
+    expect(top.complete).toBe(true);
+    // Room again: the next complete walk stores every row, and the list is whole.
+    await store.close();
+    store = h.open();
+    await store.sync.now();
+    const whole = await until({ limit: 100 }, (s) => s.complete);
+    expect(whole.page.data).toHaveLength(20);
   });
 
   it('counts as a watched list, like list$', async () => {
