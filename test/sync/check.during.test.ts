@@ -43,7 +43,7 @@ const methods = () => h.server.requests.map((r) => `${r.method} ${r.path}`);
 const checked = (events: SyncEvent[]) => events.filter((event) => event.type === 'checked');
 
 /** A store that pulled A, B, C; its GETs can be held open (`gate`) or answered unreadably. */
-async function open(options: { freshMs?: number } = {}) {
+async function open(options: { freshMs?: number; concurrency?: number } = {}) {
   h = harness([A, B, C]);
   store = h.open({
     sync: { auto: false, ...options },
@@ -156,5 +156,37 @@ describe('writes made while the GET of the check is in flight', () => {
     ]);
     expect(await store.sync.listOutbox()).toEqual([]);
     expect(await store.conversations.retrieve(A.id)).toEqual(A);
+  });
+});
+
+describe('pending$ during the round (PUTs held open)', () => {
+  it('drops a record from pending$ as soon as its check finds nothing left to send', async () => {
+    await open({ concurrency: 1 });
+    await store.conversations.update(B.id, { is_pinned: true });
+    await queuedThroughOfflineRound({ is_muted: true }); // A fails first; B is not reached.
+    h.server.update(A.id, { is_muted: true }); // Another device did the same.
+    gate = holdingFetch(h.network.fetch, ['PUT']);
+    const pending = record(store.sync.pending$);
+    const round = store.sync.now({ pull: 'none' });
+    await tickUntil(() => gate?.waiting === 1);
+    expect(methods()).toEqual([`GET ${path(A.id)}`, `GET ${path(B.id)}`]);
+    expect(pending.values).toEqual([new Set([A.id, B.id]), new Set([B.id])]);
+    gate.open();
+    await round;
+    expect(pending.values.at(-1)).toEqual(new Set());
+  });
+
+  it('keeps a checked record in pending$ while the PUT it still needs is on its way', async () => {
+    await open();
+    await queuedThroughOfflineRound({ is_muted: true });
+    gate = holdingFetch(h.network.fetch, ['PUT']);
+    const pending = record(store.sync.pending$);
+    const round = store.sync.now({ pull: 'none' });
+    await tickUntil(() => gate?.waiting === 1);
+    expect(methods()).toEqual([`GET ${path(A.id)}`]);
+    expect(pending.values).toEqual([new Set([A.id])]);
+    gate.open();
+    await round;
+    expect(pending.values).toEqual([new Set([A.id]), new Set()]);
   });
 });
