@@ -6,7 +6,7 @@
  * `conflicts$`, and the decided patch, on top of the server's state, is what is sent.
  */
 import { clock } from '../clock.js';
-import { inTransaction, type OutboxEntry, SCOPES, toStoredQueued } from '../db.js';
+import { inTransaction, type OutboxEntry, SCOPES, toStored, toStoredQueued } from '../db.js';
 import type { CheckedEvent } from '../events.js';
 import {
   applyPatch,
@@ -77,10 +77,13 @@ export async function checkBeforePush(context: SyncContext, recordId: string): P
   let conflict: Conflict | null = null;
   const queued = await inTransaction(db, SCOPES.pull, async () => {
     const entries = await entriesOf(db, recordId);
-    if (entries.length === 0 || entries.some((entry) => entry.op !== 'update')) {
-      return entries.length > 0;
-    }
     const stored = await db.conversations.get(recordId);
+    if (entries.length === 0) {
+      // Undone meanwhile: nothing to send, and the GET's row is the freshest copy.
+      if (stored !== undefined) await db.conversations.put(toStored(server));
+      return false;
+    }
+    if (entries.some((entry) => entry.op !== 'update')) return true;
     const base = landed(baseIn(entries) ?? server, entries, server);
     const pending = mergePatches(entries.flatMap((e) => (e.op === 'update' ? [e.patch] : [])));
     const result = rebase(base, server, pending, context.resolveConflict);

@@ -156,9 +156,16 @@ export async function removeGone(
       ]);
       for (const [index, id] of chunk.entries()) {
         const row = stored[index];
-        if (row === undefined) continue; // Removed meanwhile.
         const entries = queued.get(id) ?? [];
         if (entries.some((entry) => entry.op === 'create')) continue; // Not on the server yet.
+        if (row === undefined) {
+          // Deleted here meanwhile: gone on both sides, so what was queued is moot.
+          if (entries.length > 0) {
+            await dropQueue(db, id);
+            removed.push(id);
+          }
+          continue;
+        }
         const updates = entries.flatMap((entry) => (entry.op === 'update' ? [entry.patch] : []));
         if (updates.length > 0) {
           conflicts.push({

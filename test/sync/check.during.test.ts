@@ -137,6 +137,10 @@ describe('writes made while the GET of the check is in flight', () => {
       { type: 'checked', recordId: A.id, outcome: 'gone', sends: false },
     ]);
     expect(await store.conversations.retrieve(A.id)).toBeUndefined();
+    // Gone on both sides: nothing of A is left to send, in this round or the next.
+    expect(await store.sync.listOutbox()).toEqual([]);
+    await store.sync.now({ pull: 'none' });
+    expect(methods()).toEqual([`GET ${path(A.id)}`]);
   });
 
   it('sends nothing and says so when the update is undone meanwhile', async () => {
@@ -156,6 +160,21 @@ describe('writes made while the GET of the check is in flight', () => {
     ]);
     expect(await store.sync.listOutbox()).toEqual([]);
     expect(await store.conversations.retrieve(A.id)).toEqual(A);
+  });
+
+  it('keeps what the GET read when the update is undone meanwhile', async () => {
+    await open({ freshMs: 0 });
+    vi.setSystemTime(T + 1);
+    await store.conversations.update(A.id, { is_muted: true });
+    h.server.update(A.id, { is_pinned: true }); // Another device pins it.
+    gate = holdingFetch(h.network.fetch, ['GET']);
+    const round = store.sync.now({ pull: 'none' });
+    await tickUntil(() => gate?.waiting === 1);
+    await store.conversations.update(A.id, { is_muted: false });
+    gate.open();
+    await round;
+    expect(await store.conversations.retrieve(A.id)).toEqual(h.server.get(A.id));
+    expect((await store.conversations.retrieve(A.id))?.is_pinned).toBe(true);
   });
 });
 
