@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationStore, Rejection } from '../../src/index.js';
-import { type Harness, requests, syncedHarness } from '../fixtures.js';
+import { type Harness, record, requests, syncedHarness } from '../fixtures.js';
 
 let h: Harness;
 let store: ConversationStore;
@@ -51,5 +51,27 @@ describe('a refused create', () => {
     const [stored] = await store.sync.listRejections();
     expect(stored).toMatchObject({ op: 'create', recordId: created.id });
     expect(stored).not.toHaveProperty('patch');
+  });
+});
+
+describe('a refused create, in a round that pulls nothing', () => {
+  it('removes the record and the updates queued behind it at once, without a conflict', async () => {
+    ({ h, store } = await syncedHarness());
+    const conflicts = record(store.sync.conflicts$);
+    const created = await store.conversations.create({ contact_id: 'k3' });
+    await store.conversations.update(created.id, { is_muted: true });
+    h.server.faults.failNext(400, 1, { methods: ['POST'] });
+    expect(await store.sync.now({ pull: 'none' })).toMatchObject({
+      pushed: 0,
+      rejected: 1,
+      removed: 0,
+      conflicts: 0,
+      state: 'idle',
+    });
+    expect(await store.conversations.retrieve(created.id)).toBeUndefined();
+    expect(await store.sync.listOutbox()).toEqual([]);
+    expect(await store.sync.now()).toMatchObject({ pushed: 0, removed: 0, conflicts: 0 });
+    expect(conflicts.values).toEqual([]);
+    expect(requests(h.server, 'PUT')).toEqual([]);
   });
 });
