@@ -59,7 +59,7 @@ describe('records another device deleted', () => {
   });
 });
 
-describe('a queued update the server already has', () => {
+describe('queued updates a refresh rebases', () => {
   it('leaves pending$ and the outbox when the conflict resolver keeps the server’s value', async () => {
     ({ h, store } = await syncedHarness([A, B, C], { resolveConflict: () => ({}) }));
     const pending = record(store.sync.pending$);
@@ -96,6 +96,18 @@ describe('a queued update the server already has', () => {
     });
   });
 
+  it('keeps a rebased update in its place in the outbox, in the order the writes were made', async () => {
+    ({ h, store } = await syncedHarness());
+    await store.conversations.update(A.id, { is_pinned: true });
+    await store.conversations.update(B.id, { is_muted: true });
+    h.server.update(A.id, { is_muted: true });
+    await store.sync.refresh([A.id]);
+    expect(await store.sync.listOutbox()).toEqual([
+      { op: 'update', recordId: A.id, patch: { is_pinned: true }, attempts: 0, lastError: null },
+      { op: 'update', recordId: B.id, patch: { is_muted: true }, attempts: 0, lastError: null },
+    ]);
+  });
+
   it('coalesces a later update with one a refresh rebased', async () => {
     ({ h, store } = await syncedHarness());
     await store.conversations.update(A.id, { is_pinned: true });
@@ -115,5 +127,19 @@ describe('a queued update the server already has', () => {
       is_muted: true,
       last_opened_at: 500,
     });
+  });
+});
+
+describe('the round summary of a pull over queued records', () => {
+  it('counts a rebased record the server changed as pulled, and one it did not change not at all', async () => {
+    ({ h, store } = await syncedHarness());
+    await store.conversations.update(A.id, { is_pinned: true });
+    await store.conversations.update(B.id, { is_pinned: true });
+    h.server.faults.failNext(503, 20, { methods: ['PUT'] }); // Both stay queued.
+    const muted = h.server.update(A.id, { is_muted: true });
+    expect(await store.sync.now()).toMatchObject({ pushed: 0, pulled: 1, conflicts: 0 });
+    expect(await store.conversations.retrieve(A.id)).toEqual({ ...muted, is_pinned: true });
+    expect(await store.conversations.retrieve(B.id)).toEqual({ ...B, is_pinned: true });
+    expect((await store.sync.listOutbox()).map((item) => item.recordId)).toEqual([A.id, B.id]);
   });
 });
