@@ -3,12 +3,18 @@
  * least recently active first, and lands; queued and watched records never go; limits
  * hold after pulls; lists learn they may be incomplete.
  */
-import { type DBCoreRangeType, Dexie } from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toStored } from '../src/db.js';
 import { ValidationError } from '../src/index.js';
 import { rowBytes } from '../src/quota.js';
-import { conversation, type Harness, harness, record, syncedHarness } from './fixtures.js';
+import {
+  afterConversationWrites,
+  conversation,
+  type Harness,
+  harness,
+  record,
+  syncedHarness,
+} from './fixtures.js';
 
 /** Twenty synced rows; row 0 is the most recently active, row 19 the least. */
 const ROWS = Array.from({ length: 20 }, (_, index) =>
@@ -23,38 +29,12 @@ const idOf = (index: number) => ROWS[index]?.id as string;
  */
 function fakeQuota(databaseName: string) {
   const limit = { rows: Number.POSITIVE_INFINITY };
-  const addon = (db: Dexie) => {
-    if (db.name !== databaseName) return;
-    db.use({
-      stack: 'dbcore',
-      name: 'fake-quota',
-      create: (down) => ({
-        ...down,
-        table: (name) => {
-          const table = down.table(name);
-          if (name !== 'conversations') return table;
-          return {
-            ...table,
-            mutate: async (request) => {
-              const result = await table.mutate(request);
-              if (request.type === 'delete' || request.type === 'deleteRange') return result;
-              const query = {
-                index: table.schema.primaryKey,
-                // Every key (Dexie's DBCoreRangeType is a const enum: not importable at run time).
-                range: { type: 3 as DBCoreRangeType.Any, lower: undefined, upper: undefined },
-              };
-              if ((await table.count({ trans: request.trans, query })) > limit.rows) {
-                throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-              }
-              return result;
-            },
-          };
-        },
-      }),
-    });
-  };
-  Dexie.addons.push(addon);
-  return { limit, remove: () => Dexie.addons.splice(Dexie.addons.indexOf(addon), 1) };
+  const remove = afterConversationWrites(databaseName, (type, rows) => {
+    if (type !== 'delete' && type !== 'deleteRange' && rows > limit.rows) {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    }
+  });
+  return { limit, remove };
 }
 
 const cleanup: (() => unknown)[] = [];

@@ -5,12 +5,17 @@
  * only when LevelDB compacts). Taken again after a round that finds room; removed by
  * destroy().
  */
-import { type DBCoreRangeType, Dexie } from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DirectoryHandleLike, StorageManagerLike } from '../src/platform.js';
 import { Reserve } from '../src/reserve.js';
 import { createManualPlatform } from '../src/testing/index.js';
-import { conversation, type Harness, harness, record } from './fixtures.js';
+import {
+  afterConversationWrites,
+  conversation,
+  type Harness,
+  harness,
+  record,
+} from './fixtures.js';
 
 const KIB = 1024;
 const ROWS = Array.from({ length: 20 }, (_, index) =>
@@ -35,40 +40,11 @@ function fakeOrigin(databaseName: string) {
   const fileUnits = () => [...files.values()].reduce((sum, size) => sum + Math.ceil(size / KIB), 0);
   const used = () => state.rows + state.deleted + fileUnits();
 
-  const addon = (db: Dexie) => {
-    if (db.name !== databaseName) return;
-    db.use({
-      stack: 'dbcore',
-      name: 'fake-origin',
-      create: (down) => ({
-        ...down,
-        table: (name) => {
-          const table = down.table(name);
-          if (name !== 'conversations') return table;
-          return {
-            ...table,
-            mutate: async (request) => {
-              const before = state.rows;
-              const result = await table.mutate(request);
-              const query = {
-                index: table.schema.primaryKey,
-                range: { type: 3 as DBCoreRangeType.Any, lower: undefined, upper: undefined },
-              };
-              const rows = await table.count({ trans: request.trans, query });
-              if (request.type === 'delete' || request.type === 'deleteRange') {
-                state.deleted += before - rows;
-              } else if (rows + state.deleted + fileUnits() > state.limit) {
-                throw quotaError();
-              }
-              state.rows = rows;
-              return result;
-            },
-          };
-        },
-      }),
-    });
-  };
-  Dexie.addons.push(addon);
+  const remove = afterConversationWrites(databaseName, (type, rows) => {
+    if (type === 'delete' || type === 'deleteRange') state.deleted += state.rows - rows;
+    else if (rows + state.deleted + fileUnits() > state.limit) throw quotaError();
+    state.rows = rows;
+  });
 
   const directory: DirectoryHandleLike = {
     getFileHandle: async (name, options) => {
@@ -111,7 +87,7 @@ function fakeOrigin(databaseName: string) {
     compact: () => {
       state.deleted = 0;
     },
-    remove: () => Dexie.addons.splice(Dexie.addons.indexOf(addon), 1),
+    remove,
   };
 }
 
