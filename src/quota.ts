@@ -29,7 +29,10 @@ export interface QuotaOptions {
   protectedIds: () => Set<string>;
   /** Told how many records were evicted, to make room (`'quota'`) or for the limits. */
   evicted?: (count: number, reason: 'quota' | 'limits') => void;
-  /** Space held for local writes (reserve.ts); without it, eviction alone makes room. */
+  /**
+   * Space held for local writes (reserve.ts); without it, eviction alone makes room. Its
+   * calls never reject: they resolve false when they could not do their part.
+   */
   reserve?: { take(): Promise<boolean>; release(): Promise<boolean> };
   /** Told when the reserve is given up for a refused write, and when it is held again. */
   reserveChanged?: (held: boolean) => void;
@@ -66,7 +69,7 @@ export class QuotaManager {
   async takeReserve(): Promise<void> {
     const reserve = this.#options.reserve;
     if (reserve === undefined) return;
-    this.#reserveIs(await reserve.take().catch(() => false));
+    this.#reserveIs(await reserve.take());
   }
 
   /**
@@ -108,7 +111,7 @@ export class QuotaManager {
   async makeRoom(attempt: number, forWrite: boolean): Promise<boolean> {
     let released = false;
     if (forWrite && this.#options.reserve !== undefined) {
-      released = await this.#options.reserve.release().catch(() => false);
+      released = await this.#options.reserve.release();
       if (released) this.#reserveIs(false);
     }
     const evicted = await this.evict({ count: FIRST_BATCH * 2 ** attempt }).catch(() => 0);

@@ -187,8 +187,8 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       list: (params) => results.list(params),
       list$,
       listState$: (params) =>
-        listState(db, params, list$(params), pending$, (whole) =>
-          protectedRecords.isComplete(whole),
+        listState(db, params, list$(params), pending$, (listParams) =>
+          protectedRecords.isComplete(listParams),
         ),
       retrieve: (id) => results.retrieve(id),
       retrieve$: (id) => protectedRecords.record(results.retrieve$(id)),
