@@ -1,7 +1,8 @@
 /**
  * throttledLive: the summary observable behind `pending$`. It must read at once after a
- * quiet period, coalesce a burst of writes into a few reads, ignore other tables, and
- * still end on the committed state.
+ * quiet period, coalesce a burst of writes into a few reads, ignore other tables, still
+ * end on the committed state, pass a failed read on as an error, and read nothing once
+ * unsubscribed.
  */
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -35,6 +36,33 @@ async function watched() {
     WINDOW_MS,
   ).subscribe((count) => seen.push(count));
   return { seen, reads: () => reads, subscription };
+}
+
+/** Like {@link watched}, but its first read holds after reading until `release()`. */
+async function watchedWithHeldFirstRead() {
+  db = openDatabase(`throttled-${counter++}`, { indexedDB: new IDBFactory(), IDBKeyRange });
+  await db.open();
+  let reads = 0;
+  let reached = false;
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const seen: number[] = [];
+  const subscription = throttledLive(
+    db.name,
+    ['outbox'],
+    async () => {
+      reads++;
+      const count = await db.outbox.count();
+      if (reads === 1) {
+        reached = true;
+        await held; // The first read has read its count and is still running.
+      }
+      return count;
+    },
+    (a, b) => a === b,
+    WINDOW_MS,
+  ).subscribe((count) => seen.push(count));
+  return { seen, reads: () => reads, reached: () => reached, release, subscription };
 }
 
 const enqueueOne = (id: string) =>
@@ -72,42 +100,72 @@ describe('throttledLive', () => {
   // one more read once it ends, or the summary stays stale until the next write.
   it('reads again after a write that committed during a read, and emits the latest value', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const watch = await watchedWithHeldFirstRead();
+    await until(() => watch.reached());
+    await enqueueOne('a'); // Commits while the read is held open.
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(watch.seen).toEqual([]);
+    expect(watch.reads()).toBe(1);
+    watch.release();
+    await until(() => watch.seen.length === 1);
+    expect(watch.seen).toEqual([0]); // What the held read saw.
+    vi.advanceTimersByTime(WINDOW_MS);
+    for (let i = 0; i < 500 && watch.seen.length < 2; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(watch.seen).toEqual([0, 1]);
+    expect(watch.reads()).toBe(2);
+    watch.subscription.unsubscribe();
+  });
+
+  it('reads no more once unsubscribed, though a write committed during its last read', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const watch = await watchedWithHeldFirstRead();
+    await until(() => watch.reached());
+    await enqueueOne('a'); // Commits while the read is held open.
+    watch.subscription.unsubscribe();
+    watch.release();
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    vi.advanceTimersByTime(WINDOW_MS * 2);
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(watch.reads()).toBe(1);
+    expect(watch.seen).toEqual([]);
+  });
+
+  it('passes a failed read on to the subscriber as its error', async () => {
+    const failure = new Error('read failed');
+    const errors: unknown[] = [];
+    const subscription = throttledLive(
+      'throttled-failing',
+      ['outbox'],
+      () => Promise.reject(failure),
+      (a, b) => a === b,
+      WINDOW_MS,
+    ).subscribe({ error: (error) => errors.push(error) });
+    await until(() => errors.length > 0);
+    expect(errors).toEqual([failure]);
+    subscription.unsubscribe();
+  });
+
+  it('reads again when any one of its tables changes', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     db = openDatabase(`throttled-${counter++}`, { indexedDB: new IDBFactory(), IDBKeyRange });
     await db.open();
     let reads = 0;
-    let reached = false;
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const seen: number[] = [];
     const subscription = throttledLive(
       db.name,
-      ['outbox'],
-      async () => {
+      ['outbox', 'meta'],
+      () => {
         reads++;
-        const count = await db.outbox.count();
-        if (reads === 1) {
-          reached = true;
-          await held; // The first read has read 0 and is still running.
-        }
-        return count;
+        return db.outbox.count();
       },
       (a, b) => a === b,
       WINDOW_MS,
-    ).subscribe((count) => seen.push(count));
-    await until(() => reached);
-    await enqueueOne('a'); // Commits while the read is held open.
-    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
-    expect(seen).toEqual([]);
-    expect(reads).toBe(1);
-    release();
-    await until(() => seen.length === 1);
-    expect(seen).toEqual([0]); // What the held read saw.
+    ).subscribe();
+    await until(() => reads === 1);
+    await db.meta.put({ key: 'lastSyncedAt', value: 1 });
     vi.advanceTimersByTime(WINDOW_MS);
-    for (let i = 0; i < 500 && seen.length < 2; i++) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    expect(seen).toEqual([0, 1]);
-    expect(reads).toBe(2);
+    await until(() => reads === 2);
     subscription.unsubscribe();
   });
 

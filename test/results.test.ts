@@ -1,10 +1,11 @@
 /**
- * The live results cache: the store's own writes patch live lists and records in memory
+ * The live results cache: one result per parameters, shared by their subscribers and
+ * released with the last; the store's own writes patch live lists and records in memory
  * (no IndexedDB read), once per transaction and only after commit; `list()` with the
  * parameters of a live list answers from it; and whatever happens (writes, pulls, id
  * remaps, another tab's writes) a live result always equals a fresh read.
  */
-import type { DBCore } from 'dexie';
+import { type DBCore, Dexie, RangeSet } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -137,6 +138,136 @@ describe('the store’s own writes', () => {
     await db.conversations.put(toStored({ ...C, last_active_at: 5000 }));
     await eventually(() => expect(list.values.at(-1)?.data[0]?.id).toBe(C.id));
     expect(await results.list({ limit: 1 })).toEqual(list.values.at(-1));
+    list.stop();
+  });
+});
+
+describe('retrieve$', () => {
+  it('ignores the store’s writes to other records', async () => {
+    const context = await setUp();
+    const one = record(results.retrieve$(A.id));
+    await eventually(() => expect(one.values).toHaveLength(1));
+    await updateLocal(context, B.id, { is_muted: true });
+    await deleteLocal(context, C.id);
+    expect(one.values).toEqual([A]);
+    expect(await results.retrieve(A.id)).toEqual(A);
+    one.stop();
+  });
+
+  it('of a temporary id, shows the store’s writes once the server answered with its own id', async () => {
+    const h = harness();
+    const store = h.open();
+    try {
+      const created = await store.conversations.create({ contact_id: 'k' });
+      const one = record(store.conversations.retrieve$(created.id));
+      await store.sync.now(); // The create is acknowledged: the record takes the server's id.
+      const serverId = h.server.all()[0]?.id;
+      await eventually(() => expect(one.values.at(-1)?.id).toBe(serverId));
+      await store.conversations.update(created.id, { is_muted: true });
+      expect(one.values.at(-1)).toMatchObject({ is_muted: true });
+      expect(await store.conversations.retrieve(created.id)).toMatchObject({ is_muted: true });
+      one.stop();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('leaves retrieve() reading IndexedDB until its first read is done', async () => {
+    await setUp();
+    const one = record(results.retrieve$(A.id));
+    expect(await results.retrieve(A.id)).toEqual(A);
+    one.stop();
+  });
+});
+
+describe('subscribers of the same parameters', () => {
+  it('share one read, and each sees the store’s writes', async () => {
+    const context = await setUp();
+    reads = 0;
+    await results.list({ limit: 2 }); // No live result: one fresh read.
+    const oneRead = reads;
+    reads = 0;
+    const first = record(results.list$({ limit: 2 }));
+    const second = record(results.list$({ limit: 2 }));
+    await eventually(() => expect([first.values.length, second.values.length]).toEqual([1, 1]));
+    expect(reads).toBe(oneRead);
+    await updateLocal(context, A.id, { is_pinned: true });
+    expect(first.values.at(-1)?.data[0]?.is_pinned).toBe(true);
+    expect(second.values.at(-1)?.data[0]?.is_pinned).toBe(true);
+    first.stop();
+    second.stop();
+  });
+
+  it('get no repeat of the current page for a write that leaves it unchanged, late joiners included', async () => {
+    const context = await setUp();
+    const first = record(results.list$({ limit: 2 }));
+    await eventually(() => expect(first.values).toHaveLength(1));
+    const late = record(results.list$({ limit: 2 })); // Gets the current page at once.
+    expect(late.values).toEqual(first.values);
+    await updateLocal(context, C.id, { is_muted: true }); // C is not on the page.
+    await quiet();
+    expect([first.values.length, late.values.length]).toEqual([1, 1]);
+    first.stop();
+    late.stop();
+  });
+
+  it('keep receiving changes when another one unsubscribes', async () => {
+    const context = await setUp();
+    const leaving = record(results.list$({ limit: 2 }));
+    const staying = record(results.list$({ limit: 2 }));
+    await eventually(() => expect(staying.values).toHaveLength(1));
+    leaving.stop();
+    await updateLocal(context, A.id, { is_pinned: true }); // Patched in memory.
+    expect(staying.values.at(-1)?.data[0]?.is_pinned).toBe(true);
+    await db.conversations.put(toStored({ ...C, last_active_at: 5000 })); // Read again.
+    await eventually(() => expect(staying.values.at(-1)?.data[0]?.id).toBe(C.id));
+    staying.stop();
+  });
+
+  it('are all released with the last one: later changes are not read', async () => {
+    await setUp();
+    const first = record(results.list$({ limit: 2 }));
+    const second = record(results.retrieve$(A.id));
+    await eventually(() => expect([first.values.length, second.values.length]).toEqual([1, 1]));
+    first.stop();
+    second.stop();
+    reads = 0;
+    await db.conversations.put(toStored({ ...C, last_active_at: 5000 }));
+    await quiet();
+    expect(reads).toBe(0);
+  });
+});
+
+describe('changes the store did not describe', () => {
+  it('landing during a read cost one more read, not one each', async () => {
+    await setUp();
+    const list = record(results.list$({ limit: 3 }));
+    await eventually(() => expect(list.values).toHaveLength(1));
+    reads = 0;
+    // Four transactions, committed one after the other: the first starts a read, which
+    // IndexedDB runs after the other three.
+    await Promise.all(
+      [1, 2, 3, 4].map((n) => db.conversations.put(toStored({ ...C, last_active_at: 1000 + n }))),
+    );
+    await quiet();
+    expect(reads).toBeLessThanOrEqual(2);
+    expect(list.values.map((page) => page.data[0]?.last_active_at)).toEqual([300, 1004]);
+    list.stop();
+  });
+
+  it('include Dexie’s signal that anything may have changed (a page back from the back/forward cache)', async () => {
+    await setUp();
+    const list = record(results.list$({ limit: 1 }));
+    await eventually(() => expect(list.values).toHaveLength(1));
+    // Written past Dexie, as by a tab that wrote while this page was frozen: no notification.
+    await new Promise((resolve, reject) => {
+      const transaction = db.backendDB().transaction('conversations', 'readwrite');
+      transaction.objectStore('conversations').put(toStored({ ...C, last_active_at: 5000 }));
+      transaction.oncomplete = resolve;
+      transaction.onerror = reject;
+    });
+    Dexie.on.storagemutated.fire({ all: new RangeSet(Number.NEGATIVE_INFINITY, [[]]) }); // What Dexie fires on `pageshow`.
+    await eventually(() => expect(list.values.at(-1)?.data[0]?.id).toBe(C.id));
     list.stop();
   });
 });
