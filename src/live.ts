@@ -3,7 +3,7 @@
  * variant for summaries over whole tables (what the outbox holds).
  */
 import { Dexie, liveQuery } from 'dexie';
-import { distinctUntilChanged, Observable } from 'rxjs';
+import { distinctUntilChanged, Observable, retry } from 'rxjs';
 import { clock, type TimerHandle } from './clock.js';
 
 /**
@@ -83,4 +83,32 @@ export function throttledLive<T>(
       Dexie.on('storagemutated').unsubscribe(listener);
     };
   }).pipe(distinctUntilChanged(equal));
+}
+
+/** The first wait of {@link retrying} after a failed read; it doubles up to {@link RETRY_MAX_MS}. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 30_000;
+
+/**
+ * Subscribes to `source` again after it fails: a live read behind the store's own state
+ * (what the outbox holds, the sync times) must outlive one failed read. Waits 100 ms, then
+ * twice as long after each further failure, up to 30 s; a value resets the wait.
+ */
+export function retrying<T>(source: Observable<T>): Observable<T> {
+  return source.pipe(
+    retry({
+      resetOnSuccess: true,
+      delay: (_error, count) => after(Math.min(RETRY_FIRST_MS * 2 ** (count - 1), RETRY_MAX_MS)),
+    }),
+  );
+}
+
+function after(delayMs: number): Observable<void> {
+  return new Observable<void>((subscriber) => {
+    const timer = clock().setTimeout(() => {
+      subscriber.next();
+      subscriber.complete();
+    }, delayMs);
+    return () => clock().clearTimeout(timer);
+  });
 }

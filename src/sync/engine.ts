@@ -7,7 +7,7 @@ import type { Subscription } from 'rxjs';
 import { clock } from '../clock.js';
 import { StorageError, toStorageError } from '../errors.js';
 import { withDebugEvents } from '../events.js';
-import { live, throttledLive } from '../live.js';
+import { live, retrying, throttledLive } from '../live.js';
 import { readMeta } from '../meta.js';
 import { earliestDeadline, pendingRecordIds } from '../outbox.js';
 import type { Platform } from '../platform.js';
@@ -21,6 +21,7 @@ import { type StatusAction, StatusStore, type SyncStatus } from './status.js';
 
 /** `pending$` re-reads the outbox at most this often while writes keep coming. */
 const PENDING_WINDOW_MS = 50;
+const same = <T>(a: T, b: T) => a === b;
 
 export interface EngineOptions {
   auto: boolean;
@@ -84,32 +85,27 @@ export class SyncEngine {
     const { db } = context;
     // One getAll rather than a key cursor (a round trip per step), and at most one read
     // per PENDING_WINDOW_MS during a burst of writes.
+    // Each read is retried after a failure: one failed read must not freeze pending$ or
+    // the status for the rest of the session.
     this.#subscriptions.push(
-      throttledLive(
-        db.name,
-        ['outbox'],
-        () => this.#readPending(),
-        () => false,
-        PENDING_WINDOW_MS,
-      ).subscribe({
-        next: ({ ids, version }) => status.readPending(ids, version),
-        error: () => {},
-      }),
-      live(
-        () => countRejections(db),
-        (a, b) => a === b,
-      ).subscribe({
-        next: (count) => status.dispatch({ type: 'rejected', count }),
-        error: () => {},
-      }),
-      live(
-        () => readMeta(db, 'lastSyncedAt'),
-        (a, b) => a === b,
-      ).subscribe({ next: (at) => status.dispatch({ type: 'synced', at }), error: () => {} }),
-      live(
-        () => readMeta(db, 'lastFullSyncAt'),
-        (a, b) => a === b,
-      ).subscribe({ next: (at) => status.dispatch({ type: 'walked', at }), error: () => {} }),
+      retrying(
+        throttledLive(
+          db.name,
+          ['outbox'],
+          () => this.#readPending(),
+          () => false,
+          PENDING_WINDOW_MS,
+        ),
+      ).subscribe(({ ids, version }) => status.readPending(ids, version)),
+      retrying(live(() => countRejections(db), same)).subscribe((count) =>
+        status.dispatch({ type: 'rejected', count }),
+      ),
+      retrying(live(() => readMeta(db, 'lastSyncedAt'), same)).subscribe((at) =>
+        status.dispatch({ type: 'synced', at }),
+      ),
+      retrying(live(() => readMeta(db, 'lastFullSyncAt'), same)).subscribe((at) =>
+        status.dispatch({ type: 'walked', at }),
+      ),
     );
   }
 
