@@ -22,7 +22,7 @@ export interface ApiOptions {
   getToken: TokenProvider;
   fetch?: FetchFunction | undefined;
   timeoutMs: number;
-  /** Bodies larger than this are refused as malformed (bytes of text). */
+  /** Bodies longer than this are refused as malformed (counted in UTF-16 code units of the decoded text, which is read whole first). */
   maxBodyBytes?: number;
   /** Told of every request that left: method, path, status or failure, time, attempt. */
   onRequest?: ((event: RequestEvent) => void) | undefined;
