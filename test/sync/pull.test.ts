@@ -1,7 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Conflict } from '../../src/index.js';
 import { generateConversations } from '../../src/testing/index.js';
-import { A, B, C, harness, record, requests, syncedSuite, until } from '../fixtures.js';
+import {
+  A,
+  afterConversationWrites,
+  B,
+  C,
+  type Harness,
+  harness,
+  record,
+  requests,
+  syncedSuite,
+  until,
+} from '../fixtures.js';
 
 /** The store under test (`t.store`) and its harness (`t.h`); closed after each test. */
 const { t, synced } = syncedSuite();
@@ -390,5 +401,197 @@ describe('the complete walk across interruptions', () => {
     expect(summary.complete).toBe(false);
     expect(summary.error?.message).toMatch(/cursor/);
     expect(gets).toBeLessThan(5);
+  });
+});
+
+describe('the complete walk: what it reports, what it reads, where it resumes', () => {
+  const T = 1_750_000_000_000;
+  const listPath = '/v1/conversations';
+  const method = (input: RequestInfo | URL, init?: RequestInit) =>
+    (input instanceof Request ? input.method : (init?.method ?? 'GET')).toUpperCase();
+  const pathOf = (input: RequestInfo | URL) =>
+    new URL(input instanceof Request ? input.url : String(input)).pathname;
+
+  /**
+   * 30 rows, pages of 10; `answer(n)` may replace the n-th list GET's reply (1-based),
+   * or throw for it. Returns the counter of list GETs.
+   */
+  function walkStore(
+    answer: (n: number) => Response | null,
+    options: Parameters<Harness['open']>[0] = {},
+  ) {
+    t.h = harness(generateConversations(30, { seed: 6 }));
+    const control = { lists: 0 };
+    t.store = t.h.open({
+      sync: { auto: false, pageSize: 10, ...options.sync },
+      fetch: async (input, init) => {
+        if (method(input, init) === 'GET' && pathOf(input) === listPath) {
+          const replaced = answer(++control.lists);
+          if (replaced !== null) return replaced;
+        }
+        return t.h.network.fetch(input, init);
+      },
+    });
+    return control;
+  }
+  const offline = (): Response => {
+    throw new TypeError('Failed to fetch');
+  };
+  const listCursors = () =>
+    requests(t.h.server, 'GET')
+      .filter((r) => r.path === listPath)
+      .map((r) => r.query.starting_after ?? null);
+
+  it('names what was wrong with a list reply that is not a page, and stops there', async () => {
+    walkStore(() => Response.json({ data: [] })); // No has_more.
+    const summary = await t.store.sync.now();
+    expect(summary).toMatchObject({ complete: false, skipped: 1, state: 'error' });
+    expect(summary.error).toMatchObject({
+      name: 'ApiError',
+      type: 'invalid_response',
+      message: 'Skipped a malformed list page: expected { has_more, data }',
+    });
+  });
+
+  it('counts the field conflicts of its pages in the summary', async () => {
+    await synced();
+    await t.store.conversations.update(A.id, { archived_at: 111 });
+    t.h.server.update(A.id, { archived_at: 222 });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+    const summary = await t.store.sync.now();
+    expect(summary).toMatchObject({ complete: true, conflicts: 1 });
+  });
+
+  it('counts the updates it dropped for a record deleted on the server as conflicts', async () => {
+    await synced();
+    await t.store.conversations.update(A.id, { is_muted: true });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+    t.h.server.remove(A.id);
+    const summary = await t.store.sync.now();
+    expect(summary).toMatchObject({ complete: true, removed: 1, conflicts: 1 });
+  });
+
+  it('keeps an unlisted record with a pending update when reading it by id fails', async () => {
+    t.h = harness([A, B, C]);
+    let failReads = false;
+    t.store = t.h.open({
+      fetch: async (input, init) => {
+        if (failReads && method(input, init) === 'GET' && pathOf(input) === `${listPath}/${A.id}`) {
+          throw new TypeError('Failed to fetch');
+        }
+        return t.h.network.fetch(input, init);
+      },
+    });
+    await t.store.sync.now();
+    await t.store.conversations.update(A.id, { is_muted: true });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+    t.h.server.remove(A.id);
+    failReads = true;
+    const conflicts: Conflict[] = [];
+    t.store.sync.conflicts$.subscribe((c) => conflicts.push(c));
+    const summary = await t.store.sync.now();
+    expect(summary).toMatchObject({ complete: true, removed: 0, conflicts: 0 });
+    expect(await t.store.conversations.retrieve(A.id)).toEqual({ ...A, is_muted: true });
+    expect((await t.h.dump()).outbox).toEqual([
+      expect.objectContaining({ recordId: A.id, op: 'update', patch: { is_muted: true } }),
+    ]);
+    expect(conflicts).toEqual([]);
+  });
+
+  it('reads no record by its temporary id: a pending create alone is not looked up', async () => {
+    await synced();
+    const created = await t.store.conversations.create({ contact_id: 'k-pending' });
+    t.h.server.faults.failNext(503, 1, { methods: ['POST'] });
+    const summary = await t.store.sync.now();
+    expect(summary).toMatchObject({ complete: true, removed: 0 });
+    expect(requests(t.h.server, 'GET').map((r) => r.path)).toEqual([listPath]);
+    expect(await t.store.conversations.retrieve(created.id)).toBeDefined();
+  });
+
+  it('resumes a stored walk exactly fullSyncMs after it started', async () => {
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+      now: T,
+    });
+    const control = walkStore((n) => (n === 2 ? offline() : null), {
+      sync: { fullSyncMs: 60_000 },
+    });
+    expect(await t.store.sync.now()).toMatchObject({ complete: false, state: 'offline' });
+    control.lists = 100; // No more failures.
+    t.h.server.clearRequests();
+    vi.setSystemTime(T + 60_000);
+    expect(await t.store.sync.now()).toMatchObject({ complete: true });
+    expect(listCursors()).toEqual([t.h.server.all()[9]?.id, t.h.server.all()[19]?.id]);
+  });
+
+  it('stops a resumed walk whose next page ends at its own cursor, with one GET', async () => {
+    t.h = harness([A, B, C]);
+    const cursors: (string | null)[] = [];
+    let stuck = false;
+    t.store = t.h.open({
+      sync: { auto: false, pageSize: 1 },
+      fetch: async (input, init) => {
+        const url = new URL(input instanceof Request ? input.url : String(input));
+        if (method(input, init) === 'GET' && url.pathname === listPath) {
+          cursors.push(url.searchParams.get('starting_after'));
+          if (stuck) return Response.json({ has_more: true, data: [A] }); // The page after A is A.
+          if (cursors.length === 2) throw new TypeError('Failed to fetch');
+        }
+        return t.h.network.fetch(input, init);
+      },
+    });
+    expect(await t.store.sync.now()).toMatchObject({ complete: false, state: 'offline' });
+    expect(cursors).toEqual([null, A.id]);
+    stuck = true;
+    cursors.length = 0;
+    const summary = await t.store.sync.now();
+    expect(summary.complete).toBe(false);
+    expect(summary.error?.message).toMatch(/cursor/);
+    expect(cursors).toEqual([A.id]);
+  });
+
+  it('starts over after a resumed walk’s cursor row was deleted (400)', async () => {
+    walkStore((n) => (n === 2 ? offline() : null));
+    expect(await t.store.sync.now()).toMatchObject({ complete: false, state: 'offline' });
+    const cursor = t.h.server.all()[9]?.id as string;
+    t.h.server.remove(cursor);
+    t.h.server.clearRequests();
+    const refused = await t.store.sync.now();
+    expect(refused).toMatchObject({ complete: false, state: 'error' });
+    expect(refused.error).toMatchObject({ name: 'ApiError', status: 400 });
+    expect(listCursors()).toEqual([cursor]);
+    t.h.server.clearRequests();
+    expect(await t.store.sync.now()).toMatchObject({ complete: true, error: null });
+    expect(listCursors()[0]).toBeNull();
+  });
+
+  it('resumes where it stopped after a server error (503) on a page', async () => {
+    walkStore((n) =>
+      n === 2 ? Response.json({ type: 'api_error', message: 'Down' }, { status: 503 }) : null,
+    );
+    const failed = await t.store.sync.now();
+    expect(failed).toMatchObject({ complete: false, state: 'error' });
+    expect(failed.error).toMatchObject({ name: 'ApiError', status: 503 });
+    t.h.server.clearRequests();
+    expect(await t.store.sync.now()).toMatchObject({ complete: true });
+    expect(listCursors()).toEqual([t.h.server.all()[9]?.id, t.h.server.all()[19]?.id]);
+  });
+
+  it('reports a failed IndexedDB write during the walk as a StorageError of the pull', async () => {
+    t.h = harness([A, B, C]);
+    const stop = afterConversationWrites(t.h.databaseName, () => {
+      throw new Error('the disk is on fire');
+    });
+    try {
+      t.store = t.h.open();
+      const summary = await t.store.sync.now();
+      expect(summary).toMatchObject({ complete: false, state: 'error' });
+      expect(summary.error).toMatchObject({
+        name: 'StorageError',
+        message: 'pull failed: the disk is on fire',
+      });
+    } finally {
+      stop();
+    }
   });
 });
