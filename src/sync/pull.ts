@@ -68,6 +68,8 @@ async function confirmMissing(context: SyncContext, missing: string[]): Promise<
   const alive = new Set<string>();
   const queued = await entriesByRecord(context.db, missing);
   for (const [id, entries] of queued) {
+    // A queued create: not on the server yet (its id is temporary), never removed.
+    if (entries.some((entry) => entry.op === 'create')) continue;
     if (!entries.some((entry) => entry.op === 'update')) continue;
     try {
       const found = await lookup(context, id);

@@ -1,0 +1,29 @@
+/**
+ * Found by the mutation run of pull.ts: the walk read by id every unlisted record with a
+ * queued update, a local create with an update queued behind its unanswered POST included,
+ * so it sent `GET /v1/conversations/tmp_…`, a temporary id the server never gave out.
+ */
+import { describe, expect, it } from 'vitest';
+import { requests, syncedSuite } from '../fixtures.js';
+
+const { t, synced } = syncedSuite();
+
+describe('the complete walk and temporary ids', () => {
+  it('sends no GET by temporary id for a create whose POST is unanswered and that has a queued update', async () => {
+    await synced();
+    const created = await t.store.conversations.create({ contact_id: 'k-pending' });
+    t.h.server.faults.failNext(503, 1, { methods: ['POST'] }); // Sent and refused for now: frozen.
+    await t.store.sync.now({ pull: 'none' });
+    await t.store.conversations.update(created.id, { is_pinned: true }); // Queued behind the POST.
+    t.h.server.faults.failNext(503, 1, { methods: ['POST'] });
+    t.h.server.clearRequests();
+    const summary = await t.store.sync.now();
+    expect(summary).toMatchObject({ complete: true, removed: 0 });
+    expect((await t.h.dump()).outbox).toEqual([
+      expect.objectContaining({ recordId: created.id, op: 'create' }),
+      expect.objectContaining({ recordId: created.id, op: 'update' }),
+    ]);
+    expect(requests(t.h.server, 'GET').map((r) => r.path)).toEqual(['/v1/conversations']);
+    expect(await t.store.conversations.retrieve(created.id)).toMatchObject({ is_pinned: true });
+  });
+});
