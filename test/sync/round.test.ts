@@ -3,8 +3,8 @@ import { Dexie } from 'dexie';
 import { firstValueFrom } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
 import { setClock, systemClock } from '../../src/clock.js';
-import { AuthError, type ConversationStore, StorageError } from '../../src/index.js';
 import type { SyncEvent } from '../../src/events.js';
+import { AuthError, type ConversationStore, StorageError } from '../../src/index.js';
 import { A, harness, holdingFetch, record, syncedSuite, TOKEN, tickUntil } from '../fixtures.js';
 
 const { t, synced } = syncedSuite();
@@ -68,7 +68,11 @@ describe('a round', () => {
     expect(syncedAt).toBe(Date.now());
     vi.setSystemTime(Date.now() + 60_000);
     await store.conversations.update(A.id, { is_muted: true });
-    expect(await store.sync.now({ pull: 'none' })).toMatchObject({ pushed: 1, pull: 'none', error: null });
+    expect(await store.sync.now({ pull: 'none' })).toMatchObject({
+      pushed: 1,
+      pull: 'none',
+      error: null,
+    });
     expect((await status(store)).lastSyncedAt).toBe(syncedAt);
     t.h.server.faults.failNext(503, 1, { methods: ['GET'] });
     const failed = await store.sync.now({ pull: 'recent' });
