@@ -1,6 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ConversationStore } from '../../src/index.js';
-import { conversation, type Harness, harness, requests } from '../fixtures.js';
+import {
+  conversation,
+  type Harness,
+  harness,
+  holdingFetch,
+  record,
+  requests,
+  tickUntil,
+} from '../fixtures.js';
 
 const A = conversation({ id: 'AAAAAAAAAAAAAAAA', last_active_at: 300 });
 
@@ -500,5 +508,269 @@ describe('what automatic rounds pull', () => {
     await store.conversations.update('BBBBBBBBBBBBBBBB', { is_muted: true });
     await advance(300);
     expect(h.server.requests.map((r) => r.method)).toEqual(['PUT']);
+  });
+});
+
+describe('how triggers merge into planned rounds (exact instants on the fake clock)', () => {
+  const rows = [
+    conversation({ id: 'AAAAAAAAAAAAAAAA', last_active_at: 300 }),
+    conversation({ id: 'BBBBBBBBBBBBBBBB', last_active_at: 200 }),
+    conversation({ id: 'CCCCCCCCCCCCCCCC', last_active_at: 100 }),
+  ];
+  const gets = () => requests(h.server, 'GET').length;
+  const puts = () => requests(h.server, 'PUT').length;
+  const methods = () => h.server.requests.map((request) => request.method);
+  const roundStarts = (events: { type: string }[]) =>
+    events.filter((event) => event.type === 'round-start').length;
+
+  /** Lets IndexedDB work (real setImmediate) run without moving the fake clock. */
+  const ticks = async (count = 50) => {
+    for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  /** Moves the fake clock by `ms` (and 1 ms for timers planned inside timers), then settles. */
+  const advance = async (ms: number) => {
+    await vi.advanceTimersByTimeAsync(ms);
+    await vi.advanceTimersByTimeAsync(1);
+    await settle();
+    await ticks();
+  };
+
+  const retrying = (baseMs: number, fetch?: typeof h.network.fetch) =>
+    open({
+      ...(fetch === undefined ? {} : { fetch }),
+      sync: { auto: true, debounceMs: 0, intervalMs: 0, retry: { baseMs, maxMs: baseMs * 4 } },
+    });
+
+  it('walks every page with fullSyncMs 0 even within the millisecond of the last walk', async () => {
+    h = harness(rows);
+    open({ sync: { auto: true, intervalMs: 60_000, pageSize: 1, fullSyncMs: 0 } });
+    await settle();
+    expect(gets()).toBe(3);
+    h.server.clearRequests();
+    const walkedAt = Date.now();
+    h.platform.becomeVisible(); // The fake clock has not moved since the walk ended.
+    await settle();
+    await ticks();
+    expect(Date.now()).toBe(walkedAt);
+    expect(gets()).toBe(3);
+  });
+
+  it('pulls in the round of a local write that follows a visible trigger before its round ran', async () => {
+    open();
+    await advance(0);
+    h.server.clearRequests();
+    h.platform.becomeVisible();
+    await store.conversations.update(A.id, { is_muted: true });
+    await advance(300);
+    expect(methods()).toEqual(['PUT', 'GET']);
+  });
+
+  it('pushes writes spaced less than debounceMs apart in one round, debounceMs after the last', async () => {
+    open();
+    await advance(0);
+    h.server.clearRequests();
+    await store.conversations.update(A.id, { is_muted: true });
+    await vi.advanceTimersByTimeAsync(200);
+    await store.conversations.update(A.id, { is_pinned: true });
+    await vi.advanceTimersByTimeAsync(299);
+    await ticks();
+    expect(puts()).toBe(0);
+    await advance(0);
+    expect(methods()).toEqual(['PUT']);
+    expect(h.server.get(A.id)).toMatchObject({ is_muted: true, is_pinned: true });
+  });
+
+  it('debounces a follower’s writes in the leader as it debounces its own', async () => {
+    h = harness([A], { tabs: true });
+    open();
+    await advance(0);
+    const follower = h.open({
+      sync: {
+        auto: true,
+        debounceMs: 300,
+        intervalMs: 60_000,
+        retry: { baseMs: 1000, maxMs: 4000 },
+      },
+    });
+    try {
+      await advance(1000);
+      h.server.clearRequests();
+      await follower.conversations.update(A.id, { is_muted: true });
+      await vi.advanceTimersByTimeAsync(200);
+      await follower.conversations.update(A.id, { is_pinned: true });
+      await vi.advanceTimersByTimeAsync(299);
+      await ticks();
+      expect(puts()).toBe(0);
+      await advance(0);
+      expect(methods()).toEqual(['PUT']);
+      expect(h.server.get(A.id)).toMatchObject({ is_muted: true, is_pinned: true });
+    } finally {
+      await follower.close();
+    }
+  });
+
+  it('syncs a page that became visible during a failing round as that round ends, not at its retry', async () => {
+    const gate = holdingFetch(h.network.fetch, ['PUT']);
+    retrying(1000, gate.fetch);
+    await advance(0);
+    let state: string | undefined;
+    const subscription = store.sync.status$.subscribe((status) => {
+      state = status.state;
+    });
+    try {
+      h.server.clearRequests();
+      h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+      await store.conversations.update(A.id, { is_muted: true });
+      await vi.advanceTimersByTimeAsync(0);
+      await tickUntil(() => gate.waiting === 1);
+      expect(gate.waiting).toBe(1);
+      h.platform.becomeVisible(); // Due at once on the fake clock, which stays put.
+      gate.open();
+      await tickUntil(() => state === 'error');
+      await ticks();
+      const endedAt = Date.now();
+      await vi.advanceTimersByTimeAsync(0);
+      await settle();
+      await ticks();
+      expect(Date.now()).toBe(endedAt);
+      expect(methods()).toEqual(['PUT', 'GET']); // The failed PUT waits for its backoff.
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
+  it('keeps one interval when sync.start() is called on a running store, and syncs at once', async () => {
+    open();
+    await advance(0);
+    await advance(10_000);
+    h.server.clearRequests();
+    store.sync.start();
+    await advance(0);
+    expect(gets()).toBe(1);
+    h.server.clearRequests();
+    for (let i = 0; i < 12; i++) await advance(10_000);
+    expect(gets()).toBe(2); // One round a minute.
+  });
+
+  it('keeps the backoff of a write that failed for the network across a reopen', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.9999); // Backoff of 59,999 ms.
+    retrying(60_000);
+    await advance(0);
+    h.network.offline = true; // The server is unreachable, though the platform says online.
+    await store.conversations.update(A.id, { is_muted: true });
+    await advance(0);
+    expect((await h.dump()).outbox).toMatchObject([{ attempts: 1, offline: true }]);
+    await store.close();
+    h.network.offline = false;
+    h.server.clearRequests();
+    retrying(60_000);
+    await advance(0);
+    expect(methods()).toEqual(['GET']); // The start round pulls; the write waits its turn.
+    await advance(60_000);
+    expect(puts()).toBe(1);
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+  });
+
+  it('sends a write that failed for the network early on the online event only, not on a visible one', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.9999); // Backoff of 59,999 ms.
+    retrying(60_000);
+    await advance(0);
+    h.network.offline = true;
+    await store.conversations.update(A.id, { is_muted: true });
+    await advance(0);
+    expect((await h.dump()).outbox).toMatchObject([{ attempts: 1, offline: true }]);
+    h.network.offline = false;
+    h.server.clearRequests();
+    h.platform.becomeVisible();
+    await advance(0);
+    expect(methods()).toEqual(['GET']);
+    h.platform.goOnline();
+    await advance(0);
+    expect(puts()).toBe(1); // After a check GET (its last attempt failed for the network).
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+  });
+
+  it('leads and wakes per database: two databases of one platform both sync, each wakes only its own leader', async () => {
+    h = harness([A], { tabs: true });
+    const sync = {
+      auto: true,
+      debounceMs: 300,
+      intervalMs: 60_000,
+      retry: { baseMs: 1000, maxMs: 4000 },
+    };
+    const first = open();
+    const firstEvents = record(first.sync.events$);
+    const otherName = `${h.databaseName}-other`;
+    const other = h.open({ databaseName: otherName, sync });
+    const otherEvents = record(other.sync.events$);
+    const otherFollower = h.open({ databaseName: otherName, sync });
+    try {
+      await advance(0);
+      expect(roundStarts(firstEvents.values)).toBe(1);
+      expect(roundStarts(otherEvents.values)).toBe(1);
+      h.server.clearRequests();
+      await otherFollower.conversations.update(A.id, { is_muted: true });
+      await advance(300);
+      expect(methods()).toEqual(['PUT']);
+      expect(roundStarts(otherEvents.values)).toBe(2);
+      expect(roundStarts(firstEvents.values)).toBe(1);
+    } finally {
+      firstEvents.stop();
+      otherEvents.stop();
+      await otherFollower.close();
+      await other.close();
+    }
+  });
+
+  it('closes every channel it opened on the platform when the store closes', async () => {
+    h = harness([A], { tabs: true });
+    const opened: { name: string; closed: boolean }[] = [];
+    const channel = h.platform.channel;
+    if (channel === undefined) throw new Error('a platform with tabs has channels');
+    h.platform.channel = (name) => {
+      const inner = channel(name);
+      const entry = { name, closed: false };
+      opened.push(entry);
+      return {
+        ...inner,
+        close: () => {
+          entry.closed = true;
+          inner.close();
+        },
+      };
+    };
+    open();
+    await advance(0);
+    await store.close();
+    expect(opened.length).toBeGreaterThan(1);
+    expect(opened.filter((entry) => !entry.closed)).toEqual([]);
+  });
+
+  it('runs no further round once the re-run after a failed write has sent it', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0); // No backoff: the write is due again at once.
+    const gate = holdingFetch(h.network.fetch, ['PUT']);
+    retrying(1000, gate.fetch);
+    await advance(0);
+    const events = record(store.sync.events$);
+    try {
+      h.server.clearRequests();
+      h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+      await store.conversations.update(A.id, { is_muted: true });
+      await vi.advanceTimersByTimeAsync(0);
+      await tickUntil(() => gate.waiting === 1);
+      expect(gate.waiting).toBe(1);
+      h.platform.becomeVisible();
+      await vi.advanceTimersByTimeAsync(0); // Due while a round runs: it runs after that one.
+      gate.open();
+      await advance(0);
+      await advance(0);
+      expect(methods()).toEqual(['PUT', 'PUT', 'GET']);
+      expect(roundStarts(events.values)).toBe(2);
+      await advance(10_000);
+      expect(roundStarts(events.values)).toBe(2);
+    } finally {
+      events.stop();
+    }
   });
 });
