@@ -3,7 +3,7 @@
  * the options, never as a global), a reference server in-process with a network switch
  * in front of it, seed rows, and helpers to observe streams and tables.
  */
-import { type DBCoreMutateRequest, type DBCoreRangeType, Dexie } from 'dexie';
+import { type DBCoreMutateRequest, type DBCoreRangeType, type DBCoreTable, Dexie } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { firstValueFrom, type Observable, filter as rxFilter } from 'rxjs';
 import { afterEach, vi } from 'vitest';
@@ -22,46 +22,55 @@ import {
 } from '../src/testing/index.js';
 
 /**
- * Watches every write to the `conversations` table of the databases named `databaseName`
- * opened from now on (a DBCore middleware): `after` is told the write's type and how many
- * conversations are stored once it is applied, inside its transaction, and may throw to
- * roll the write back (a fake full disk). Returns the function that stops watching.
+ * Wraps the tables of the databases opened from now on that are named `which` (or that
+ * `which` picks), as a DBCore middleware: `wrap` gets each table's name, its DBCore table and the database, and returns
+ * the table to use instead (a broken disk, a watched write). Returns the function that stops
+ * it for databases opened later.
  */
-export function afterConversationWrites(
-  databaseName: string,
-  after: (type: DBCoreMutateRequest['type'], rows: number) => void,
+export function wrapTables(
+  which: string | ((db: Dexie) => boolean),
+  wrap: (name: string, table: DBCoreTable, db: Dexie) => DBCoreTable,
 ): () => void {
   const addon = (db: Dexie) => {
-    if (db.name !== databaseName) return;
+    if (typeof which === 'string' ? db.name !== which : !which(db)) return;
     db.use({
       stack: 'dbcore',
-      name: 'after-conversation-writes',
-      create: (down) => ({
-        ...down,
-        table: (name) => {
-          const table = down.table(name);
-          if (name !== 'conversations') return table;
-          return {
-            ...table,
-            mutate: async (request) => {
-              const result = await table.mutate(request);
-              const query = {
-                index: table.schema.primaryKey,
-                // Every key (Dexie's DBCoreRangeType is a const enum: not importable at run time).
-                range: { type: 3 as DBCoreRangeType.Any, lower: undefined, upper: undefined },
-              };
-              after(request.type, await table.count({ trans: request.trans, query }));
-              return result;
-            },
-          };
-        },
-      }),
+      name: 'test-wrap-tables',
+      create: (down) => ({ ...down, table: (name) => wrap(name, down.table(name), db) }),
     });
   };
   Dexie.addons.push(addon);
   return () => {
     Dexie.addons.splice(Dexie.addons.indexOf(addon), 1);
   };
+}
+
+/**
+ * Watches every write to the `conversations` table of the databases named `databaseName`
+ * opened from now on: `after` is told the write's type and how many conversations are
+ * stored once it is applied, inside its transaction, and may throw to roll the write back
+ * (a fake full disk). Returns the function that stops watching.
+ */
+export function afterConversationWrites(
+  databaseName: string,
+  after: (type: DBCoreMutateRequest['type'], rows: number) => void,
+): () => void {
+  return wrapTables(databaseName, (name, table) => {
+    if (name !== 'conversations') return table;
+    return {
+      ...table,
+      mutate: async (request) => {
+        const result = await table.mutate(request);
+        const query = {
+          index: table.schema.primaryKey,
+          // Every key (Dexie's DBCoreRangeType is a const enum: not importable at run time).
+          range: { type: 3 as DBCoreRangeType.Any, lower: undefined, upper: undefined },
+        };
+        after(request.type, await table.count({ trans: request.trans, query }));
+        return result;
+      },
+    };
+  });
 }
 
 /** Every table's rows of a store's database, for "nothing changed" and "nothing left" assertions. */

@@ -3,49 +3,39 @@
  * of src/live.ts): one failed read of the outbox used to end pending$'s live read for good,
  * so pending$ no longer followed what other tabs queue.
  */
-import { Dexie } from 'dexie';
+import type { Dexie } from 'dexie';
 import { afterEach, expect, it } from 'vitest';
-import { eventually, type LocalStore, localStore } from './fixtures.js';
+import { eventually, type LocalStore, localStore, wrapTables } from './fixtures.js';
 
 let failNextOutboxRead = false;
 let first: Dexie | undefined;
-const addon = (db: Dexie) => {
-  if (first !== undefined) return; // Only the first store opened: this tab.
-  first = db;
-  db.use({
-    stack: 'dbcore',
-    name: 'fail-one-outbox-read',
-    create: (down) => ({
-      ...down,
-      table: (name) => {
-        const table = down.table(name);
-        if (name !== 'outbox') return table;
-        return {
-          ...table,
-          query: (request) => {
-            if (
-              failNextOutboxRead &&
-              (request.trans as unknown as IDBTransaction).mode === 'readonly'
-            ) {
-              failNextOutboxRead = false;
-              return Promise.reject(new Error('transient read failure'));
-            }
-            return table.query(request);
-          },
-        };
-      },
-    }),
-  });
-};
-
+let stop: () => void;
 let local: LocalStore;
 afterEach(async () => {
-  Dexie.addons.splice(Dexie.addons.indexOf(addon), 1);
+  stop();
   await local.store.close();
 });
 
 it('pending$ keeps following what another tab queues after one failed read of the outbox', async () => {
-  Dexie.addons.push(addon);
+  // The first store opened (this tab) fails its next read-only query of the outbox.
+  stop = wrapTables(
+    (db) => {
+      first ??= db;
+      return first === db;
+    },
+    (name, table) => {
+      if (name !== 'outbox') return table;
+      return {
+        ...table,
+        query: (request) => {
+          const readOnly = (request.trans as unknown as IDBTransaction).mode === 'readonly';
+          if (!failNextOutboxRead || !readOnly) return table.query(request);
+          failNextOutboxRead = false;
+          return Promise.reject(new Error('transient read failure'));
+        },
+      };
+    },
+  );
   local = await localStore();
   const seen: ReadonlySet<string>[] = [];
   const subscription = local.store.sync.pending$.subscribe((ids) => seen.push(ids));

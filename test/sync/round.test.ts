@@ -1,11 +1,19 @@
 /** One round's outcome: its summary, its error, its state, and what it records as synced. */
-import { Dexie } from 'dexie';
 import { firstValueFrom } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
 import { setClock, systemClock } from '../../src/clock.js';
 import type { SyncEvent } from '../../src/events.js';
 import { AuthError, type ConversationStore, StorageError } from '../../src/index.js';
-import { A, harness, holdingFetch, record, syncedSuite, TOKEN, tickUntil } from '../fixtures.js';
+import {
+  A,
+  harness,
+  holdingFetch,
+  record,
+  syncedSuite,
+  TOKEN,
+  tickUntil,
+  wrapTables,
+} from '../fixtures.js';
 
 const { t, synced } = syncedSuite();
 
@@ -18,35 +26,20 @@ const status = (store: ConversationStore) => firstValueFrom(store.sync.status$);
  */
 function failMeta(databaseName: string, key: string, operation: 'get' | 'put'): () => void {
   const failure = () => Promise.reject(new Error(`disk error on ${key}`));
-  const addon = (db: Dexie) => {
-    if (db.name !== databaseName) return;
-    db.use({
-      stack: 'dbcore',
-      name: 'fail-meta',
-      create: (down) => ({
-        ...down,
-        table: (name) => {
-          const table = down.table(name);
-          if (name !== 'meta') return table;
-          return {
-            ...table,
-            get: (request) =>
-              operation === 'get' && request.key === key ? failure() : table.get(request),
-            mutate: (request) =>
-              operation === 'put' &&
-              request.type === 'put' &&
-              request.values.some((row: { key?: unknown }) => row.key === key)
-                ? failure()
-                : table.mutate(request),
-          };
-        },
-      }),
-    });
-  };
-  Dexie.addons.push(addon);
-  return () => {
-    Dexie.addons.splice(Dexie.addons.indexOf(addon), 1);
-  };
+  return wrapTables(databaseName, (name, table) => {
+    if (name !== 'meta') return table;
+    return {
+      ...table,
+      get: (request) =>
+        operation === 'get' && request.key === key ? failure() : table.get(request),
+      mutate: (request) =>
+        operation === 'put' &&
+        request.type === 'put' &&
+        request.values.some((row: { key?: unknown }) => row.key === key)
+          ? failure()
+          : table.mutate(request),
+    };
+  });
 }
 
 describe('a round', () => {
