@@ -90,7 +90,9 @@ export function mergeRows(
       const local = stored === undefined ? undefined : pickConversation(stored);
       const entries = queued.get(server.id);
       const known = entries === undefined ? null : baseIn(entries);
-      if (local === undefined || !sameConversation(known ?? local, server)) {
+      // News: the server's state differs from the base of the queued writes, or else from
+      // the stored row (a record with a queued delete has a base and no row).
+      if (known !== null ? !sameConversation(known, server) : !sameConversation(local, server)) {
         merged.news += 1;
       }
       if (entries === undefined) {

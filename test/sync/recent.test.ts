@@ -213,3 +213,18 @@ describe('visible lists', () => {
     expect(h.server.get(row.id)?.is_muted).toBe(true);
   });
 });
+
+describe('a delete still queued', () => {
+  it('is no news: the head read stops after one page while the server lists the record unchanged', async () => {
+    await walked();
+    const top = h.server.all()[0] as (typeof ROWS)[number];
+    await store.conversations.delete(top.id);
+    h.server.faults.failNext(503, 1, { methods: ['DELETE'] });
+    const summary = await store.sync.now({ pull: 'recent' });
+    expect(summary).toMatchObject({ pull: 'recent', error: { status: 503 } }); // The DELETE's.
+    expect(requests(h.server, 'DELETE')).toHaveLength(1);
+    expect(requests(h.server, 'GET')).toHaveLength(1);
+    expect(await firstValueFrom(store.sync.pending$)).toEqual(new Set([top.id]));
+    expect(await store.conversations.retrieve(top.id)).toBeUndefined();
+  });
+});
