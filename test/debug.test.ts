@@ -115,3 +115,18 @@ describe('the debug switch', () => {
     ).toBe('conflict recordId=r1 kind=field fields=is_muted,archived_at');
   });
 });
+
+describe('the localStorage switch', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('reads the key `debug` and no other', () => {
+    const items: Record<string, string> = { debug: 'protocol-offline', other: 'x' };
+    vi.stubGlobal('localStorage', { getItem: (key: string) => items[key] ?? null });
+    expect(debugMode(undefined)).toBe(true);
+    delete items.debug;
+    items[''] = 'protocol-offline';
+    expect(debugMode(undefined)).toBe(false);
+  });
+});
