@@ -3,8 +3,16 @@
  * one), and when a StorageError says the browser refused for want of room (`quota`).
  */
 import { Dexie } from 'dexie';
-import { describe, expect, it } from 'vitest';
-import { NetworkError, ProtocolOfflineError, StorageError } from '../src/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type ConversationStore,
+  createConversationStore,
+  NetworkError,
+  ProtocolOfflineError,
+  StorageError,
+} from '../src/index.js';
+import { createReferenceServer } from '../src/testing/index.js';
+import { TOKEN } from './fixtures.js';
 
 const quotaExceeded = () => new DOMException('The quota has been exceeded.', 'QuotaExceededError');
 
@@ -45,5 +53,39 @@ describe('StorageError.quota', () => {
     ['no cause', undefined, false],
   ])('for %s: %s', (_name, cause, quota) => {
     expect(new StorageError('put failed', { cause }).quota).toBe(quota);
+  });
+});
+
+describe('a StorageError in a runtime without IndexedDB', () => {
+  let store: ConversationStore | undefined;
+  afterEach(async () => {
+    await store?.close().catch(() => {});
+    store = undefined;
+  });
+
+  const missing =
+    'IndexedDB is missing in this environment: pass one with the `indexedDB` option ' +
+    '(and `IDBKeyRange`), for example from fake-indexeddb in Node, or create the store in a browser';
+
+  // As the first call on the store, these get Dexie's MissingAPIError itself (not wrapped
+  // in a DatabaseClosedError): the message still says how to pass an IndexedDB.
+  it.each<[string, (store: ConversationStore) => Promise<unknown>, string]>([
+    ['listOutbox', (s) => s.sync.listOutbox(), 'listOutbox'],
+    ['listRejections', (s) => s.sync.listRejections(), 'listRejections'],
+    ['a sync round', (s) => s.sync.now().then((summary) => Promise.reject(summary.error)), 'sync'],
+  ])('says how to pass one when %s is the first call', async (_name, call, action) => {
+    expect((globalThis as { indexedDB?: unknown }).indexedDB).toBeUndefined();
+    store = createConversationStore({
+      baseUrl: 'https://api.test',
+      getToken: () => TOKEN,
+      databaseName: `errors-no-indexeddb-${action}`,
+      fetch: createReferenceServer({ token: TOKEN }).fetch,
+    });
+    const error = await call(store).then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).message).toBe(`${action} failed: ${missing}`);
   });
 });
