@@ -51,7 +51,7 @@ describe('StorageError.quota', () => {
     ],
     ['a constraint error', new DOMException('Key already exists', 'ConstraintError'), false],
     ['no cause', undefined, false],
-  ])('for %s: %s', (_name, cause, quota) => {
+  ])('is set right for %s', (_name, cause, quota) => {
     expect(new StorageError('put failed', { cause }).quota).toBe(quota);
   });
 });
