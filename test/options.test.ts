@@ -99,3 +99,74 @@ describe('normalizeOptions', () => {
     expect(sync.retry).toEqual({ baseMs: 1, maxMs: 1 });
   });
 });
+
+describe('normalizeOptions: what a refusal says', () => {
+  it.each<[string, unknown, string, string]>([
+    ['null options', null, 'options', 'options: must be an object'],
+    ['a number as options', 5, 'options', 'options: must be an object'],
+    [
+      'a URL object as baseUrl',
+      { ...base, baseUrl: new URL('https://api.test') },
+      'baseUrl',
+      'baseUrl: must be an http(s) URL',
+    ],
+    [
+      'a baseUrl with http(s):// past its start',
+      { ...base, baseUrl: 'ftp://mirror/https://api.test' },
+      'baseUrl',
+      'baseUrl: must be an http(s) URL',
+    ],
+    [
+      'a baseUrl with a leading space',
+      { ...base, baseUrl: ' https://api.test' },
+      'baseUrl',
+      'baseUrl: must be an http(s) URL',
+    ],
+    [
+      'a getToken that is not a function',
+      { ...base, getToken: 'token' },
+      'getToken',
+      'getToken: must be a function',
+    ],
+    [
+      'a databaseName that is not a string',
+      { ...base, databaseName: 5 },
+      'databaseName',
+      'databaseName: must be a non-empty string',
+    ],
+    [
+      'a fetch that is not a function',
+      { ...base, fetch: {} },
+      'fetch',
+      'fetch: must be a function',
+    ],
+    [
+      'a resolveConflict that is not a function',
+      { ...base, resolveConflict: 5 },
+      'resolveConflict',
+      'resolveConflict: must be a function',
+    ],
+    [
+      'an afterSignIn that is not a boolean',
+      { ...base, afterSignIn: 'yes' },
+      'afterSignIn',
+      'afterSignIn: must be a boolean',
+    ],
+    [
+      'a debug that is neither a boolean nor verbose',
+      { ...base, debug: 'all' },
+      'debug',
+      "debug: must be a boolean or 'verbose'",
+    ],
+    ['a null sync', { ...base, sync: null }, 'sync', 'sync: must be an object'],
+    ['a number as storage', { ...base, storage: 5 }, 'storage', 'storage: must be an object'],
+  ])('refuses %s with a ValidationError naming it', (_name, options, field, message) => {
+    const error = refusal(() => normalizeOptions(options as ConversationStoreOptions));
+    expect(error.field).toBe(field);
+    expect(error.message).toBe(message);
+  });
+
+  it('accepts a sync interval of exactly one second', () => {
+    expect(withSync({ intervalMs: 1000 }).sync.intervalMs).toBe(1000);
+  });
+});
