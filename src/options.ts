@@ -215,7 +215,7 @@ export function normalizeOptions(options: ConversationStoreOptions): NormalizedO
   if (typeof options !== 'object' || options === null) {
     throw new ValidationError('options', 'must be an object');
   }
-  if (typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) {
+  if (typeof options.baseUrl !== 'string' || !/^https?:\/\//i.test(options.baseUrl)) {
     throw new ValidationError('baseUrl', 'must be an http(s) URL');
   }
   if (typeof options.getToken !== 'function') {

@@ -170,3 +170,11 @@ describe('normalizeOptions: what a refusal says', () => {
     expect(withSync({ intervalMs: 1000 }).sync.intervalMs).toBe(1000);
   });
 });
+
+describe('baseUrl', () => {
+  it('takes the scheme in any case, as URLs do', () => {
+    for (const baseUrl of ['HTTPS://API.TEST', 'Http://localhost:3000']) {
+      expect(normalizeOptions({ ...base, baseUrl }).baseUrl).toBe(baseUrl);
+    }
+  });
+});
