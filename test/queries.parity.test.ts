@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, toStored } from '../src/db.js';
 import { type ConversationStore, type ListParams, ValidationError } from '../src/index.js';
 import { generateConversations } from '../src/testing/index.js';
-import { type Harness, harness, TOKEN } from './fixtures.js';
+import { conversation, type Harness, harness, TOKEN } from './fixtures.js';
 
 /** The parity table: every filter, combinations, limits. Cursors are added per row below. */
 const TABLE: ListParams[] = [
@@ -136,4 +136,21 @@ describe('parity after offline writes and a sync', () => {
     () => h,
     () => store,
   );
+});
+
+describe('a conversation active at time 0', () => {
+  it('sorts with the active ones, before every never-active one, as on the server', async () => {
+    const rows = [
+      conversation({ id: 'ZERO000000000000', last_active_at: 0, created_at: 100 }),
+      conversation({ id: 'NEVER00000000000', last_active_at: null, created_at: 200 }),
+      conversation({ id: 'ACTIVE0000000000', last_active_at: 50, created_at: 10 }),
+    ];
+    const h = harness(rows);
+    const store = h.open();
+    await store.sync.now();
+    const ids = (await store.conversations.list()).data.map((row) => row.id);
+    expect(ids).toEqual(['ACTIVE0000000000', 'ZERO000000000000', 'NEVER00000000000']);
+    expect((await serverList(h, {})).body).toMatchObject({ data: ids.map((id) => ({ id })) });
+    await store.close();
+  });
 });

@@ -595,3 +595,18 @@ describe('the complete walk: what it reports, what it reads, where it resumes', 
     }
   });
 });
+
+describe('the ids a walk has seen', () => {
+  it('are its own pages only: a later walk over several pages removes what the server deleted', async () => {
+    const rows = generateConversations(250, { seed: 5 });
+    t.h = harness(rows);
+    t.store = t.h.open({ sync: { auto: false } });
+    await t.store.sync.now(); // Leaves the store's bookkeeping (last sync times) behind.
+    const gone = t.h.server.all()[150]?.id as string;
+    t.h.server.remove(gone);
+    const summary = await t.store.sync.now();
+    expect(summary).toMatchObject({ complete: true, removed: 1, error: null });
+    expect(await t.store.conversations.retrieve(gone)).toBeUndefined();
+    expect((await t.h.dump()).conversations).toHaveLength(249);
+  });
+});
