@@ -217,8 +217,9 @@ export class SyncEngine {
       .finally(() => {
         this.#running = null;
         this.#runningPull = null;
-        if (this.#closed || this.#paused || this.#scheduler.roundEnded()) return;
-        void this.#scheduleRetry();
+        if (this.#closed) return;
+        if (this.#paused) return this.#scheduler.forgetRerun();
+        if (!this.#scheduler.roundEnded()) void this.#scheduleRetry();
       });
     this.#running = round;
     return round;

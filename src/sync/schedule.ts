@@ -118,6 +118,11 @@ export class Scheduler {
     return reconnected;
   }
 
+  /** Forgets the round that was due meanwhile: sync paused, and resuming runs its own. */
+  forgetRerun(): void {
+    this.#rerun = null;
+  }
+
   /** A round ended: run the one that was due meanwhile. Returns whether one was planned. */
   roundEnded(): boolean {
     const rerun = this.#rerun;
