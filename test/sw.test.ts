@@ -3,8 +3,14 @@
  * nothing at all for a database deleted by a sign-out.
  */
 import { IDBKeyRange } from 'fake-indexeddb';
-import { describe, expect, it } from 'vitest';
-import { flushOnce } from '../src/sw.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { NetworkError } from '../src/errors.js';
+import {
+  BACKGROUND_SYNC_TAG,
+  flushOnce,
+  handleBackgroundSync,
+  requestBackgroundSync,
+} from '../src/sw.js';
 import { A, harness, requests, TOKEN } from './fixtures.js';
 
 const workerOptions = (h: ReturnType<typeof harness>) => ({
@@ -47,5 +53,135 @@ describe('flushOnce', () => {
     expect(requests(h.server, 'GET')).toEqual([]);
     const names = (await h.indexedDB.databases()).map((database) => database.name);
     expect(names).not.toContain(h.databaseName);
+  });
+});
+
+/** The service worker's global scope: an EventTarget whose `sync` events the test dispatches. */
+function fakeWorkerScope() {
+  const scope = new EventTarget();
+  vi.stubGlobal('addEventListener', scope.addEventListener.bind(scope));
+  vi.stubGlobal('removeEventListener', scope.removeEventListener.bind(scope));
+  /** Dispatches a `sync` event; resolves with what it was told to wait for, or null if ignored. */
+  return async (tag: string) => {
+    const waited: Promise<unknown>[] = [];
+    const event = Object.assign(new Event('sync'), {
+      tag,
+      waitUntil: (promise: Promise<unknown>) => waited.push(promise),
+    });
+    scope.dispatchEvent(event);
+    return waited.length === 0 ? null : await Promise.all(waited);
+  };
+}
+
+describe('handleBackgroundSync', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it("flushes the outbox on the store's sync event, ignores other tags, and stops when unsubscribed", async () => {
+    const h = harness([A]);
+    const store = h.open();
+    await store.sync.now();
+    await store.conversations.update(A.id, { is_muted: true });
+    await store.close();
+    const dispatchSync = fakeWorkerScope();
+    const stop = handleBackgroundSync({ ...workerOptions(h), databaseName: h.databaseName });
+    expect(await dispatchSync('another-app')).toBeNull();
+    expect(requests(h.server, 'PUT')).toEqual([]);
+    expect(await dispatchSync(BACKGROUND_SYNC_TAG)).toEqual([
+      expect.objectContaining({ pushed: 1 }),
+    ]);
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+    stop();
+    expect(await dispatchSync(BACKGROUND_SYNC_TAG)).toBeNull();
+  });
+
+  it('answers only its own tag when given one', async () => {
+    const dispatchSync = fakeWorkerScope();
+    const stop = handleBackgroundSync({
+      baseUrl: 'https://api.test',
+      tag: 'mine',
+      databaseName: () => null,
+    });
+    expect(await dispatchSync(BACKGROUND_SYNC_TAG)).toBeNull();
+    expect(await dispatchSync('mine')).toEqual([null]);
+    stop();
+  });
+});
+
+describe('requestBackgroundSync', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('resolves false without a service worker', async () => {
+    vi.stubGlobal('navigator', {});
+    expect(await requestBackgroundSync()).toBe(false);
+  });
+
+  it('resolves false where the registration has no Background Sync', async () => {
+    vi.stubGlobal('navigator', { serviceWorker: { ready: Promise.resolve({}) } });
+    expect(await requestBackgroundSync()).toBe(false);
+  });
+
+  it('registers the tag and resolves true where Background Sync exists', async () => {
+    const tags: string[] = [];
+    const sync = { register: async (tag: string) => void tags.push(tag) };
+    vi.stubGlobal('navigator', { serviceWorker: { ready: Promise.resolve({ sync }) } });
+    expect(await requestBackgroundSync()).toBe(true);
+    expect(await requestBackgroundSync('mine')).toBe(true);
+    expect(tags).toEqual([BACKGROUND_SYNC_TAG, 'mine']);
+  });
+});
+
+describe('flushOnce, more', () => {
+  it("uses the database 'protocol-offline' when none is named", async () => {
+    const h = harness([A]);
+    const store = h.open({ databaseName: 'protocol-offline' });
+    await store.sync.now();
+    await store.conversations.update(A.id, { is_muted: true });
+    await store.close();
+    expect(await flushOnce(workerOptions(h))).toMatchObject({ pushed: 1 });
+    expect(h.server.get(A.id)?.is_muted).toBe(true);
+  });
+
+  it('rejects with the network error while the server cannot be reached, so the browser retries later', async () => {
+    const h = harness([A]);
+    const store = h.open();
+    await store.sync.now();
+    await store.conversations.update(A.id, { is_muted: true });
+    await store.close();
+    h.network.offline = true;
+    const flushed = flushOnce({ ...workerOptions(h), databaseName: h.databaseName });
+    await expect(flushed).rejects.toBeInstanceOf(NetworkError);
+    h.network.offline = false;
+    expect(await flushOnce({ ...workerOptions(h), databaseName: h.databaseName })).toMatchObject({
+      pushed: 1,
+    });
+  });
+
+  it('closes the store it opened once the round ends: every channel it opened is closed', async () => {
+    const h = harness([A], { tabs: true });
+    const open = new Set<unknown>();
+    const channel = h.platform.channel;
+    const platform = {
+      ...h.platform,
+      channel: (name: string) => {
+        const inner = channel?.(name);
+        if (inner === undefined) throw new Error('the harness has channels');
+        open.add(inner);
+        return {
+          ...inner,
+          close: () => {
+            open.delete(inner);
+            inner.close();
+          },
+        };
+      },
+    };
+    expect(
+      await flushOnce({ ...workerOptions(h), platform, databaseName: h.databaseName }),
+    ).not.toBeNull();
+    expect(open.size).toBe(0);
   });
 });
