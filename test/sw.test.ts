@@ -185,3 +185,37 @@ describe('flushOnce, more', () => {
     expect(open.size).toBe(0);
   });
 });
+
+describe('flushOnce while offline, signed out before its round ran', () => {
+  it("rejects with an Error('offline'), so the browser retries later (and then finds the sign-out)", async () => {
+    const h = harness([A]);
+    const page = h.open();
+    await page.sync.now();
+    await page.close();
+    h.platform.online = false;
+    let releaseLock: () => void = () => {};
+    const pageRound = new Promise<void>((resolve) => {
+      releaseLock = resolve;
+    });
+    // A page's round holds the database's round lock while the worker's event comes.
+    void h.platform.withLock(`protocol-offline:sync:${h.databaseName}`, () => pageRound);
+    let waiting: () => void = () => {};
+    const workerWaits = new Promise<void>((resolve) => {
+      waiting = resolve;
+    });
+    const platform = {
+      ...h.platform,
+      withLock: <T>(name: string, task: () => Promise<T>) => {
+        waiting();
+        return h.platform.withLock(name, task);
+      },
+    };
+    const flushed = flushOnce({ ...workerOptions(h), platform, databaseName: h.databaseName });
+    await workerWaits;
+    // The page signs out: the database is deleted, and the worker's store closes itself.
+    await h.open().destroy();
+    releaseLock();
+    await expect(flushed).rejects.toThrow(new Error('offline'));
+    expect(await flushOnce({ ...workerOptions(h), databaseName: h.databaseName })).toBeNull();
+  });
+});
