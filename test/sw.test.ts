@@ -100,6 +100,7 @@ describe('handleBackgroundSync', () => {
     const dispatchSync = fakeWorkerScope();
     const stop = handleBackgroundSync({
       baseUrl: 'https://api.test',
+      getToken: () => TOKEN,
       tag: 'mine',
       databaseName: () => null,
     });
