@@ -1,6 +1,11 @@
 /** sync.refresh(ids): records read by id, stored or removed, pending changes rebased. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Conflict, type ConversationStore, ValidationError } from '../../src/index.js';
+import {
+  ApiError,
+  type Conflict,
+  type ConversationStore,
+  ValidationError,
+} from '../../src/index.js';
 import { A, B, C, type Harness, record, requests, syncedHarness } from '../fixtures.js';
 
 let h: Harness;
@@ -101,5 +106,33 @@ describe('sync.refresh', () => {
       ValidationError,
     );
     await expect(store.sync.refresh([''])).rejects.toBeInstanceOf(ValidationError);
+  });
+});
+
+describe('sync.refresh when the server answers badly', () => {
+  it('stores and removes nothing when the answer is another record', async () => {
+    const swapped: typeof fetch = (input, init) => {
+      const request = new Request(input, init);
+      if (request.method !== 'GET' || !request.url.endsWith(`/conversations/${A.id}`)) {
+        return h.network.fetch(request);
+      }
+      return h.network.fetch(new Request(request.url.replace(A.id, B.id), request));
+    };
+    ({ h, store } = await syncedHarness([A, B, C], { fetch: swapped }));
+    const before = await store.conversations.retrieve(A.id);
+    h.server.update(B.id, { is_muted: true });
+    expect(await store.sync.refresh([A.id])).toEqual({ refreshed: 0, removed: 0, skipped: 0 });
+    expect(await store.conversations.retrieve(A.id)).toEqual(before);
+  });
+
+  it('rejects with the first failure and reads no further record', async () => {
+    ({ h, store } = await syncedHarness([A, B, C], { sync: { auto: false, concurrency: 1 } }));
+    h.server.update(B.id, { is_muted: true });
+    h.server.faults.failNext(500, 1, { methods: ['GET'] });
+    const error = await store.sync.refresh([A.id, B.id, C.id]).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 500 });
+    expect(requests(h.server, 'GET').map((r) => r.path)).toEqual([`/v1/conversations/${A.id}`]);
+    expect((await store.conversations.retrieve(B.id))?.is_muted).toBe(false);
   });
 });
