@@ -2,7 +2,7 @@
 import { firstValueFrom, filter as rxFilter } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationStore, ListState } from '../src/index.js';
-import { A, B, C, conversation, type Harness, harness, record } from './fixtures.js';
+import { A, B, C, conversation, eventually, type Harness, harness, record } from './fixtures.js';
 
 let h: Harness;
 let store: ConversationStore;
@@ -83,6 +83,44 @@ describe('listState$', () => {
     await until(params, () => true);
     await store.sync.now({ pull: 'recent' });
     await until(params, (s) => s.confirmedAt !== null);
+    states.stop();
+  });
+});
+
+describe('listState$ followed by one subscription', () => {
+  /** 20 rows on the server, 12 kept after a complete walk; the 8 least active evicted. */
+  async function evictedStore() {
+    const rows = Array.from({ length: 20 }, (_, index) =>
+      conversation({ id: `FLW${String(index).padStart(13, '0')}`, last_active_at: 900 - index }),
+    );
+    h = harness(rows);
+    store = h.open({ storage: { maxRecords: 12 } });
+    await store.sync.now();
+    return rows;
+  }
+
+  it('turns complete when the first complete walk ends', async () => {
+    h = harness([A, B, C]);
+    store = h.open();
+    const params = { muted: false, limit: 2 };
+    const states = record(store.conversations.listState$(params));
+    await eventually(() => expect(states.values).not.toHaveLength(0));
+    expect(states.values.at(-1)?.complete).toBe(false);
+    await store.sync.now();
+    await eventually(() => expect(states.values.at(-1)?.complete).toBe(true));
+    expect(states.values.at(-1)?.confirmedAt).toBeNull();
+    states.stop();
+  });
+
+  it('turns incomplete when a local delete brings evicted records onto the page', async () => {
+    const rows = await evictedStore();
+    const params = { limit: 11 }; // 12 rows kept: a full page, evicted rows after it.
+    const states = record(store.conversations.listState$(params));
+    await eventually(() => expect(states.values.at(-1)?.complete).toBe(true));
+    await store.conversations.delete(rows[0].id);
+    // 11 rows left: the page runs to the end of what is kept, where evicted rows belong.
+    await eventually(() => expect(states.values.at(-1)?.page.data).toHaveLength(11));
+    await eventually(() => expect(states.values.at(-1)?.complete).toBe(false));
     states.stop();
   });
 });
