@@ -88,17 +88,6 @@ describe('listState$', () => {
 });
 
 describe('listState$ followed by one subscription', () => {
-  /** 20 rows on the server, 12 kept after a complete walk; the 8 least active evicted. */
-  async function evictedStore() {
-    const rows = Array.from({ length: 20 }, (_, index) =>
-      conversation({ id: `FLW${String(index).padStart(13, '0')}`, last_active_at: 900 - index }),
-    );
-    h = harness(rows);
-    store = h.open({ storage: { maxRecords: 12 } });
-    await store.sync.now();
-    return rows;
-  }
-
   it('turns complete when the first complete walk ends', async () => {
     h = harness([A, B, C]);
     store = h.open();
@@ -112,15 +101,4 @@ describe('listState$ followed by one subscription', () => {
     states.stop();
   });
 
-  it('turns incomplete when a local delete brings evicted records onto the page', async () => {
-    const rows = await evictedStore();
-    const params = { limit: 11 }; // 12 rows kept: a full page, evicted rows after it.
-    const states = record(store.conversations.listState$(params));
-    await eventually(() => expect(states.values.at(-1)?.complete).toBe(true));
-    await store.conversations.delete(rows[0].id);
-    // 11 rows left: the page runs to the end of what is kept, where evicted rows belong.
-    await eventually(() => expect(states.values.at(-1)?.page.data).toHaveLength(11));
-    await eventually(() => expect(states.values.at(-1)?.complete).toBe(false));
-    states.stop();
-  });
 });
