@@ -2,7 +2,7 @@
 import { firstValueFrom, filter as rxFilter } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationStore, ListState } from '../src/index.js';
-import { A, B, C, conversation, type Harness, harness, record } from './fixtures.js';
+import { A, B, C, conversation, eventually, type Harness, harness, record } from './fixtures.js';
 
 let h: Harness;
 let store: ConversationStore;
@@ -85,4 +85,20 @@ describe('listState$', () => {
     await until(params, (s) => s.confirmedAt !== null);
     states.stop();
   });
+});
+
+describe('listState$ followed by one subscription', () => {
+  it('turns complete when the first complete walk ends', async () => {
+    h = harness([A, B, C]);
+    store = h.open();
+    const params = { muted: false, limit: 2 };
+    const states = record(store.conversations.listState$(params));
+    await eventually(() => expect(states.values).not.toHaveLength(0));
+    expect(states.values.at(-1)?.complete).toBe(false);
+    await store.sync.now();
+    await eventually(() => expect(states.values.at(-1)?.complete).toBe(true));
+    expect(states.values.at(-1)?.confirmedAt).toBeNull();
+    states.stop();
+  });
+
 });

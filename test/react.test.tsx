@@ -305,3 +305,66 @@ describe('useListState', () => {
     await waitFor(() => expect(result.current?.confirmedAt).toEqual(expect.any(Number)));
   });
 });
+
+describe('parameters that list$ refuses', () => {
+  it('throws null params as a ValidationError to the error boundary', async () => {
+    ({ h, store } = await syncedHarness());
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    render(
+      <Boundary>
+        <RowsOrLoading store={store} params={null as unknown as ListParams} />
+      </Boundary>,
+    );
+    expect(screen.getByText('caught ValidationError')).toBeTruthy();
+  });
+
+  it('throws when a parameter that was undefined becomes null', async () => {
+    ({ h, store } = await syncedHarness());
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const view = (params: ListParams) => (
+      <Boundary>
+        <RowsOrLoading store={store} params={params} />
+      </Boundary>
+    );
+    const { rerender } = render(view({ limit: undefined }));
+    await screen.findByText('rows');
+    rerender(view({ limit: null } as unknown as ListParams));
+    expect(screen.getByText('caught ValidationError')).toBeTruthy();
+  });
+
+  it('throws when an undefined parameter gives way to an unknown one, also undefined', async () => {
+    ({ h, store } = await syncedHarness());
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const view = (params: ListParams) => (
+      <Boundary>
+        <RowsOrLoading store={store} params={params} />
+      </Boundary>
+    );
+    const { rerender } = render(view({ limit: undefined }));
+    await screen.findByText('rows');
+    rerender(view({ bogus: undefined } as unknown as ListParams));
+    expect(screen.getByText('caught ValidationError')).toBeTruthy();
+  });
+});
+
+describe('hooks with different arguments side by side', () => {
+  it('useListState gives each list its own page', async () => {
+    ({ h, store } = await syncedHarness());
+    const { result } = renderHook(() => ({
+      one: useListState(store, { limit: 1 }),
+      two: useListState(store, { limit: 2 }),
+    }));
+    await waitFor(() => expect(ids(result.current.one?.page)).toEqual([A.id]));
+    await waitFor(() => expect(ids(result.current.two?.page)).toEqual([A.id, B.id]));
+  });
+
+  it('useConversation gives each id its own record', async () => {
+    ({ h, store } = await syncedHarness());
+    const { result } = renderHook(() => ({
+      a: useConversation(store, A.id),
+      b: useConversation(store, B.id),
+    }));
+    await waitFor(() => expect(result.current.a).toEqual(A));
+    await waitFor(() => expect(result.current.b).toEqual(B));
+  });
+});
