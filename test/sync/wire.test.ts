@@ -78,3 +78,40 @@ describe('relay messages', () => {
     expect(fromWire(data)).toBeNull();
   });
 });
+
+describe('what a tab keeps or refuses', () => {
+  it('sends an error’s primitive and null fields, not the objects it holds', () => {
+    const error = Object.assign(new Error('boom'), { code: null, details: { at: 1 }, tries: 2 });
+    expect(errorToWire(error)).toEqual({ name: 'Error', message: 'boom', code: null, tries: 2 });
+  });
+
+  it('reads a round’s progress when well formed, else (or from an older tab) as null', () => {
+    const round = (progress?: unknown) =>
+      fromWire({
+        v: 1,
+        type: 'round',
+        answer: false,
+        round: { state: 'syncing', error: null, paused: false, progress },
+      });
+    expect(round({ pages: 2, rows: 40 })).toMatchObject({
+      round: { progress: { pages: 2, rows: 40 } },
+    });
+    expect(round()).toMatchObject({ round: { progress: null } });
+    expect(round({ pages: 'two', rows: 40 })).toMatchObject({ round: { progress: null } });
+  });
+
+  it.each([
+    { v: 1, type: 'round', round: { state: 'idle', paused: false } },
+    { v: 1, type: 'round', round: { state: 'error', error: { message: 'x' }, paused: false } },
+    { v: 1, type: 'round', round: { state: 'idle', error: null, paused: 'no' } },
+    { v: 1, type: 'shout', round: { state: 'idle', error: null, paused: false } },
+    { v: 1, type: 'shout', event: { kind: 'idChange', value: { from: 'a', to: 'b' } } },
+    {
+      v: 1,
+      type: 'event',
+      event: { kind: 'rejection', value: { id: 'A', error: { name: 'AuthError', message: 'x' } } },
+    },
+  ])('refuses a malformed message: %j', (data) => {
+    expect(fromWire(data)).toBeNull();
+  });
+});
