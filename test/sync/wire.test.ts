@@ -115,3 +115,12 @@ describe('what a tab keeps or refuses', () => {
     expect(fromWire(data)).toBeNull();
   });
 });
+
+it('refuses a round whose error has no message', () => {
+  const data = {
+    v: 1,
+    type: 'round',
+    round: { state: 'error', error: { name: 'ApiError' }, paused: false },
+  };
+  expect(fromWire(data)).toBeNull();
+});
