@@ -100,5 +100,4 @@ describe('listState$ followed by one subscription', () => {
     expect(states.values.at(-1)?.confirmedAt).toBeNull();
     states.stop();
   });
-
 });
