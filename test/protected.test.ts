@@ -92,3 +92,15 @@ describe('isComplete', () => {
     expect(await watched.isComplete({ limit: 100 })).toBe(true);
   });
 });
+
+describe('a list before its first page', () => {
+  it('protects nothing until its first page arrives, then that page', async () => {
+    await setUp();
+    const subscription = watched.list({ limit: 2 }, results.list$({ limit: 2 })).subscribe();
+    // The first page is read from IndexedDB, so it cannot have arrived yet.
+    expect([...watched.protectedIds()]).toEqual([]);
+    expect(watched.active()).toEqual([{ params: { limit: 2 }, ids: [] }]);
+    await eventually(() => expect([...watched.protectedIds()]).toEqual([idOf(0), idOf(1)]));
+    subscription.unsubscribe();
+  });
+});

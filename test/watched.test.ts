@@ -1,7 +1,7 @@
 /** The lists watched in every tab: what a recent pull reads, and when a tab's entry expires. */
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { Subject } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type StoreDatabase } from '../src/db.js';
 import { writeWatched } from '../src/meta.js';
 import { listKey, WatchedLists } from '../src/watched.js';
@@ -44,5 +44,103 @@ describe('WatchedLists', () => {
     expect(listKey({ muted: false, limit: 10 })).toBe(listKey({ limit: 10, muted: false }));
     expect(listKey({})).toBe(listKey({ limit: 10 }));
     expect(listKey({ muted: true })).not.toBe(listKey({ muted: false }));
+  });
+});
+
+describe('WatchedLists: expiry, heartbeat and close', () => {
+  const MINUTE = 60_000;
+  /** Lets fake-indexeddb (setImmediate, not faked) finish the writes in flight. */
+  const settle = async () => {
+    for (let i = 0; i < 30; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  function fakeTimers() {
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+      now: 1_700_000_000_000,
+    });
+  }
+  function twoTabs() {
+    const first = open();
+    return { first, second: new WatchedLists(db) };
+  }
+
+  it('still counts another tab’s entry refreshed exactly 15 minutes ago', async () => {
+    fakeTimers();
+    const watched = open();
+    await writeWatched(db, 'edge-tab', { lists: [{ muted: true }], at: Date.now() - 15 * MINUTE });
+    expect(await watched.all()).toEqual([{ muted: true }]);
+    await watched.close();
+  });
+
+  it('keeps a tab’s lists visible to other tabs past 15 minutes while it watches them', async () => {
+    fakeTimers();
+    const { first, second } = twoTabs();
+    const source = new Subject<number>();
+    const pinned = first.track({ pinned: true }, source).subscribe();
+    const archived = first.track({ archived: true }, source).subscribe();
+    await settle();
+    expect(await second.all()).toHaveLength(2);
+    for (let minute = 0; minute < 16; minute++) {
+      await vi.advanceTimersByTimeAsync(MINUTE);
+      await settle();
+    }
+    expect(await second.all()).toEqual(
+      expect.arrayContaining([
+        { limit: 10, pinned: true },
+        { limit: 10, archived: true },
+      ]),
+    );
+    expect(await second.all()).toHaveLength(2);
+    pinned.unsubscribe();
+    archived.unsubscribe();
+    await first.close();
+  });
+
+  it('keeps no timer once a tab watches nothing', async () => {
+    fakeTimers();
+    const watched = open();
+    const source = new Subject<number>();
+    const pinned = watched.track({ pinned: true }, source).subscribe();
+    const archived = watched.track({ archived: true }, source).subscribe();
+    expect(vi.getTimerCount()).toBe(1);
+    for (let minute = 0; minute < 16; minute++) {
+      await vi.advanceTimersByTimeAsync(MINUTE);
+      await settle();
+    }
+    expect(vi.getTimerCount()).toBe(1);
+    pinned.unsubscribe();
+    archived.unsubscribe();
+    await settle();
+    expect(vi.getTimerCount()).toBe(0);
+    expect(await watched.all()).toEqual([]);
+    await watched.close();
+  });
+
+  it('after close(), other tabs no longer see its lists, even one subscribed after', async () => {
+    fakeTimers();
+    const { first, second } = twoTabs();
+    const source = new Subject<number>();
+    first.track({ pinned: true }, source).subscribe();
+    await settle();
+    expect(await second.all()).toEqual([{ limit: 10, pinned: true }]);
+    await first.close();
+    await settle();
+    expect(await second.all()).toEqual([]);
+    first.track({ muted: true }, source).subscribe();
+    await settle();
+    expect(await second.all()).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('writes list keys in one canonical form (they name rows kept in the meta table)', () => {
+    expect(listKey({ pinned: true, archived: false })).toBe(
+      '[["archived",false],["limit",10],["pinned",true]]',
+    );
+    expect(listKey({ group_id: 'g1', muted: true, limit: 5 })).toBe(
+      '[["group_id","g1"],["limit",5],["muted",true]]',
+    );
   });
 });
