@@ -7,7 +7,7 @@ import { Dexie } from 'dexie';
 import { describe, expect, it } from 'vitest';
 import type { StorageManagerLike } from '../src/index.js';
 import { createManualPlatform } from '../src/testing/index.js';
-import { harness, until } from './fixtures.js';
+import { harness, record, tickUntil, until } from './fixtures.js';
 
 function fakeManager(granted = true) {
   const calls = { persist: 0, estimate: 0 };
@@ -122,5 +122,52 @@ describe('estimate$', () => {
     const store = h.open({ platform: withManager(undefined) });
     expect(await until(store.storage.estimate$, () => true)).toBeNull();
     await store.close();
+  });
+});
+
+describe('storage manager failures', () => {
+  it('persist() resolves false when the storage manager rejects the request', async () => {
+    const h = harness();
+    const manager: StorageManagerLike = {
+      persist: () => Promise.reject(new Error('no user gesture')),
+    };
+    const store = h.open({ platform: withManager(manager) });
+    expect(await store.storage.persist()).toBe(false);
+    expect((await until(store.sync.status$, () => true)).persisted).toBe(false);
+    await store.close();
+  });
+
+  it('persist() on a closed store rejects with a StorageError naming persist', async () => {
+    const h = harness();
+    const store = h.open({ platform: withManager(fakeManager(true).manager) });
+    await until(store.sync.status$, () => true);
+    await store.close();
+    await expect(store.storage.persist()).rejects.toMatchObject({
+      name: 'StorageError',
+      message: expect.stringMatching(/^persist failed: /),
+    });
+  });
+
+  it('estimate$ is null when the estimate rejects', async () => {
+    const h = harness();
+    const manager: StorageManagerLike = {
+      estimate: () => Promise.reject(new Error('unavailable')),
+    };
+    const store = h.open({ platform: withManager(manager) });
+    const seen = record(store.storage.estimate$);
+    await tickUntil(() => seen.values.length > 0);
+    expect(seen.values).toEqual([null]);
+    seen.stop();
+    await store.close();
+  });
+
+  it('estimate$ completes when the store closes', async () => {
+    const h = harness();
+    const store = h.open({ platform: withManager(fakeManager().manager) });
+    await until(store.storage.estimate$, (value) => value !== null);
+    let completed = false;
+    store.storage.estimate$.subscribe({ complete: () => (completed = true) });
+    await store.close();
+    expect(completed).toBe(true);
   });
 });
