@@ -20,17 +20,16 @@ class QuickestFirst extends BaseSequencer {
 
 /**
  * The configuration of the mutation run (stryker.config.json): the Node suite, quickest
- * files first, test files sharing one module graph (`isolate: false`: a mutant's run would
- * otherwise import Dexie, RxJS and the store again for each file; every test opens its own
- * database, and the whole suite passes this way), and the property runs of test/reliability and test/results.test.ts at 20
+ * files first, and the property runs of test/reliability and test/results.test.ts at 20
  * sequences instead of `npm test`'s 200 and 40 (each mutant they cover runs them again).
+ * Test files stay isolated: with one shared module graph (`isolate: false`) a test of
+ * test/sync/engine.test.ts fails after others, so Stryker's first run would stop.
  */
 export default mergeConfig(
   base,
   defineConfig({
     test: {
       sequence: { sequencer: QuickestFirst },
-      isolate: false,
       env: { NUM_RUNS: '20' },
     },
   }),
