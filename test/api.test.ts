@@ -3,6 +3,7 @@ import { ConversationsApi, type FetchFunction, neverSent } from '../src/api.js';
 import { setClock, systemClock } from '../src/clock.js';
 import { ApiError, AuthError, NetworkError } from '../src/errors.js';
 import type { RequestEvent } from '../src/events.js';
+import { FAKE_TIMERS } from './fixtures.js';
 
 const row = {
   id: 'xgQQXg3hrtjh7AvZ',
@@ -251,9 +252,7 @@ describe('errors name what failed and the request it failed', () => {
   });
 
   it('abort() during a request: the NetworkError names the request and says the store closed', async () => {
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-    });
+    vi.useFakeTimers(FAKE_TIMERS);
     const api = client(() => new Promise<Response>(() => {}));
     const pending = api.retrieve('a').catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(10);
@@ -279,9 +278,7 @@ describe('errors name what failed and the request it failed', () => {
   });
 
   it('a timeout: the NetworkError names the request and the time it waited', async () => {
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-    });
+    vi.useFakeTimers(FAKE_TIMERS);
     const api = client(() => new Promise<Response>(() => {}));
     const pending = api.retrieve('a').catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(1000);
@@ -327,9 +324,7 @@ describe('requests and what they leave behind', () => {
   });
 
   it('leaves no timer pending once a request has answered', async () => {
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-    });
+    vi.useFakeTimers(FAKE_TIMERS);
     const api = client(async () => json(200, row));
     await api.retrieve('a');
     expect(vi.getTimerCount()).toBe(0);
@@ -383,9 +378,7 @@ describe('onRequest', () => {
   });
 
   it("tells a request that timed out with failure 'timeout'", async () => {
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-    });
+    vi.useFakeTimers(FAKE_TIMERS);
     const { api, events } = told(() => new Promise<Response>(() => {}));
     const pending = api.retrieve('a').catch(() => {});
     await vi.advanceTimersByTimeAsync(1000);

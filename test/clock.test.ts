@@ -1,6 +1,7 @@
 /** The store's clock: delays clamped to what setTimeout honours, a monotonic clock, `within()`. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clampDelay, clock, setClock, systemClock, within } from '../src/clock.js';
+import { FAKE_TIMERS } from './fixtures.js';
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -33,9 +34,7 @@ describe('clock', () => {
   });
 
   it('within() rejects with the task’s error at once, and leaves no timer behind', async () => {
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-    });
+    vi.useFakeTimers(FAKE_TIMERS);
     const error = new Error('disk gone');
     const outcome = within(Promise.reject(error), 60_000, 'fallback').then(
       (value) => value,

@@ -21,6 +21,11 @@ import {
   type ReferenceServer,
 } from '../src/testing/index.js';
 
+/** The timers and clock the fake-timer tests replace (`vi.useFakeTimers(FAKE_TIMERS)`). */
+export const FAKE_TIMERS = {
+  toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+} satisfies Parameters<typeof vi.useFakeTimers>[0];
+
 /**
  * Wraps the tables of the databases opened from now on that are named `which` (or that
  * `which` picks), as a DBCore middleware: `wrap` gets each table's name, its DBCore table and the database, and returns

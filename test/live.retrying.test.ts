@@ -1,11 +1,10 @@
 import { Observable, type Subscriber } from 'rxjs';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { retrying } from '../src/live.js';
+import { FAKE_TIMERS } from './fixtures.js';
 
 beforeEach(() => {
-  vi.useFakeTimers({
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-  });
+  vi.useFakeTimers(FAKE_TIMERS);
 });
 afterEach(() => {
   vi.useRealTimers();

@@ -1,15 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ConversationStore, ProtocolOfflineError } from '../src/index.js';
-import { A, type Harness, harness, requests } from './fixtures.js';
+import { A, FAKE_TIMERS, type Harness, harness, requests } from './fixtures.js';
 
 let h: Harness;
 const stores: ConversationStore[] = [];
 
 beforeEach(() => {
   // IndexedDB (fake-indexeddb) runs on setImmediate, which stays real.
-  vi.useFakeTimers({
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-  });
+  vi.useFakeTimers(FAKE_TIMERS);
   h = harness([A]);
 });
 

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type StoreDatabase } from '../src/db.js';
 import { writeWatched } from '../src/meta.js';
 import { listKey, WatchedLists } from '../src/watched.js';
+import { FAKE_TIMERS } from './fixtures.js';
 
 let db: StoreDatabase;
 let counter = 0;
@@ -57,10 +58,7 @@ describe('WatchedLists: expiry, heartbeat and close', () => {
     vi.useRealTimers();
   });
   function fakeTimers() {
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-      now: 1_700_000_000_000,
-    });
+    vi.useFakeTimers({ ...FAKE_TIMERS, now: 1_700_000_000_000 });
   }
   function twoTabs() {
     const first = open();

@@ -8,6 +8,7 @@ import {
   A,
   B,
   C,
+  FAKE_TIMERS,
   type Harness,
   harness,
   holdingFetch,
@@ -24,10 +25,7 @@ let unreadable: string | null = null;
 const T = 1_750_000_000_000;
 
 beforeEach(() => {
-  vi.useFakeTimers({
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-    now: T,
-  });
+  vi.useFakeTimers({ ...FAKE_TIMERS, now: T });
 });
 
 afterEach(async () => {

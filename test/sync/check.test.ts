@@ -1,7 +1,7 @@
 /** Conflicts caught before the push (DESIGN 4): which updates are checked, and what is sent. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Conflict, ConversationStore } from '../../src/index.js';
-import { A, B, type Harness, record, requests, syncedHarness } from '../fixtures.js';
+import { A, B, FAKE_TIMERS, type Harness, record, requests, syncedHarness } from '../fixtures.js';
 
 let h: Harness;
 let store: ConversationStore;
@@ -106,10 +106,7 @@ describe('the check before the push', () => {
   });
 
   it('sends at once an update to a record confirmed exactly freshMs ago, checks one older', async () => {
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-      now: 1_750_000_000_000,
-    });
+    vi.useFakeTimers({ ...FAKE_TIMERS, now: 1_750_000_000_000 });
     ({ h, store } = await syncedHarness(undefined, { sync: { auto: false, freshMs: 1000 } }));
     vi.setSystemTime(1_750_000_001_000);
     await store.conversations.update(A.id, { is_muted: true });

@@ -5,17 +5,14 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ConversationStore, SyncEvent } from '../../src/index.js';
-import { A, B, type Harness, record, requests, syncedHarness } from '../fixtures.js';
+import { A, B, FAKE_TIMERS, type Harness, record, requests, syncedHarness } from '../fixtures.js';
 
 let h: Harness;
 let store: ConversationStore;
 const T = 1_750_000_000_000;
 
 beforeEach(() => {
-  vi.useFakeTimers({
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-    now: T,
-  });
+  vi.useFakeTimers({ ...FAKE_TIMERS, now: T });
 });
 
 afterEach(async () => {

@@ -5,7 +5,7 @@
  */
 import { afterEach, expect, it, vi } from 'vitest';
 import type { ConversationStore } from '../../src/index.js';
-import { A, harness, holdingFetch, requests, TOKEN, until } from '../fixtures.js';
+import { A, FAKE_TIMERS, harness, holdingFetch, requests, TOKEN, until } from '../fixtures.js';
 
 let store: ConversationStore | undefined;
 afterEach(async () => {
@@ -22,9 +22,7 @@ const run = async (count = 100) => {
 };
 
 it('runs exactly one round on sync.now() after a pause, also when a trigger came during the pausing round', async () => {
-  vi.useFakeTimers({
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-  });
+  vi.useFakeTimers(FAKE_TIMERS);
   const h = harness([A]);
   const gate = holdingFetch(h.network.fetch, ['GET']);
   let token = 'revoked';

@@ -9,6 +9,7 @@ import {
   A,
   afterConversationWrites,
   conversation,
+  FAKE_TIMERS,
   type Harness,
   harness,
   holdingFetch,
@@ -219,10 +220,7 @@ describe('status at the end of a round', () => {
 });
 
 describe('automatic rounds after a round (fake clock)', () => {
-  const fakeClock = () =>
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-    });
+  const fakeClock = () => vi.useFakeTimers(FAKE_TIMERS);
 
   /** Lets IndexedDB work (real setImmediate) and timers due now run, without moving the clock. */
   const run = async (count = 100) => {

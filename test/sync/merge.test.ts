@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ConversationStore } from '../../src/index.js';
-import { A, B, C, type Harness, syncedHarness } from '../fixtures.js';
+import { A, B, C, FAKE_TIMERS, type Harness, syncedHarness } from '../fixtures.js';
 
 let h: Harness;
 let store: ConversationStore;
@@ -69,10 +69,7 @@ describe('the 5 minutes allowed for the server clock', () => {
 
   it('holds back a same-contact row created up to 5 minutes before the create left', async () => {
     const T = 1_750_000_000_000;
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-      now: T,
-    });
+    vi.useFakeTimers({ ...FAKE_TIMERS, now: T });
     ({ h, store } = await syncedHarness());
     await store.conversations.create({ contact_id: 'mine' });
     h.server.faults.failNext(503, 20, { methods: ['POST'] });

@@ -6,6 +6,7 @@ import {
   afterConversationWrites,
   B,
   C,
+  FAKE_TIMERS,
   type Harness,
   harness,
   record,
@@ -509,10 +510,7 @@ describe('the complete walk: what it reports, what it reads, where it resumes', 
   });
 
   it('resumes a stored walk exactly fullSyncMs after it started', async () => {
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-      now: T,
-    });
+    vi.useFakeTimers({ ...FAKE_TIMERS, now: T });
     const control = walkStore((n) => (n === 2 ? offline() : null), {
       sync: { fullSyncMs: 60_000 },
     });

@@ -5,6 +5,7 @@ import {
   B,
   C,
   conversation,
+  FAKE_TIMERS,
   harness,
   holdingFetch,
   record,
@@ -137,9 +138,7 @@ describe('order and independence', () => {
 
 describe('concurrency (fake clock, PUTs held open)', () => {
   it('keeps at most `concurrency` requests in flight, and exactly that many while enough records wait', async () => {
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-    });
+    vi.useFakeTimers(FAKE_TIMERS);
     const rows = Array.from({ length: 7 }, (_, i) =>
       conversation({ id: `ROW${i}`.padEnd(16, '0'), last_active_at: 100 + i }),
     );
@@ -466,9 +465,7 @@ describe('write replies', () => {
 
 describe('a black-hole network', () => {
   it('stops a round after its first timeout: 100 queued records cost one timeout, not 25', async () => {
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-    });
+    vi.useFakeTimers(FAKE_TIMERS);
     const seed = Array.from({ length: 100 }, (_, i) =>
       conversation({ id: `Rec${String(i).padStart(13, '0')}`, last_active_at: 1000 + i }),
     );

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ConversationStore } from '../../src/index.js';
 import {
   conversation,
+  FAKE_TIMERS,
   type Harness,
   harness,
   holdingFetch,
@@ -46,9 +47,7 @@ function open(options: Parameters<Harness['open']>[0] = {}) {
 
 beforeEach(() => {
   // IndexedDB (fake-indexeddb) runs on setImmediate, which stays real.
-  vi.useFakeTimers({
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-  });
+  vi.useFakeTimers(FAKE_TIMERS);
   h = harness([A]);
 });
 

@@ -5,7 +5,17 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ConversationStore, IdChange } from '../../src/index.js';
-import { A, B, C, type Harness, harness, holdingFetch, record, tickUntil } from '../fixtures.js';
+import {
+  A,
+  B,
+  C,
+  FAKE_TIMERS,
+  type Harness,
+  harness,
+  holdingFetch,
+  record,
+  tickUntil,
+} from '../fixtures.js';
 
 let h: Harness;
 let store: ConversationStore;
@@ -13,10 +23,7 @@ let gate: ReturnType<typeof holdingFetch> | null = null;
 const T = 1_750_000_000_000;
 
 beforeEach(() => {
-  vi.useFakeTimers({
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-    now: T,
-  });
+  vi.useFakeTimers({ ...FAKE_TIMERS, now: T });
 });
 
 afterEach(async () => {

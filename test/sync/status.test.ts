@@ -7,6 +7,7 @@ import {
   A,
   B,
   C,
+  FAKE_TIMERS,
   harness,
   holdingFetch,
   localStore,
@@ -55,9 +56,7 @@ describe('status', () => {
 
 describe('pending$ as the outbox drains (fake clock, PUTs held open)', () => {
   it('emits a smaller set after each acknowledgement: exactly {A,B,C}, {B,C}, {C}, {}', async () => {
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-    });
+    vi.useFakeTimers(FAKE_TIMERS);
     t.h = harness([A, B, C]);
     const gate = holdingFetch(t.h.network.fetch, ['PUT']);
     t.store = t.h.open({ fetch: gate.fetch, sync: { auto: false, concurrency: 1 } });
