@@ -2,7 +2,17 @@
 import { firstValueFrom, filter as rxFilter } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationStore, ListState } from '../src/index.js';
-import { A, B, C, conversation, eventually, type Harness, harness, record } from './fixtures.js';
+import {
+  A,
+  B,
+  C,
+  conversation,
+  eventually,
+  type Harness,
+  harness,
+  record,
+  tickUntil,
+} from './fixtures.js';
 
 let h: Harness;
 let store: ConversationStore;
@@ -98,6 +108,84 @@ describe('listState$ followed by one subscription', () => {
     await store.sync.now();
     await eventually(() => expect(states.values.at(-1)?.complete).toBe(true));
     expect(states.values.at(-1)?.confirmedAt).toBeNull();
+    states.stop();
+  });
+});
+
+describe('listState$ when only the evicted records decide whether the page is whole', () => {
+  /** Twenty server rows in list order; a store keeping 12 evicts rows 12-19 after its walk. */
+  const ROWS = Array.from({ length: 20 }, (_, index) =>
+    conversation({ id: `EVW${String(index).padStart(13, '0')}`, last_active_at: 900 - index }),
+  );
+  const idOf = (index: number) => ROWS[index]?.id as string;
+
+  async function walkedWithEvictions() {
+    h = harness(ROWS);
+    store = h.open({ storage: { maxRecords: 12 } });
+    await store.sync.now();
+    expect((await store.conversations.list({ limit: 100 })).data).toHaveLength(12);
+  }
+
+  it('turns incomplete when a deleted row lets the place of an evicted record onto the page', async () => {
+    await walkedWithEvictions();
+    const params = { limit: 11 };
+    const states = record(store.conversations.listState$(params));
+    // Rows 0-10 with more stored after them: the evicted rows 12-19 come after the page.
+    await eventually(() => expect(states.values.at(-1)?.complete).toBe(true));
+
+    await store.conversations.delete(idOf(5));
+    // Rows 0-4 and 6-11, the end of what is stored: row 12, evicted, belongs on this page.
+    // The deleted row is pending but no longer on the page; the walk time is unchanged.
+    await eventually(() => {
+      const last = states.values.at(-1);
+      expect(last?.page.data.map((row) => row.id)).not.toContain(idOf(5));
+      expect(last?.page.has_more).toBe(false);
+      expect(last?.complete).toBe(false);
+    });
+    await store.sync.now({ pull: 'none' }); // The delete reaches the server: nothing pending.
+    await eventually(() => expect(h.server.get(idOf(5))).toBeUndefined());
+    const settled = await until(params, () => true);
+    expect(settled.page.data.at(-1)?.id).toBe(idOf(11));
+    expect(settled.complete).toBe(false);
+    expect(states.values.at(-1)?.complete).toBe(false);
+    states.stop();
+  });
+
+  it('turns complete when a refresh stores again the evicted record its page was missing', async () => {
+    await walkedWithEvictions();
+    const params = { limit: 12 };
+    const states = record(store.conversations.listState$(params));
+    // Rows 0-11, the end of what is stored, while row 12 would be on the page.
+    await eventually(() => expect(states.values.at(-1)?.page.data).toHaveLength(12));
+    expect(states.values.at(-1)?.complete).toBe(false);
+
+    await store.sync.refresh([idOf(12)]); // No walk, nothing pending: only row 12 is back.
+    await eventually(() => {
+      const last = states.values.at(-1);
+      expect(last?.page.has_more).toBe(true);
+      expect(last?.complete).toBe(true);
+    });
+    expect(states.values.at(-1)?.page.data.map((row) => row.id)).toEqual(
+      ROWS.slice(0, 12).map((row) => row.id),
+    );
+    states.stop();
+  });
+
+  it('sends no new state for a second edit of a row past the page, which changes nothing it shows', async () => {
+    await walkedWithEvictions();
+    const params = { limit: 3 };
+    const states = record(store.conversations.listState$(params));
+    await eventually(() => expect(states.values.at(-1)?.complete).toBe(true));
+    // Row 3, the first past the page, is edited: pending$ changes, so a state is sent.
+    await store.conversations.update(idOf(3), { is_muted: true });
+    await tickUntil(() => false, 200); // Let the reads the edit started settle.
+    const before = states.values.length;
+    // Edited again: still pending, the page and its freshness and completeness unchanged.
+    await store.conversations.update(idOf(3), { is_pinned: true });
+    expect((await store.conversations.retrieve(idOf(3)))?.is_pinned).toBe(true);
+    await tickUntil(() => states.values.length > before);
+    expect(states.values).toHaveLength(before);
+    expect(states.values.at(-1)).toMatchObject({ confirmedAt: null, complete: true });
     states.stop();
   });
 });
