@@ -26,6 +26,8 @@ type MutatedParts = Record<string, unknown>;
 /** One live result: its current value while fresh, and who sees it. */
 class Result<T> {
   value: T | undefined;
+  /** Whether `value` has been read: a stale result keeps its last value to compare with. */
+  #read = false;
   fresh = false;
   #running = false;
   #again = false;
@@ -72,8 +74,10 @@ class Result<T> {
   }
 
   #set(value: T): void {
-    const changed = !this.fresh || !this.equal(this.value as T, value);
+    // A result read again after a change it could not patch emits only if its value moved.
+    const changed = !this.#read || !this.equal(this.value as T, value);
     this.value = value;
+    this.#read = true;
     this.fresh = true;
     Dexie.ignoreTransaction(() => {
       for (const [subscriber, seen] of this.subscribers) {

@@ -430,3 +430,23 @@ describe('live results', () => {
     );
   }, 120_000);
 });
+
+describe('a result read again after a change it could not patch', () => {
+  it('sends nothing when the change left its value as it was (a pull writing another row)', async () => {
+    await setUp();
+    const page = record(results.list$({ limit: 1 }));
+    const one = record(results.retrieve$(A.id));
+    await eventually(() => expect([page.values.length, one.values.length]).toEqual([1, 1]));
+    reads = 0;
+    // As a pull writes: A as it was, C (not on the page) changed.
+    await db.conversations.bulkPut([A, { ...C, is_muted: true }].map(toStored));
+    await eventually(() => expect(reads).toBeGreaterThan(0)); // Read again...
+    await quiet();
+    expect([page.values.length, one.values.length]).toEqual([1, 1]); // ...and stay silent.
+    await db.conversations.put(toStored({ ...A, is_pinned: true })); // A change they show.
+    await eventually(() => expect([page.values.length, one.values.length]).toEqual([2, 2]));
+    expect(one.values[1]?.is_pinned).toBe(true);
+    page.stop();
+    one.stop();
+  });
+});
