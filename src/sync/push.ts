@@ -43,12 +43,13 @@ export interface PushResult {
 const going = (result: PushResult) => result.auth === null && result.offline === null;
 
 /** How an answer is handled. */
-type Verdict = 'done' | 'retry' | 'reject' | 'gone' | 'auth';
+type Verdict = 'done' | 'retry' | 'reject' | 'gone';
 
-/** The failure classes of DESIGN section 4. */
-export function classify(error: unknown, op: OutboxEntry['op']): Verdict {
-  if (error instanceof AuthError) return 'auth';
-  if (error instanceof NetworkError) return 'retry';
+/**
+ * The failure classes of DESIGN section 4. No answer, a refused token and an unreadable
+ * reply all back off here ('retry'); `failed` tells them apart.
+ */
+function classify(error: unknown, op: OutboxEntry['op']): Verdict {
   if (!(error instanceof ApiError) || error.type === 'invalid_response') return 'retry';
   const { status } = error;
   if (status === 404 && op === 'delete') return 'done';
