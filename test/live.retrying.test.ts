@@ -1,5 +1,5 @@
 import { Observable, type Subscriber } from 'rxjs';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { retrying } from '../src/live.js';
 import { FAKE_TIMERS } from './fixtures.js';
 
@@ -61,4 +61,16 @@ it('waits no more once unsubscribed', async () => {
   await vi.advanceTimersByTimeAsync(60_000);
   expect(subscribers).toHaveLength(1);
   expect(vi.getTimerCount()).toBe(0);
+});
+
+describe('unsubscribing during a wait', () => {
+  it('clears the wait’s timer at once', () => {
+    const { source, subscribers, latest } = controlled();
+    const subscription = retrying(source).subscribe();
+    latest().error(new Error('read failed'));
+    expect(vi.getTimerCount()).toBe(1);
+    subscription.unsubscribe();
+    expect(vi.getTimerCount()).toBe(0);
+    expect(subscribers).toHaveLength(1);
+  });
 });
