@@ -450,3 +450,35 @@ describe('a result read again after a change it could not patch', () => {
     one.stop();
   });
 });
+
+describe('what live results follow', () => {
+  const everything = () => new RangeSet(Number.NEGATIVE_INFINITY, [[]]);
+
+  it('nothing once closed: a change to the records leaves them fresh, no read', async () => {
+    await setUp();
+    const list = record(results.list$({ limit: 1 }));
+    await eventually(() => expect(list.values).toHaveLength(1));
+    results.close();
+    reads = 0;
+    Dexie.on.storagemutated.fire({ [`idb://${db.name}/conversations/`]: everything() });
+    expect((await results.list({ limit: 1 })).data.map((row) => row.id)).toEqual([A.id]);
+    expect(reads).toBe(0);
+    list.stop();
+  });
+
+  it('only this database’s records: other tables and databases leave them fresh, no read', async () => {
+    await setUp();
+    const list = record(results.list$({ limit: 1 }));
+    await eventually(() => expect(list.values).toHaveLength(1));
+    reads = 0;
+    Dexie.on.storagemutated.fire({
+      [`idb://${db.name}/outbox/`]: everything(),
+      [`idb://${db.name}/meta/`]: everything(),
+      [`idb://other-${db.name}/conversations/`]: everything(),
+    });
+    expect((await results.list({ limit: 1 })).data.map((row) => row.id)).toEqual([A.id]);
+    expect(reads).toBe(0);
+    expect(list.values).toHaveLength(1);
+    list.stop();
+  });
+});
