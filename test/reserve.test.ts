@@ -5,13 +5,14 @@
  * only when LevelDB compacts). Taken again after a round that finds room; removed by
  * destroy().
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DirectoryHandleLike, StorageManagerLike } from '../src/platform.js';
 import { Reserve } from '../src/reserve.js';
 import { createManualPlatform } from '../src/testing/index.js';
 import {
   afterConversationWrites,
   conversation,
+  FAKE_TIMERS,
   type Harness,
   harness,
   record,
@@ -327,5 +328,39 @@ describe('Reserve', () => {
     expect(origin.files.size).toBe(0);
     const failing: StorageManagerLike = { getDirectory: () => Promise.reject(new Error('no')) };
     expect(await new Reserve(failing, 'db', 4096).take()).toBe(false);
+  });
+});
+
+describe('Reserve on a file system that never answers', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('answers false after 2 s, then leaves the file system alone', async () => {
+    vi.useFakeTimers(FAKE_TIMERS);
+    let asked = 0;
+    const manager: StorageManagerLike = {
+      getDirectory: () => {
+        asked += 1;
+        return new Promise(() => {});
+      },
+    };
+    const reserve = new Reserve(manager, 'hung', 10_000);
+    let first: boolean | undefined;
+    void reserve.take().then((held) => {
+      first = held;
+    });
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(first).toBeUndefined();
+    expect(asked).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(first).toBe(false);
+    // From then on both answer false at once, without asking the file system again.
+    const again = [reserve.take(), reserve.release()];
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(asked).toBe(1);
+    await vi.advanceTimersByTimeAsync(4000); // Lets a call that did ask time out.
+    expect(await Promise.all(again)).toEqual([false, false]);
   });
 });
