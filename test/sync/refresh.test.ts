@@ -136,3 +136,13 @@ describe('sync.refresh when the server answers badly', () => {
     expect((await store.conversations.retrieve(B.id))?.is_muted).toBe(false);
   });
 });
+
+describe('sync.refresh of an id this store never held', () => {
+  it('counts nothing removed when the server answers 404, and announces no removal', async () => {
+    ({ h, store } = await syncedHarness([A, B]));
+    const events = record(store.sync.events$);
+    expect(await store.sync.refresh([C.id])).toEqual({ refreshed: 0, removed: 0, skipped: 0 });
+    expect(events.values.filter((event) => event.type === 'removed')).toEqual([]);
+    expect(await store.conversations.list()).toEqual({ has_more: false, data: [A, B] });
+  });
+});
