@@ -115,3 +115,23 @@ describe('the relay between tabs', () => {
     expect(offline.state.paused).toBe(true);
   });
 });
+
+describe('a newcomer that runs its own round before the answer to its hello', () => {
+  it('keeps its own round state: the late answer of an older round is ignored', async () => {
+    const platform = createManualPlatform({ tabs: true });
+    const older = tab(platform);
+    older.status.dispatch({
+      type: 'ended',
+      state: 'error',
+      error: new ApiError(503, 'api_error', 'Busy'),
+    });
+    older.relay.publish();
+    await settle();
+    const newcomer = tab(platform); // Says hello; the answer comes in a microtask.
+    newcomer.status.dispatch({ type: 'ended', state: 'idle', error: null });
+    newcomer.relay.publish();
+    await settle();
+    expect(newcomer.shown()).toBe('idle');
+    expect(newcomer.status.status.lastError).toBeNull();
+  });
+});
