@@ -113,3 +113,17 @@ describe('why a write backs off, as its backoff event says it', () => {
     ]);
   });
 });
+
+describe('a DELETE the server answers 404 (already gone)', () => {
+  it('counts as pushed in the round summary, as an acknowledged DELETE does', async () => {
+    ({ h, store } = await syncedHarness([A, B], { sync: { auto: false } }));
+    await store.conversations.delete(A.id);
+    await store.conversations.delete(B.id);
+    h.server.remove(A.id); // Another device deleted A first.
+    const summary = await store.sync.now({ pull: 'none' });
+    expect(summary).toMatchObject({ pushed: 2, rejected: 0 });
+    expect([...methods()].sort()).toEqual(
+      [A.id, B.id].map((id) => `DELETE /v1/conversations/${id}`).sort(),
+    );
+  });
+});
