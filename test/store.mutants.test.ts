@@ -42,6 +42,19 @@ afterEach(async () => {
 });
 
 /** Whether `promise` has settled, readable synchronously (for tickUntil). */
+/** A store on `indexedDB` that never syncs (its API is unreachable). */
+const storeOn = (databaseName: string, indexedDB: IDBFactory) =>
+  open(
+    createConversationStore({
+      baseUrl: 'http://localhost:9',
+      getToken: () => 'test-token',
+      databaseName,
+      indexedDB,
+      IDBKeyRange,
+      sync: { auto: false },
+    }),
+  );
+
 function settledFlag(promise: Promise<unknown>) {
   const flag = { settled: false };
   void promise.then(
@@ -233,16 +246,7 @@ describe('the database list Dexie keeps for a runtime without indexedDB.database
     const { factory } = wrappedFactory(real);
     delete (factory as { databases?: unknown }).databases;
     const databaseName = 'store-mutants-no-databases';
-    const store = open(
-      createConversationStore({
-        baseUrl: 'http://localhost:9',
-        getToken: () => 'test-token',
-        databaseName,
-        indexedDB: factory,
-        IDBKeyRange,
-        sync: { auto: false },
-      }),
-    );
+    const store = storeOn(databaseName, factory);
     expect((await store.conversations.list()).data).toEqual([]);
     // Dexie.getDatabaseNames() reads the runtime's factory (Dexie.dependencies): this
     // one stands in for it. Dexie records the name after the open without waiting for
@@ -263,16 +267,7 @@ describe('the database list Dexie keeps for a runtime without indexedDB.database
   it('is not created where indexedDB.databases() exists', async () => {
     const { factory, openedNames } = wrappedFactory(new IDBFactory());
     const databaseName = 'store-mutants-databases';
-    const store = open(
-      createConversationStore({
-        baseUrl: 'http://localhost:9',
-        getToken: () => 'test-token',
-        databaseName,
-        indexedDB: factory,
-        IDBKeyRange,
-        sync: { auto: false },
-      }),
-    );
+    const store = storeOn(databaseName, factory);
     expect((await store.conversations.list()).data).toEqual([]);
     await store.close();
     await tickUntil(() => openedNames.includes('__dbnames'));
