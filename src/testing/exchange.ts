@@ -53,6 +53,28 @@ export interface ExchangeContext {
 }
 
 const WRITES = ['POST', 'PUT', 'DELETE'];
+const COLLECTION = '/v1/conversations';
+
+/** A list answer's ids and `has_more`, for `faults.onList` hooks run after the page. */
+function pageOf(body: string): { ids: string[]; has_more: boolean } | null {
+  try {
+    const page = JSON.parse(body) as { has_more: boolean; data: { id: string }[] };
+    return { ids: page.data.map((row) => row.id), has_more: page.has_more };
+  } catch {
+    return null;
+  }
+}
+
+/** Runs list hooks; a hook that throws turns into a 500 answer (null: they all passed). */
+async function hooksFailed(run: () => Promise<void>): Promise<Response | null> {
+  try {
+    await run();
+    return null;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return errorResponse(500, `A faults.onList hook failed: ${reason}`);
+  }
+}
 
 /** Creates the handler both transports call with each request. */
 export function createExchange(context: ExchangeContext): Exchange {
@@ -110,15 +132,29 @@ export function createExchange(context: ExchangeContext): Exchange {
       }
     }
 
+    // A list request may meet a table that moves (faults.onList), before and after its page.
+    const listing = method === 'GET' && url.pathname === COLLECTION && authorized;
+    const query = listing ? Object.fromEntries(url.searchParams) : {};
+    if (listing && faults.hasListHooks('before')) {
+      const failed = await hooksFailed(() => faults.runListHooks('before', query));
+      if (failed !== null) return answer(500, failed);
+    }
     const response = await routes(
       new Request(url, { method, headers: request.headers, ...(text !== '' && { body: text }) }),
     );
     let body = await response.text();
+    if (listing && faults.hasListHooks('after')) {
+      const page = response.status === 200 ? pageOf(body) : null;
+      const failed = await hooksFailed(() =>
+        faults.runListHooks('after', query, { status: response.status, page }),
+      );
+      if (failed !== null) return answer(500, failed);
+    }
     if (remembered !== undefined) {
       idempotency.remember(remembered, fingerprint, response.status, body);
     }
     if (faults.takeLostReply(method)) return answer(response.status, LOST);
-    if (method === 'GET' && url.pathname === '/v1/conversations' && response.ok) {
+    if (method === 'GET' && url.pathname === COLLECTION && response.ok) {
       const broken = faults.takeMalformed();
       if (broken !== null) body = malformListBody(body, broken);
     }

@@ -1,6 +1,7 @@
 /**
  * Fault injection of the reference server: latency, being offline, error statuses for
- * the next requests, replies lost after the write was applied, malformed list rows.
+ * the next requests, replies lost after the write was applied, malformed list rows, and
+ * a table that moves while a client reads it page by page (`onList`).
  * This file holds the knobs and decides which fault a request meets; `exchange.ts`
  * applies them.
  */
@@ -13,6 +14,40 @@ interface FailRule {
   retryAfter: number | string | undefined;
   type: string | undefined;
   message: string | undefined;
+}
+
+/**
+ * One list request (`GET /v1/conversations`) as an {@link Faults.onList} hook sees it.
+ */
+export interface ListCall {
+  /**
+   * Which list request this is for this hook: 0 for the first one it sees, then 1, 2, …
+   * Numbered as the requests arrive, so two pages read at once get distinct numbers.
+   */
+  index: number;
+  /** The request's query parameters as sent (`limit`, `starting_after`, filters…). A copy. */
+  query: Readonly<Record<string, string>>;
+  /**
+   * `when: 'after'` hooks only: the status answered, and for a 200 the page's ids in list
+   * order and its `has_more`. `undefined` for `'before'` hooks.
+   */
+  answer?: { status: number; page: { ids: string[]; has_more: boolean } | null };
+}
+
+/** What {@link Faults.onList} calls; it may be async: the answer waits for it. */
+export type ListHook = (call: ListCall) => void | Promise<void>;
+
+/** Options of {@link Faults.onList}. */
+export interface ListHookOptions {
+  /**
+   * `'before'` (default): the hook runs before the page is computed, so what it changes
+   * shows in this very answer (a `starting_after` row it deletes gets the documented 400
+   * `invalid_request`). `'after'`: it runs once the page is computed and before it is
+   * sent, so the client receives a page the table has already moved away from.
+   */
+  when?: 'before' | 'after';
+  /** How many list requests the hook sees before it is removed (default: no limit). */
+  count?: number;
 }
 
 /** The fault knobs of a reference server (`server.faults`). */
@@ -52,8 +87,38 @@ export interface Faults {
    * `'not-json'`, a body that is not JSON.
    */
   malformNextList(count?: number, options?: { row?: MalformedRow }): void;
+  /**
+   * A server that moves while a client reads: `hook` is called for each list request
+   * (authorized `GET /v1/conversations` that meets no other fault) and may change the
+   * table through the server's own methods (`insert`, `update`, `remove`), as other
+   * devices would between, or while, the client reads its pages. For example, a
+   * conversation that gets a new message jumps to the top, onto a page already read:
+   *
+   * ```ts
+   * server.faults.onList(({ index }) => {
+   *   if (index === 1) server.update(id, { last_active_at: now }); // before page 2
+   * }, { count: 2 });
+   * ```
+   *
+   * Deleting the row a request's `starting_after` names (`call.query.starting_after`)
+   * in a `'before'` hook makes that request answer 400 `invalid_request`; inserting rows
+   * with the `last_active_at` of the cursor row puts them on either side of a page edge,
+   * by the list order's tie-breaks (`created_at` descending, then `id`). Hooks run in the
+   * order they were added, each awaited before the answer goes on. A hook that throws (or
+   * rejects) fails that request with a 500 `api_error` whose message carries the error's.
+   * Returns a function that removes the hook; `clear()` removes every hook.
+   */
+  onList(hook: ListHook, options?: ListHookOptions): () => void;
   /** Clears every fault. */
   clear(): void;
+}
+
+interface ListHookEntry {
+  hook: ListHook;
+  when: 'before' | 'after';
+  remaining: number;
+  /** List requests seen so far: the next call's `index`. */
+  seen: number;
 }
 
 /** The server's side of the knobs: which fault applies to a request. */
@@ -64,6 +129,7 @@ export class FaultState implements Faults {
   #fail: FailRule[] = [];
   #lose: { remaining: number; methods: string[] }[] = [];
   #malform: { remaining: number; row: MalformedRow }[] = [];
+  #listHooks: ListHookEntry[] = [];
 
   failNext(
     status: number,
@@ -97,6 +163,18 @@ export class FaultState implements Faults {
     this.#malform.push({ remaining: count, row: options.row ?? 'wrong-type' });
   }
 
+  onList(hook: ListHook, options: ListHookOptions = {}): () => void {
+    const when = options.when ?? 'before';
+    if (when !== 'before' && when !== 'after') {
+      throw new TypeError(`onList: when must be 'before' or 'after', not ${String(when)}`);
+    }
+    const count = options.count ?? Number.POSITIVE_INFINITY;
+    if (!(count >= 1)) return () => {};
+    const entry: ListHookEntry = { hook, when, remaining: count, seen: 0 };
+    this.#listHooks.push(entry);
+    return () => this.#removeHook(entry);
+  }
+
   clear(): void {
     this.latencyMs = 0;
     this.offline = false;
@@ -104,6 +182,40 @@ export class FaultState implements Faults {
     this.#fail = [];
     this.#lose = [];
     this.#malform = [];
+    this.#listHooks = [];
+  }
+
+  #removeHook(entry: ListHookEntry): void {
+    const at = this.#listHooks.indexOf(entry);
+    if (at !== -1) this.#listHooks.splice(at, 1);
+  }
+
+  /** Whether any list hook runs at `when` (so the exchange reads the page only if needed). */
+  hasListHooks(when: 'before' | 'after'): boolean {
+    return this.#listHooks.some((entry) => entry.when === when);
+  }
+
+  /**
+   * Runs the list hooks of `when` for one list request, in the order they were added.
+   * Every hook gets its number at once (before any is awaited), so concurrent requests are
+   * numbered in their order of arrival. Rejects with the first hook's error.
+   */
+  async runListHooks(
+    when: 'before' | 'after',
+    query: Record<string, string>,
+    answer?: ListCall['answer'],
+  ): Promise<void> {
+    const calls: [ListHook, ListCall][] = [];
+    for (const entry of [...this.#listHooks]) {
+      if (entry.when !== when) continue;
+      const call: ListCall = { index: entry.seen, query: Object.freeze({ ...query }) };
+      if (answer !== undefined) call.answer = answer;
+      entry.seen += 1;
+      entry.remaining -= 1;
+      if (entry.remaining <= 0) this.#removeHook(entry);
+      calls.push([entry.hook, call]);
+    }
+    for (const [hook, call] of calls) await hook(call);
   }
 
   /** The injected failure for this request, if any (consumes one). */

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createReferenceServer, SEED_CONVERSATIONS } from '../../src/testing/index.js';
 import { listen } from '../../src/testing/node.js';
-import { auth, json, ORIGIN } from './support.js';
+import { auth, json, list, ORIGIN, row } from './support.js';
 
 const CONVERSATIONS = `${ORIGIN}/v1/conversations`;
 const create = { method: 'POST', headers: json, body: '{"contact_id":"c"}' };
@@ -229,6 +229,219 @@ describe('malformNextList', () => {
     await expect(
       server.fetch(CONVERSATIONS, { headers: auth }).then((r) => r.json()),
     ).rejects.toThrow(SyntaxError);
+  });
+});
+
+describe('onList', () => {
+  /** Five rows in list order, E the least recently active. */
+  const ROWS = ['A', 'B', 'C', 'D', 'E'].map((letter, index) =>
+    row({ id: letter.repeat(16), last_active_at: 500 - index * 100 }),
+  );
+  const [A, B, C, D, E] = ROWS.map((r) => r.id) as [string, string, string, string, string];
+  const ids = (answer: { body: { data: { id: string }[] } }) => answer.body.data.map((r) => r.id);
+
+  it('runs before each list page: a row bumped to the top between pages is never listed', async () => {
+    const server = createReferenceServer({ seed: ROWS });
+    const calls: unknown[] = [];
+    server.faults.onList((call) => {
+      calls.push(call);
+      if (call.index === 1) server.update(E, { last_active_at: 1000 }); // A new message.
+    });
+    const page1 = await list(server, 'limit=2');
+    const page2 = await list(server, `limit=2&starting_after=${B}`);
+    const page3 = await list(server, `limit=2&starting_after=${D}`);
+    expect([ids(page1), ids(page2), ids(page3)]).toEqual([[A, B], [C, D], []]);
+    expect(page3.body.has_more).toBe(false);
+    expect(server.all().map((r) => r.id)).toEqual([E, A, B, C, D]);
+    expect(calls).toEqual([
+      { index: 0, query: { limit: '2' } },
+      { index: 1, query: { limit: '2', starting_after: B } },
+      { index: 2, query: { limit: '2', starting_after: D } },
+    ]);
+  });
+
+  it('deleting the row the cursor names answers that very request 400 invalid_request', async () => {
+    const server = createReferenceServer({ seed: ROWS });
+    server.faults.onList(({ query }) => {
+      if (query.starting_after !== undefined) server.remove(query.starting_after);
+    });
+    const answer = await list(server, `limit=2&starting_after=${B}`);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ type: 'invalid_request' });
+    expect(server.get(B)).toBeUndefined();
+    expect(server.requests).toMatchObject([{ method: 'GET', status: 400 }]);
+  });
+
+  it('deletes in the read and the unread part: the next page starts after the cursor all the same', async () => {
+    const server = createReferenceServer({ seed: ROWS });
+    server.faults.onList(({ index }) => {
+      if (index !== 1) return;
+      server.remove(A); // Already read.
+      server.remove(C); // Not read yet.
+    });
+    const page1 = await list(server, 'limit=2');
+    const page2 = await list(server, `limit=2&starting_after=${B}`);
+    expect([ids(page1), ids(page2)]).toEqual([
+      [A, B],
+      [D, E],
+    ]);
+    expect(page2.body.has_more).toBe(false);
+  });
+
+  it('rows created with the cursor row’s last_active_at land on either side of the page edge', async () => {
+    const server = createReferenceServer({ seed: ROWS });
+    server.faults.onList(({ index }) => {
+      if (index !== 1) return;
+      // B has last_active_at 400 and created_at 1: ties break on created_at, then id.
+      server.insert({
+        id: 'BBBBBBBBBBBBBBB0',
+        contact_id: 'x',
+        last_active_at: 400,
+        created_at: 1,
+      });
+      server.insert({
+        id: 'BBBBBBBBBBBBBBBC',
+        contact_id: 'y',
+        last_active_at: 400,
+        created_at: 1,
+      });
+      server.insert({
+        id: 'BBBBBBBBBBBBBBBZ',
+        contact_id: 'z',
+        last_active_at: 400,
+        created_at: 2,
+      });
+    });
+    const page1 = await list(server, 'limit=2');
+    const page2 = await list(server, `limit=2&starting_after=${B}`);
+    expect(ids(page1)).toEqual([A, B]);
+    // Before B (read already): the one created later and the one with the smaller id.
+    expect(server.all().map((r) => r.id)).toEqual([
+      A,
+      'BBBBBBBBBBBBBBBZ',
+      'BBBBBBBBBBBBBBB0',
+      B,
+      'BBBBBBBBBBBBBBBC',
+      C,
+      D,
+      E,
+    ]);
+    expect(ids(page2)).toEqual(['BBBBBBBBBBBBBBBC', C]);
+  });
+
+  it("when: 'after' runs once the page is computed: the client gets a page the table left", async () => {
+    const server = createReferenceServer({ seed: ROWS });
+    const answers: unknown[] = [];
+    server.faults.onList(
+      ({ index, answer }) => {
+        answers.push(answer);
+        if (index === 0) server.remove(A);
+      },
+      { when: 'after' },
+    );
+    const page1 = await list(server, 'limit=2');
+    expect(ids(page1)).toEqual([A, B]);
+    expect(server.get(A)).toBeUndefined();
+    expect((await list(server, `limit=2&starting_after=${A}`)).status).toBe(400);
+    expect(answers).toEqual([
+      { status: 200, page: { ids: [A, B], has_more: true } },
+      { status: 400, page: null },
+    ]);
+  });
+
+  it('sees authorized list requests only: not retrieves, writes, failed or unauthorized ones', async () => {
+    const server = createReferenceServer({ seed: ROWS });
+    const seen: number[] = [];
+    server.faults.onList(({ index }) => {
+      seen.push(index);
+    });
+    await server.fetch(`${CONVERSATIONS}/${A}`, { headers: auth });
+    await server.fetch(CONVERSATIONS, create);
+    await server.fetch(CONVERSATIONS);
+    server.faults.failNext(503, 1, { methods: ['GET'] });
+    expect((await list(server)).status).toBe(503);
+    await server.fetch(CONVERSATIONS, { method: 'HEAD', headers: auth });
+    expect(seen).toEqual([]);
+    expect((await list(server)).status).toBe(200);
+    expect(seen).toEqual([0]);
+  });
+
+  it('count removes the hook after that many list requests; the remover and clear() end it sooner', async () => {
+    const server = createReferenceServer({ seed: ROWS });
+    const seen: string[] = [];
+    server.faults.onList(({ index }) => void seen.push(`two ${index}`), { count: 2 });
+    const stop = server.faults.onList(({ index }) => void seen.push(`stopped ${index}`));
+    server.faults.onList(() => void seen.push('never'), { count: 0 });
+    await list(server);
+    stop();
+    await list(server);
+    await list(server);
+    expect(seen).toEqual(['two 0', 'stopped 0', 'two 1']);
+    server.faults.onList(() => void seen.push('cleared'));
+    server.faults.clear();
+    await list(server);
+    expect(seen).toHaveLength(3);
+  });
+
+  it('numbers concurrent requests in their order of arrival and holds the answer for an async hook', async () => {
+    const server = createReferenceServer({ seed: ROWS });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const order: string[] = [];
+    server.faults.onList(async ({ index, query }) => {
+      order.push(`${index}:${query.limit}`);
+      if (index === 0) await held;
+    });
+    let firstDone = false;
+    const first = list(server, 'limit=1').then((answer) => {
+      firstDone = true;
+      return answer;
+    });
+    const second = await list(server, 'limit=2');
+    expect(ids(second)).toEqual([A, B]);
+    expect(firstDone).toBe(false);
+    release();
+    expect(ids(await first)).toEqual([A]);
+    expect(order).toEqual(['0:1', '1:2']);
+  });
+
+  it('a hook that throws fails the request with a 500 api_error naming the error', async () => {
+    const server = createReferenceServer({ seed: ROWS });
+    server.faults.onList(() => {
+      throw new Error('boom');
+    });
+    const answer = await list(server);
+    expect(answer.status).toBe(500);
+    expect(answer.body).toMatchObject({
+      type: 'api_error',
+      message: expect.stringContaining('boom'),
+    });
+    expect(server.requests).toMatchObject([{ method: 'GET', status: 500 }]);
+  });
+
+  it('rejects an unknown `when`', () => {
+    const server = createReferenceServer();
+    expect(() => server.faults.onList(() => {}, { when: 'during' as unknown as 'before' })).toThrow(
+      TypeError,
+    );
+  });
+
+  it('moves the table over real HTTP too', async () => {
+    const server = createReferenceServer({ seed: ROWS });
+    const http = await listen(server);
+    try {
+      server.faults.onList(({ query }) => {
+        if (query.starting_after !== undefined) server.remove(query.starting_after);
+      });
+      const response = await fetch(`${http.url}/v1/conversations?starting_after=${A}`, {
+        headers: auth,
+      });
+      expect(response.status).toBe(400);
+    } finally {
+      await http.close();
+    }
   });
 });
 
