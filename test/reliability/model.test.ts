@@ -3,8 +3,24 @@
  * writes, offline spells, injected 5xx/429, replies lost after the server applied the
  * write, restarts (close and reopen), sync rounds of every kind (full, recent, push only),
  * `sync.refresh` of random ids, and watched lists that recent pulls make exact. After the faults clear and sync
- * settles, the store must equal the server, the outbox must be empty, no create may be
- * duplicated, and every local write on a record nobody else touched must be on the server.
+ * settles, the store must equal the server (less what the quota manager evicted), the
+ * outbox must be empty, no create may be duplicated, and every local write on a record
+ * nobody else touched must be on the server.
+ *
+ * The server also moves while the store reads (`faults.onList`): between or while it
+ * answers the list pages of a round (a full walk, a recent pull, a walk resumed after an
+ * offline spell or a restart) a row gets a message and jumps to the top (from the unread
+ * part, or from the part already read), rows are deleted in the read and the unread part,
+ * the row the request's cursor names is deleted (400 for that request), rows are created
+ * with the cursor row's `last_active_at` on both sides of the page edge, or the network
+ * goes away mid-walk. Some runs page by 2 or 3 rows, and some keep at most 10 records
+ * (`storage.maxRecords`). Two invariants hold all along:
+ * - no local record is removed (`removed` on `sync.events$`) unless the server answered
+ *   404 for its id, or it is in fact deleted on the server, or the user deleted it here;
+ * - after every complete foreground `sync.now({ pull: 'full' })` (no error, no fault met,
+ *   nothing else running), every server row is stored locally or was evicted (a stub in
+ *   the `evicted` table), except rows the server created or moved during that very round
+ *   that were not stored before it (a round may legitimately miss those; the next finds them).
  *
  * Records are told apart by a unique contact_id, which survives the temporary id remap.
  * `NUM_RUNS` sets the number of sequences (default: the quick profile of `npm test`);
@@ -22,6 +38,29 @@ import {
   ValidationError,
 } from '../../src/index.js';
 import { conversation, type Harness, harness } from '../fixtures.js';
+
+/** How the server moves during the next list requests (see `armMove`). */
+type Move =
+  | 'bumpUnread'
+  | 'bumpRead'
+  | 'deleteRead'
+  | 'deleteUnread'
+  | 'deleteCursor'
+  | 'tieAtEdge';
+
+/** Moves that need a cursor: a part already read. */
+const CURSOR_MOVES: ReadonlySet<Move> = new Set([
+  'bumpRead',
+  'deleteRead',
+  'deleteCursor',
+  'tieAtEdge',
+]);
+
+/** What varies per sequence beyond its actions. */
+interface RunConfig {
+  pageSize: number;
+  maxRecords: number | undefined;
+}
 
 type Action =
   | { kind: 'localCreate' }
@@ -45,7 +84,21 @@ type Action =
   /** `sync.refresh` of local and server records (deleted ones included). */
   | { kind: 'refresh'; picks: number[] }
   /** A `list$` subscriber from now on: recent pulls make that list exact. */
-  | { kind: 'watch'; params: ListParams };
+  | { kind: 'watch'; params: ListParams }
+  /**
+   * The server moves at the `at`-th eligible list request from now (`when`: before or
+   * after its page is computed); `round` runs one at once, or `'later'` leaves it to later ones.
+   */
+  | {
+      kind: 'move';
+      move: Move;
+      at: number;
+      pick: number;
+      when: 'before' | 'after';
+      round: PullKind | 'later';
+    }
+  /** The network goes away once the `at`-th walk page after the first is answered. */
+  | { kind: 'cutWalk'; at: number; round: 'full' | 'later' };
 
 const patchArbitrary: fc.Arbitrary<ConversationPatch> = fc.record(
   {
@@ -63,7 +116,37 @@ const pullArbitrary: fc.Arbitrary<PullKind> = fc.constantFrom(
   'none' as const,
 );
 
+const moveArbitrary: fc.Arbitrary<Action> = fc.record({
+  kind: fc.constant('move' as const),
+  move: fc.constantFrom<Move>(
+    'bumpUnread',
+    'bumpRead',
+    'deleteRead',
+    'deleteUnread',
+    'deleteCursor',
+    'tieAtEdge',
+  ),
+  at: fc.integer({ min: 0, max: 3 }),
+  pick: fc.nat(),
+  when: fc.constantFrom('before' as const, 'after' as const),
+  round: fc.constantFrom<PullKind | 'later'>('full', 'full', 'recent', 'later'),
+});
+
+const configArbitrary: fc.Arbitrary<RunConfig> = fc.record({
+  pageSize: fc.constantFrom(2, 3, 100),
+  maxRecords: fc.constantFrom(undefined, undefined, 10),
+});
+
 const actionArbitrary: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 4, arbitrary: moveArbitrary },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('cutWalk' as const),
+      at: fc.integer({ min: 0, max: 2 }),
+      round: fc.constantFrom('full' as const, 'later' as const),
+    }),
+  },
   { weight: 3, arbitrary: fc.constant({ kind: 'localCreate' } as const) },
   {
     weight: 6,
@@ -162,9 +245,18 @@ async function applied(write: Promise<unknown>): Promise<boolean> {
 }
 
 const NUM_RUNS = Number(process.env.NUM_RUNS ?? 200);
-const stats = { sequences: 0, actions: 0, faults: 0, restarts: 0, longest: 0 };
+const stats = {
+  sequences: 0,
+  actions: 0,
+  faults: 0,
+  restarts: 0,
+  longest: 0,
+  moves: 0,
+  checkedRounds: 0,
+  removals: 0,
+};
 
-async function runSequence(actions: Action[]): Promise<void> {
+async function runSequence(config: RunConfig, actions: Action[]): Promise<void> {
   stats.sequences += 1;
   stats.longest = Math.max(stats.longest, actions.length);
   const seed = Array.from({ length: 4 }, (_, i) =>
@@ -181,16 +273,193 @@ async function runSequence(actions: Action[]): Promise<void> {
       { touchedRemotely: false, deletedLocally: false, createdLocally: false, fields: {} },
     ]),
   );
-  let store: ConversationStore = h.open({
-    sync: { auto: false, timeoutMs: 2000, retry: { baseMs: 1, maxMs: 5 } },
-  });
+  const open = () =>
+    h.open({
+      sync: {
+        auto: false,
+        timeoutMs: 2000,
+        retry: { baseMs: 1, maxMs: 5 },
+        pageSize: config.pageSize,
+      },
+      ...(config.maxRecords === undefined ? {} : { storage: { maxRecords: config.maxRecords } }),
+    });
   const background: Promise<unknown>[] = [];
+  let running = 0; // Background rounds not settled yet.
   const watchers: { unsubscribe(): void }[] = [];
   let localCount = 0;
   let remoteCount = 0;
+  let moveCount = 0;
   const localRows = async () => (await store.conversations.list({ limit: 100 })).data;
+
+  /** Ids the user deleted here (a removal of those needs no 404). */
+  const deletedHere = new Set<string>();
+  /** Local removals that no 404, server deletion or local delete explains. */
+  const violations: string[] = [];
+  /** Rows the server created or moved (through `faults.onList`) since the round began. */
+  const movedThisRound = new Set<string>();
+  const events: { unsubscribe(): void }[] = [];
+  /** Records every `removed` event and checks, as it comes, that it was proven. */
+  const watchRemovals = (target: ConversationStore) => {
+    events.push(
+      target.sync.events$.subscribe((event) => {
+        if (event.type !== 'removed') return;
+        stats.removals += 1;
+        const id = event.recordId;
+        const got404 = h.server.requests.some(
+          (request) => request.path === `/v1/conversations/${id}` && request.status === 404,
+        );
+        if (got404 || h.server.get(id) === undefined || deletedHere.has(id)) return;
+        violations.push(
+          `${id} (${event.reason}) was removed locally, yet the server still has it and never answered 404 for it`,
+        );
+      }),
+    );
+  };
+  let store: ConversationStore = open();
+  watchRemovals(store);
+
+  const remember = (contact: string, touchedRemotely: boolean) => {
+    const expected = model.get(contact);
+    if (expected === undefined) {
+      model.set(contact, {
+        touchedRemotely,
+        deletedLocally: false,
+        createdLocally: false,
+        fields: {},
+      });
+    } else if (touchedRemotely) expected.touchedRemotely = true;
+  };
+  /** Later than every row of the server, and now at the earliest: a new message. */
+  const newMessageAt = () =>
+    Math.max(
+      Math.floor(Date.now() / 1000),
+      ...h.server.all().map((row) => (row.last_active_at ?? 0) + 1),
+    );
+
+  /** Changes the server's table as `move` says, around `cursor` (the part read so far). */
+  const applyMove = (move: Move, pick: number, cursor: string | undefined) => {
+    const rows = h.server.all();
+    const at = cursor === undefined ? -1 : rows.findIndex((row) => row.id === cursor);
+    if (cursor !== undefined && at === -1) return; // Gone already.
+    const read = rows.slice(0, Math.max(0, at));
+    const unread = rows.slice(at + 1);
+    const chosen = (part: Conversation[]) => part[pick % Math.max(1, part.length)];
+    const bump = (row: Conversation | undefined) => {
+      if (row === undefined) return;
+      h.server.update(row.id, { last_active_at: newMessageAt() });
+      movedThisRound.add(row.id);
+    };
+    const remove = (row: Conversation | undefined) => {
+      if (row === undefined) return;
+      h.server.remove(row.id);
+      remember(row.contact_id as string, true);
+    };
+    const cursorRow = rows[at];
+    switch (move) {
+      case 'bumpUnread':
+        return bump(chosen(unread));
+      case 'bumpRead':
+        return bump(chosen(read));
+      case 'deleteRead':
+        return remove(chosen(read));
+      case 'deleteUnread':
+        return remove(chosen(unread));
+      case 'deleteCursor':
+        return remove(cursorRow);
+      case 'tieAtEdge': {
+        if (cursorRow === undefined) return;
+        // Same last_active_at as the cursor row: created later sorts before it (a page
+        // already read), created earlier after it (the next page).
+        for (const offset of [1, -1]) {
+          const n = moveCount++;
+          const contact = `M${n}`;
+          const row = h.server.insert({
+            id: `MOVE${String(n).padStart(12, '0')}`,
+            contact_id: contact,
+            last_active_at: cursorRow.last_active_at,
+            created_at: cursorRow.created_at + offset,
+          });
+          movedThisRound.add(row.id);
+          remember(contact, true);
+        }
+        return;
+      }
+    }
+  };
+
+  /**
+   * Arms a one-shot `faults.onList` hook: at the `at`-th eligible list request (one with a
+   * cursor into the default list for the moves that need a part already read), it runs
+   * `act` with that cursor: the request's `starting_after` before the page, the page's
+   * last id after it.
+   */
+  const armHook = (
+    options: { at: number; when: 'before' | 'after'; needsCursor: boolean },
+    act: (cursor: string | undefined) => void,
+  ) => {
+    let eligible = 0;
+    const stop = h.server.faults.onList(
+      ({ query, answer }) => {
+        const unfiltered = Object.keys(query).every(
+          (key) => key === 'limit' || key === 'starting_after',
+        );
+        const cursor =
+          options.when === 'after' ? (answer?.page?.ids.at(-1) ?? undefined) : query.starting_after;
+        if (options.needsCursor && (cursor === undefined || !unfiltered)) return;
+        if (eligible++ < options.at) return;
+        stop();
+        act(unfiltered ? cursor : undefined);
+      },
+      { when: options.when },
+    );
+  };
+
+  /** The local ids and the evicted ones, straight from the database. */
+  const storedIds = async () => {
+    const dump = await h.dump();
+    const ids = (table: string) =>
+      new Set((dump[table] ?? []).map((row) => (row as { id: string }).id));
+    return { local: ids('conversations'), evicted: ids('evicted') };
+  };
+
+  /**
+   * One foreground round; after a complete `full` one that met no fault while nothing else
+   * ran, every server row is here or evicted (see the file's comment).
+   */
+  const syncRound = async (pull: PullKind) => {
+    const checkable = pull === 'full' && running === 0 && !h.network.offline;
+    const before = checkable ? await storedIds() : null;
+    movedThisRound.clear();
+    const from = h.server.requests.length;
+    const summary = await store.sync.now({ pull });
+    const faultMet = h.server.requests
+      .slice(from)
+      .some((request) => request.lost || request.status >= 500 || request.status === 429);
+    if (
+      before === null ||
+      !summary.complete ||
+      summary.error !== null ||
+      faultMet ||
+      h.network.offline
+    ) {
+      return;
+    }
+    stats.checkedRounds += 1;
+    const after = await storedIds();
+    const missing = h.server
+      .all()
+      .map((row) => row.id)
+      .filter(
+        (id) =>
+          !after.local.has(id) &&
+          !after.evicted.has(id) &&
+          !(movedThisRound.has(id) && !before.local.has(id)),
+      );
+    expect(missing, 'server rows missing locally after a complete round').toEqual([]);
+  };
+
   try {
-    await store.sync.now();
+    await syncRound('full');
     for (const action of actions) {
       stats.actions += 1;
       switch (action.kind) {
@@ -220,6 +489,7 @@ async function runSequence(actions: Action[]): Promise<void> {
           const row = rows[action.pick % Math.max(1, rows.length)];
           if (row === undefined) break;
           if (!(await applied(store.conversations.delete(row.id)))) break;
+          deletedHere.add(row.id);
           const expected = model.get(row.contact_id as string);
           if (expected !== undefined) expected.deletedLocally = true;
           break;
@@ -261,7 +531,30 @@ async function runSequence(actions: Action[]): Promise<void> {
           h.server.faults.loseNextReply(1, { methods: [action.method] });
           break;
         case 'syncInBackground':
-          background.push(store.sync.now({ pull: action.pull }).catch(() => {}));
+          running += 1;
+          background.push(
+            store.sync
+              .now({ pull: action.pull })
+              .catch(() => {})
+              .finally(() => {
+                running -= 1;
+              }),
+          );
+          break;
+        case 'move':
+          stats.moves += 1;
+          armHook(
+            { at: action.at, when: action.when, needsCursor: CURSOR_MOVES.has(action.move) },
+            (cursor) => applyMove(action.move, action.pick, cursor),
+          );
+          if (action.round !== 'later') await syncRound(action.round);
+          break;
+        case 'cutWalk':
+          stats.faults += 1;
+          armHook({ at: action.at, when: 'after', needsCursor: true }, () => {
+            h.network.offline = true;
+          });
+          if (action.round !== 'later') await syncRound(action.round);
           break;
         case 'refresh': {
           const ids = [...(await localRows()), ...h.server.all()].map((row) => row.id);
@@ -277,14 +570,14 @@ async function runSequence(actions: Action[]): Promise<void> {
           stats.restarts += 1;
           for (const watcher of watchers.splice(0)) watcher.unsubscribe();
           await store.close(); // Waits for a round in progress, as a closing tab would not.
-          store = h.open({
-            sync: { auto: false, timeoutMs: 2000, retry: { baseMs: 1, maxMs: 5 } },
-          });
+          store = open();
+          watchRemovals(store);
           break;
         case 'sync':
-          await store.sync.now({ pull: action.pull });
+          await syncRound(action.pull);
           break;
       }
+      expect(violations, 'local records removed without proof').toEqual([]);
     }
 
     await Promise.all(background);
@@ -305,8 +598,13 @@ async function runSequence(actions: Action[]): Promise<void> {
     const server = h.server.all();
     expect(await store.sync.listOutbox()).toEqual([]);
     expect(await store.sync.listRejections()).toEqual([]);
-    expect((await localRows()).length).toBe(server.length);
-    expect(await localRows()).toEqual(server);
+    expect(violations, 'local records removed without proof').toEqual([]);
+    // Every server row is here, as the server has it, unless the quota manager evicted it.
+    const { evicted } = await storedIds();
+    if (config.maxRecords === undefined) expect(evicted.size).toBe(0);
+    const kept = server.filter((row) => !evicted.has(row.id));
+    expect((await localRows()).length).toBe(kept.length);
+    expect(await localRows()).toEqual(kept);
     const byContact = new Map<string, Conversation[]>();
     for (const row of server) {
       const list = byContact.get(row.contact_id as string) ?? [];
@@ -326,6 +624,9 @@ async function runSequence(actions: Action[]): Promise<void> {
     }
   } finally {
     for (const watcher of watchers) watcher.unsubscribe();
+    for (const subscription of events) subscription.unsubscribe();
+    h.server.faults.clear();
+    await Promise.all(background);
     await store.close().catch(() => {});
   }
 }
@@ -338,6 +639,7 @@ describe('model-based: random writes, faults and restarts converge', () => {
       const path = process.env.FC_PATH;
       await fc.assert(
         fc.asyncProperty(
+          configArbitrary,
           fc.array(actionArbitrary, { minLength: 1, maxLength: 60, size: 'large' }),
           runSequence,
         ),
