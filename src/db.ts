@@ -11,7 +11,6 @@
 import { Dexie, type EntityTable, type Transaction } from 'dexie';
 import { type OpenGate, openThroughGate } from './gate.js';
 import type { Conversation, RefusedOperation, WriteOperation } from './model.js';
-import { moveBasesIntoOutbox } from './outbox.js';
 
 export type SortKey = [number, number, number, string];
 
@@ -59,10 +58,10 @@ export type OutboxEntry = {
   base?: Conversation;
 } & WriteOperation;
 
-/** A row of the `bases` table of schemas 1-2 (moved into the outbox by schema 3). */
 /** A create that left without its answer being stored yet. */
 export type SentCreate = Extract<OutboxEntry, { op: 'create' }> & { sentAt: number };
 
+/** A row of the `bases` table of schemas 1-2 (moved into the outbox by schema 3). */
 export interface BaseRow {
   id: string;
   row: Conversation;
@@ -91,6 +90,11 @@ export interface EvictedRow {
   s: SortKey;
   f: StoredConversation['f'];
   g?: StoredConversation['g'];
+  /**
+   * The fingerprint of the record's server state when it was evicted (records.ts): a page
+   * that lists it unchanged tells nothing new. Absent on stubs written before 0.3. Not an index.
+   */
+  h?: number;
 }
 
 export interface MetaRow {
@@ -118,8 +122,11 @@ export const SCOPES = {
   write: ['conversations', 'outbox', 'aliases'],
   /** Settling a reply, or re-applying a refused write: a write plus the rejections. */
   settle: ['conversations', 'outbox', 'aliases', 'rejections'],
-  /** Reconciling pulled rows with local records and their queues (and the walk's progress). */
-  pull: ['conversations', 'outbox', 'meta'],
+  /**
+   * Reconciling pulled rows with local records and their queues (and the walk's progress);
+   * the stubs of evicted records tell an unchanged row from news.
+   */
+  pull: ['conversations', 'outbox', 'meta', 'evicted'],
   /** Evicting synced records: the records, the queue that protects them, their stubs. */
   evict: ['conversations', 'outbox', 'evicted'],
 } as const satisfies Record<string, readonly (keyof TableRows)[]>;
@@ -187,6 +194,31 @@ export const SCHEMA: readonly SchemaVersion[] = [
     upgrade: moveBasesIntoOutbox,
   },
 ];
+
+/**
+ * Schema 3's upgrade: each base of the `bases` table moves into the first outbox entry of
+ * its record, and the rows of records with entries get the queued marker. Every entry,
+ * base and record is carried over; nothing else changes.
+ */
+export async function moveBasesIntoOutbox(transaction: Transaction): Promise<void> {
+  const bases = transaction.table<BaseRow, string>('bases');
+  const outbox = transaction.table<OutboxEntry, number>('outbox');
+  const conversations = transaction.table<StoredConversation, string>('conversations');
+  const baseById = new Map((await bases.toArray()).map((row) => [row.id, row.row]));
+  const heads = new Map<string, OutboxEntry>();
+  for (const entry of await outbox.toArray()) {
+    if (!heads.has(entry.recordId)) heads.set(entry.recordId, entry); // In `seq` order.
+  }
+  const withBase: OutboxEntry[] = [];
+  for (const [id, head] of heads) {
+    const base = baseById.get(id);
+    if (base !== undefined) withBase.push({ ...head, base });
+  }
+  await outbox.bulkPut(withBase);
+  const rows = await conversations.bulkGet([...heads.keys()]);
+  const marked = rows.flatMap((row) => (row === undefined ? [] : [{ ...row, q: 1 as const }]));
+  await conversations.bulkPut(marked);
+}
 
 /** The newest schema version this code knows. */
 export const SCHEMA_VERSION = (SCHEMA[SCHEMA.length - 1] as SchemaVersion).version;

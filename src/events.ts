@@ -104,13 +104,16 @@ export interface RejectedEvent {
   errorType: string;
 }
 
-/** A local record removed: a complete walk did not list it, or the server answered 404. */
+/** A local record removed because the server answered 404 for its id (the only proof). */
 export interface RemovedEvent {
   /** Tells the kind of event apart. */
   type: 'removed';
   /** The record's id (temporary until its create is acknowledged). */
   recordId: string;
-  /** `'walk'`: a complete walk did not list it; `'not-found'`: the server answered 404. */
+  /**
+   * `'walk'`: a complete walk did not name it, and the read by id that followed answered
+   * 404; `'not-found'`: any other request for it (a read, a PUT) answered 404.
+   */
   reason: 'walk' | 'not-found';
 }
 

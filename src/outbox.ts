@@ -5,9 +5,8 @@
  * engine claims an entry before sending it and settles it once its reply is stored;
  * pulls rebase queued changes onto new server states.
  */
-import type { Transaction } from 'dexie';
 import { coalesce, materialize, type Operation, type RecordQueue } from './coalesce.js';
-import type { BaseRow, OutboxEntry, SentCreate, StoreDatabase, StoredConversation } from './db.js';
+import type { OutboxEntry, SentCreate, StoreDatabase, StoredConversation } from './db.js';
 import { idempotencyKey, TEMPORARY_PREFIX } from './ids.js';
 import { type Conversation, type ConversationPatch, diff } from './model.js';
 import { clockWentBack, isDue } from './sync/backoff.js';
@@ -258,41 +257,17 @@ export async function requeue(
  * Replaces all of a record's entries, a frozen one included, with one update holding
  * `patch` on top of `server` (the conflict check: the GET has shown whatever an earlier
  * attempt did, so reusing its key would replay the old answer and drop the decision).
- * An empty patch leaves nothing queued. Resolves with whether anything is queued.
+ * An empty patch leaves nothing queued. Resolves with the entries now queued.
  */
 export async function replaceQueue(
   db: StoreDatabase,
   server: Conversation,
   patch: ConversationPatch,
   now: number,
-): Promise<boolean> {
+): Promise<OutboxEntry[]> {
   await db.outbox.where('recordId').equals(server.id).delete();
-  if (Object.keys(patch).length === 0) return false;
-  await db.outbox.add({ ...newEntry(server.id, { op: 'update', patch }, now), base: server });
-  return true;
-}
-
-/**
- * Schema 3's upgrade: each base of the `bases` table moves into the first outbox entry of
- * its record, and the rows of records with entries get the queued marker. Every entry,
- * base and record is carried over; nothing else changes.
- */
-export async function moveBasesIntoOutbox(transaction: Transaction): Promise<void> {
-  const bases = transaction.table<BaseRow, string>('bases');
-  const outbox = transaction.table<OutboxEntry, number>('outbox');
-  const conversations = transaction.table<StoredConversation, string>('conversations');
-  const baseById = new Map((await bases.toArray()).map((row) => [row.id, row.row]));
-  const heads = new Map<string, OutboxEntry>();
-  for (const entry of await outbox.toArray()) {
-    if (!heads.has(entry.recordId)) heads.set(entry.recordId, entry); // In `seq` order.
-  }
-  const withBase: OutboxEntry[] = [];
-  for (const [id, head] of heads) {
-    const base = baseById.get(id);
-    if (base !== undefined) withBase.push({ ...head, base });
-  }
-  await outbox.bulkPut(withBase);
-  const rows = await conversations.bulkGet([...heads.keys()]);
-  const marked = rows.flatMap((row) => (row === undefined ? [] : [{ ...row, q: 1 as const }]));
-  await conversations.bulkPut(marked);
+  if (Object.keys(patch).length === 0) return [];
+  const entry: OutboxEntry = { ...newEntry(server.id, { op: 'update', patch }, now), base: server };
+  entry.seq = await db.outbox.add(entry);
+  return [entry];
 }

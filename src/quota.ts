@@ -3,9 +3,10 @@
  * (QuotaExceededError) and when the store holds more than `storage.maxRecords` or
  * `storage.maxBytes`. Least recently active first; never a record with queued writes,
  * never one the app is watching (protected.ts), never the outbox, bases or rejections.
- * An evicted record leaves a stub with its list keys (the only module that touches the
- * `evicted` table), so a list can tell it may be incomplete; the next complete pull
- * brings the records back and the stubs go.
+ * An evicted record leaves a stub with its list keys and the fingerprint of its state
+ * (records.ts writes both), so a list can tell it may be incomplete and a page that lists
+ * it unchanged tells nothing new; the next complete pull brings the records back and the
+ * stubs go.
  */
 import {
   compareSortKeys,
@@ -20,6 +21,7 @@ import { isQuotaError, StorageError } from './errors.js';
 import type { Conversation, ListParams } from './model.js';
 import { queuedRecordIds, unansweredCreates } from './outbox.js';
 import { cursorOf, listConversations, planQuery, readRange } from './queries.js';
+import { clearStubs, evict } from './records.js';
 import { parseListParams } from './validate.js';
 
 export interface QuotaOptions {
@@ -43,9 +45,6 @@ const FIRST_BATCH = 16;
 
 /** The size a stored record is counted with against `maxBytes`: its JSON length. */
 export const rowBytes = (row: StoredConversation): number => JSON.stringify(row).length;
-
-const stubOf = ({ id, s, f, g }: StoredConversation): EvictedRow =>
-  g === undefined ? { id, s, f } : { id, s, f, g };
 
 export class QuotaManager {
   readonly #db: StoreDatabase;
@@ -97,8 +96,7 @@ export class QuotaManager {
           freed += rowBytes(row);
         });
       if (victims.length === 0) return 0;
-      await db.conversations.bulkDelete(victims.map((row) => row.id));
-      await db.evicted.bulkPut(victims.map(stubOf));
+      await evict(db, victims);
       return victims.length;
     });
   }
@@ -162,12 +160,9 @@ export class QuotaManager {
   async afterRound(round: { complete: boolean; error: Error | null }): Promise<void> {
     const db = this.#db;
     if (round.complete) {
-      await inTransaction(db, SCOPES.evict, async () => {
-        if ((await unansweredCreates(db)).length === 0) return db.evicted.clear();
-        const stubs = (await db.evicted.toCollection().primaryKeys()) as string[];
-        const back = await db.conversations.bulkGet(stubs);
-        return db.evicted.bulkDelete(stubs.filter((_, index) => back[index] !== undefined));
-      });
+      await inTransaction(db, SCOPES.evict, async () =>
+        clearStubs(db, (await unansweredCreates(db)).length > 0),
+      );
     }
     if (round.error instanceof StorageError && round.error.quota) await this.makeRoom(0, false);
     await this.enforceLimits();

@@ -4,13 +4,14 @@
  */
 import { clock } from './clock.js';
 import { coalescing, EMPTY_QUEUE, type Operation } from './coalesce.js';
-import { inTransaction, SCOPES, type StoreDatabase, toStoredQueued } from './db.js';
+import { inTransaction, SCOPES, type StoreDatabase } from './db.js';
 import { toStorageError, ValidationError } from './errors.js';
 import type { CoalescedEvent } from './events.js';
 import { resolveId, temporaryId } from './ids.js';
 import { applyPatch, type Conversation, pickConversation } from './model.js';
 import { enqueue, readQueue } from './outbox.js';
 import type { RecordChange } from './patch.js';
+import { deletedHere, remove, showLocal, storedRow } from './records.js';
 import { parseCreateInput, parseId, parsePatch } from './validate.js';
 
 /** What a committed write did to a record's queue. */
@@ -86,7 +87,7 @@ export async function createLocal(context: WriteContext, input: unknown): Promis
       clock().now(),
       EMPTY_QUEUE,
     );
-    await Promise.all([db.conversations.add(toStoredQueued(row, queued)), done]);
+    await Promise.all([showLocal(db, row, queued, true), done]);
     context.changed?.({ before: null, after: row });
     return { recordId: row.id, queued };
   });
@@ -98,7 +99,7 @@ export async function createLocal(context: WriteContext, input: unknown): Promis
  * with nothing queued costs one read (its row says so: the queued marker).
  */
 async function existing(db: StoreDatabase, id: string) {
-  const row = await db.conversations.get(await resolveId(db, id));
+  const row = await storedRow(db, await resolveId(db, id));
   if (row === undefined) throw new ValidationError('id', `no conversation ${id}`);
   return { current: pickConversation(row), queue: await readQueue(db, row) };
 }
@@ -128,7 +129,7 @@ export async function updateLocal(
       queue,
       noted.planned,
     );
-    await Promise.all([db.conversations.put(toStoredQueued(next, queued)), done]);
+    await Promise.all([showLocal(db, next as Conversation, queued), done]);
     context.changed?.({ before: current, after: next });
     return { recordId: current.id, queued };
   });
@@ -153,7 +154,7 @@ export async function deleteLocal(context: WriteContext, idInput: unknown): Prom
       queue,
       noted.planned,
     );
-    await Promise.all([db.conversations.delete(current.id), done]);
+    await Promise.all([remove(db, deletedHere(current.id)), done]);
     context.changed?.({ before: current, after: null });
     return { recordId: current.id, queued };
   });

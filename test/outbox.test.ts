@@ -236,7 +236,7 @@ describe('replaceQueue: what a conflict check leaves queued', () => {
   it('an empty decided patch leaves nothing queued, a sent entry included', async () => {
     open();
     await seed(stored({ op: 'update', patch: { is_muted: true }, sentAt: 1, base: server }));
-    expect(await replaceQueue(db, server, {}, NOW)).toBe(false);
+    expect(await replaceQueue(db, server, {}, NOW)).toEqual([]);
     expect(await db.outbox.toArray()).toEqual([]);
   });
 });

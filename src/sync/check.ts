@@ -6,7 +6,7 @@
  * `conflicts$`, and the decided patch, on top of the server's state, is what is sent.
  */
 import { clock } from '../clock.js';
-import { inTransaction, type OutboxEntry, SCOPES, toStored, toStoredQueued } from '../db.js';
+import { inTransaction, type OutboxEntry, SCOPES } from '../db.js';
 import type { CheckedEvent } from '../events.js';
 import {
   applyPatch,
@@ -18,10 +18,11 @@ import {
   WRITABLE_FIELDS,
 } from '../model.js';
 import { baseIn, entriesOf, replaceQueue } from '../outbox.js';
+import { showQueued } from '../records.js';
 import type { SyncContext } from './context.js';
 import { removeAndReport } from './merge.js';
+import { lookup } from './read.js';
 import { type Conflict, rebase } from './reconcile.js';
-import { lookup } from './refresh.js';
 
 /** Whether a record's queued updates must be checked before the first is sent. */
 export function needsCheck(
@@ -64,7 +65,7 @@ export async function checkBeforePush(context: SyncContext, recordId: string): P
   const checked = (outcome: CheckedEvent['outcome'], sends: boolean) =>
     context.events.debug({ type: 'checked', recordId, outcome, sends });
   if (found.kind === 'gone') {
-    await removeAndReport(context, [recordId]);
+    await removeAndReport(context, [found.proof]);
     checked('gone', false);
     return false;
   }
@@ -80,7 +81,7 @@ export async function checkBeforePush(context: SyncContext, recordId: string): P
     const stored = await db.conversations.get(recordId);
     if (entries.length === 0) {
       // Undone meanwhile: nothing to send, and the GET's row is the freshest copy.
-      if (stored !== undefined) await db.conversations.put(toStored(server));
+      if (stored !== undefined) await showQueued(db, recordId, server, [], stored);
       return false;
     }
     if (entries.some((entry) => entry.op !== 'update')) return true;
@@ -88,7 +89,7 @@ export async function checkBeforePush(context: SyncContext, recordId: string): P
     const pending = mergePatches(entries.flatMap((e) => (e.op === 'update' ? [e.patch] : [])));
     const result = rebase(base, server, pending, context.resolveConflict);
     const left = await replaceQueue(db, server, diff(server, result.row), clock().now());
-    await db.conversations.put(toStoredQueued(result.row, left));
+    await showQueued(db, recordId, server, left, stored);
     if (result.fields.length > 0) {
       conflict = {
         id: recordId,
@@ -99,7 +100,7 @@ export async function checkBeforePush(context: SyncContext, recordId: string): P
         resolved: result.row,
       };
     }
-    return left;
+    return left.length > 0;
   });
   context.confirmations.confirm([recordId]);
   if (!queued) context.events.queueChanged(recordId, false);

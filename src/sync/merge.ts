@@ -6,24 +6,26 @@
 
 import { clock, unixSeconds } from '../clock.js';
 import type { SentCreate } from '../db.js';
-import {
-  inTransaction,
-  type OutboxEntry,
-  SCOPES,
-  type StoreDatabase,
-  toStored,
-  toStoredQueued,
-} from '../db.js';
+import { inTransaction, type OutboxEntry, SCOPES, type StoreDatabase } from '../db.js';
 import { type Conversation, mergePatches, pickConversation, sameConversation } from '../model.js';
 import {
   baseIn,
   dropQueue,
   entriesByRecord,
+  entriesOf,
   isEmpty,
   keepBase,
   requeue,
   unansweredCreates,
 } from '../outbox.js';
+import {
+  evictedUnchanged,
+  type RemovalProof,
+  remove,
+  showQueued,
+  storeServerRows,
+  stubs,
+} from '../records.js';
 import type { SyncContext } from './context.js';
 import { type Conflict, rebase } from './reconcile.js';
 
@@ -37,9 +39,22 @@ export interface Merged {
   rebased: string[];
   /**
    * Rows that told something new: the server's state differs from the last one known
-   * (the base, for records with queued writes), or the id is new here.
+   * (the base, for records with queued writes; the stub's, for evicted records), or the
+   * id is new here.
    */
   news: number;
+}
+
+/** How a merge treats records the quota manager evicted. */
+export interface MergeOptions {
+  /**
+   * Store an evicted record's row again when a page lists it unchanged (a watched list, a
+   * walk, a read by id). False for the head read: what it lists unchanged is not news, and
+   * storing it would only see it evicted again after the round.
+   */
+  restoreEvicted?: boolean;
+  /** Writes in the same transaction (a walk's progress, committed with the page it records). */
+  alongside?: () => Promise<unknown>;
 }
 
 /**
@@ -62,34 +77,44 @@ function mayBeUnanswered(row: Conversation, creates: readonly SentCreate[]): boo
   );
 }
 
-/**
- * Reconciles server rows with the local records, in one transaction; `alongside` writes
- * in the same one (a walk's progress, committed with the page it records).
- */
+/** Reconciles server rows with the local records, in one transaction. */
 export function mergeRows(
   context: SyncContext,
   rows: Conversation[],
-  alongside?: () => Promise<unknown>,
+  { restoreEvicted = true, alongside }: MergeOptions = {},
 ): Promise<Merged> {
   const { db } = context;
   return inTransaction(db, SCOPES.pull, async () => {
     const ids = rows.map((row) => row.id);
-    // Most pages touch no record with queued writes: one cheap count spares two lookups.
-    const [locals, empty] = await Promise.all([
+    // Most pages touch no record with queued writes and no evicted one: cheap counts spare
+    // the lookups.
+    const [locals, empty, evictedCount] = await Promise.all([
       db.conversations.bulkGet(ids),
       isEmpty(db),
+      db.evicted.count(),
       alongside?.(),
     ]);
-    const [queued, uncertainCreates] = empty
-      ? [new Map<string, OutboxEntry[]>(), []]
-      : await Promise.all([entriesByRecord(db, ids), unansweredCreates(db)]);
-    const writes = [];
+    const [queued, uncertainCreates, evicted] = await Promise.all([
+      empty ? new Map<string, OutboxEntry[]>() : entriesByRecord(db, ids),
+      empty ? [] : unansweredCreates(db),
+      evictedCount === 0 ? [] : stubs(db, ids),
+    ]);
+    const serverRows: Conversation[] = [];
     const merged: Merged = { conflicts: [], changed: 0, dequeued: [], rebased: [], news: 0 };
     for (const [index, server] of rows.entries()) {
       const stored = locals[index];
       const local = stored === undefined ? undefined : pickConversation(stored);
       const entries = queued.get(server.id);
       const known = entries === undefined ? null : baseIn(entries);
+      if (
+        entries === undefined &&
+        local === undefined &&
+        evictedUnchanged(evicted[index], server)
+      ) {
+        // Evicted here and unchanged since: no news, and stored again only when asked.
+        if (restoreEvicted) serverRows.push(server);
+        continue;
+      }
       // News: the server's state differs from the base of the queued writes, or else from
       // the stored row (a record with a queued delete has a base and no row).
       if (known !== null ? !sameConversation(known, server) : !sameConversation(local, server)) {
@@ -101,7 +126,7 @@ export function mergeRows(
         // Such a row waits for a pull after that create has its answer; others show now.
         if (local === undefined && mayBeUnanswered(server, uncertainCreates)) continue;
         if (!sameConversation(local, server)) {
-          writes.push(toStored(server));
+          serverRows.push(server);
           merged.changed += 1;
         }
         continue;
@@ -113,15 +138,13 @@ export function mergeRows(
       const patches = entries.flatMap((entry) => (entry.op === 'update' ? [entry.patch] : []));
       const result = rebase(base, server, mergePatches(patches), context.resolveConflict);
       if (!sameConversation(base, server)) merged.rebased.push(server.id);
-      let left = true;
+      let remaining: readonly OutboxEntry[] = entries;
       if (result.resolvedPending !== null) {
-        left = await requeue(db, server, entries, result.row, clock().now());
-        if (!left) merged.dequeued.push(server.id);
+        await requeue(db, server, entries, result.row, clock().now());
+        remaining = await entriesOf(db, server.id);
+        if (remaining.length === 0) merged.dequeued.push(server.id);
       }
-      if (!sameConversation(local, result.row) || (stored?.q === 1) !== left) {
-        writes.push(toStoredQueued(result.row, left));
-        if (!sameConversation(local, result.row)) merged.changed += 1;
-      }
+      if (await showQueued(db, server.id, server, remaining, stored)) merged.changed += 1;
       if (result.fields.length > 0) {
         merged.conflicts.push({
           id: server.id,
@@ -133,39 +156,38 @@ export function mergeRows(
         });
       }
     }
-    if (writes.length > 0) await db.conversations.bulkPut(writes);
+    await storeServerRows(db, serverRows);
     return merged;
   });
 }
 
 /**
- * Removes records the server proved gone (a complete walk did not list them, or a GET
- * answered 404), with whatever was queued for them, 500 per transaction. A record with a
- * queued create is not on the server yet and stays. Dropped updates are reported.
+ * Removes records the server proved gone (a GET answered 404), with whatever was queued
+ * for them, 500 per transaction. A record with a queued create is not on the server yet
+ * and stays. Dropped updates are reported.
  */
 export async function removeGone(
   db: StoreDatabase,
-  ids: readonly string[],
+  proofs: readonly RemovalProof[],
 ): Promise<{ conflicts: Conflict[]; removed: string[] }> {
   const conflicts: Conflict[] = [];
   const removed: string[] = [];
-  for (let start = 0; start < ids.length; start += 500) {
-    const chunk = ids.slice(start, start + 500);
+  for (let start = 0; start < proofs.length; start += 500) {
+    const chunk = proofs.slice(start, start + 500);
     await inTransaction(db, SCOPES.pull, async () => {
-      const [stored, queued] = await Promise.all([
-        db.conversations.bulkGet(chunk),
-        entriesByRecord(db, chunk),
-      ]);
-      for (const [index, id] of chunk.entries()) {
-        const row = stored[index];
+      const queued = await entriesByRecord(
+        db,
+        chunk.map((proof) => proof.id),
+      );
+      for (const proof of chunk) {
+        const { id } = proof;
         const entries = queued.get(id) ?? [];
         if (entries.some((entry) => entry.op === 'create')) continue; // Not on the server yet.
-        if (row === undefined) {
+        await dropQueue(db, id);
+        const local = await remove(db, proof);
+        if (local === null) {
           // Deleted here meanwhile: gone on both sides, so what was queued is moot.
-          if (entries.length > 0) {
-            await dropQueue(db, id);
-            removed.push(id);
-          }
+          if (entries.length > 0) removed.push(id);
           continue;
         }
         const updates = entries.flatMap((entry) => (entry.op === 'update' ? [entry.patch] : []));
@@ -175,12 +197,10 @@ export async function removeGone(
             kind: 'deleted',
             fields: Object.keys(mergePatches(updates)) as Conflict['fields'],
             server: null,
-            local: pickConversation(row),
+            local,
             resolved: null,
           });
         }
-        await dropQueue(db, id);
-        await db.conversations.delete(id);
         removed.push(id);
       }
     });
@@ -192,9 +212,9 @@ export async function removeGone(
 export async function absorb(
   context: SyncContext,
   rows: Conversation[],
-  alongside?: () => Promise<unknown>,
+  options?: MergeOptions,
 ): Promise<Merged> {
-  const merged = await mergeRows(context, rows, alongside);
+  const merged = await mergeRows(context, rows, options);
   context.confirmations.confirm(rows.map((row) => row.id));
   for (const id of merged.dequeued) context.events.queueChanged(id, false);
   for (const recordId of merged.rebased) context.events.debug({ type: 'rebased', recordId });
@@ -202,13 +222,13 @@ export async function absorb(
   return merged;
 }
 
-/** Removes records the server proved gone (by a complete walk, or a 404) and reports it. */
+/** Removes records the server proved gone (a 404 for each id) and reports it. */
 export async function removeAndReport(
   context: SyncContext,
-  ids: readonly string[],
+  proofs: readonly RemovalProof[],
   reason: 'walk' | 'not-found' = 'not-found',
 ) {
-  const gone = await removeGone(context.db, ids);
+  const gone = await removeGone(context.db, proofs);
   for (const id of gone.removed) context.events.queueChanged(id, false);
   for (const recordId of gone.removed) context.events.debug({ type: 'removed', recordId, reason });
   for (const conflict of gone.conflicts) context.events.conflict(conflict);

@@ -135,7 +135,7 @@ async function pushRecord(
         continue;
       }
       if (verdict === 'gone') {
-        const conflict = await deletedOnServer(db, entry);
+        const conflict = await deletedOnServer(db, entry, error as ApiError);
         events.queueChanged(entry.recordId, false);
         if (conflict !== null) {
           events.debug({ type: 'removed', recordId: entry.recordId, reason: 'not-found' });

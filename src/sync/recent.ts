@@ -8,56 +8,18 @@
  */
 import { clock } from '../clock.js';
 import { compareSortKeys, type SortKey, sortKey } from '../db.js';
-import { toStorageError } from '../errors.js';
+import { AuthError, NetworkError, toStorageError } from '../errors.js';
 import { isTemporary } from '../ids.js';
 import { writeListConfirmed } from '../meta.js';
 import { type Conversation, DEFAULT_LIMIT, type ListParams } from '../model.js';
 import { listConversations, matchesFilters } from '../queries.js';
-import { malformed, type ServerPage } from '../validate.js';
+import type { ServerPage } from '../validate.js';
 import { listKey } from '../watched.js';
 import type { SyncContext } from './context.js';
-import { absorb, removeAndReport } from './merge.js';
-import { emptyPull, type PullResult, readPage } from './pull.js';
-import { lookup } from './refresh.js';
-
-/** The top of the server's default list, as the head read saw it. */
-interface Head {
-  /** The rows read, in the server's order (valid rows only). */
-  rows: Conversation[];
-  /** The read reached the end of the list. */
-  end: boolean;
-  /** Every row read was valid: the rows are the whole top of the list. */
-  whole: boolean;
-}
-
-/** Reads the head of the default list until a page tells nothing new. */
-async function pullHead(context: SyncContext, result: PullResult): Promise<Head> {
-  const head: Head = { rows: [], end: false, whole: true };
-  const cursors = new Set<string>();
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await readPage(
-      context,
-      { limit: context.pageSize, starting_after: cursor },
-      result,
-    );
-    if (page === null) return { ...head, whole: false };
-    head.rows.push(...page.rows);
-    head.whole &&= page.rows.length === page.ids.length;
-    head.end = !page.hasMore;
-    const merged = await absorb(context, page.rows);
-    result.pulled += merged.changed;
-    result.conflicts += merged.conflicts.length;
-    if (merged.news === 0 && page.rows.length === page.ids.length) return head;
-    if (!page.hasMore) return head;
-    if (page.lastId === null || cursors.has(page.lastId)) {
-      result.error = malformed('The list pages gave no usable cursor; the head read stopped');
-      return head;
-    }
-    cursors.add(page.lastId);
-    cursor = page.lastId;
-  }
-}
+import { type Head, NO_HEAD, pullHead } from './head.js';
+import { absorb } from './merge.js';
+import { emptyPull, isCursorRefused, type PullResult, readPage } from './read.js';
+import { readBack } from './refresh.js';
 
 /**
  * The server's answer for a first-page list, worked out from the head when the head
@@ -113,7 +75,19 @@ async function pullList(context: SyncContext, params: ListParams, head: Head, re
   const cursor = params.starting_after ?? params.ending_before;
   if (cursor !== undefined && isTemporary(cursor)) return; // Left to the walks.
   const known = answerFromHead(head, params);
-  const page = known ?? (await readPage(context, params, result));
+  let page: ServerPage | null;
+  try {
+    page = known ?? (await readPage(context, params, result));
+  } catch (error) {
+    if (cursor === undefined || !isCursorRefused(error)) throw error;
+    // The server no longer has the cursor's row in this list: read it by id. A 404 removes
+    // it, and the local list then reports the cursor as a local read would.
+    const refused = await readBack(context, [cursor]);
+    result.pulled += refused.changed;
+    result.removed += refused.removed;
+    result.conflicts += refused.conflicts;
+    return;
+  }
   if (page === null) return;
   if (known === null) {
     const merged = await absorb(context, page.rows);
@@ -133,32 +107,52 @@ async function pullList(context: SyncContext, params: ListParams, head: Head, re
   } catch {
     return; // The cursor left the local list meanwhile: the next round reads it again.
   }
-  for (const row of extra) {
-    if (isTemporary(row.id)) continue; // Not on the server yet.
-    const found = await lookup(context, row.id);
-    if (found.kind === 'found') {
-      const again = await absorb(context, [found.row]);
-      result.pulled += again.changed;
-      result.conflicts += again.conflicts.length;
-    } else if (found.kind === 'gone') {
-      const gone = await removeAndReport(context, [row.id]);
-      result.removed += gone.removed.length;
-      result.conflicts += gone.conflicts.length;
-    }
-  }
+  // Not on the server yet when temporary; the others are read by id (a 404 removes them).
+  const left = extra.filter((row) => !isTemporary(row.id)).map((row) => row.id);
+  const again = await readBack(context, left);
+  result.pulled += again.changed;
+  result.removed += again.removed;
+  result.conflicts += again.conflicts;
   await writeListConfirmed(context.db, listKey(params), clock().now());
+}
+
+/** Whether a failure ends the whole pull: the network is gone, or the token was refused. */
+const endsThePull = (error: unknown) => error instanceof NetworkError || error instanceof AuthError;
+
+/**
+ * Makes every watched list exact (`head` answers those it covers). One list failing never
+ * stops the others: the first failure is the result's error, the rest are read anyway.
+ */
+export async function pullLists(
+  context: SyncContext,
+  head: Head,
+  result: PullResult,
+): Promise<void> {
+  for (const params of await context.watchedLists()) {
+    const before = result.error;
+    result.error = null;
+    try {
+      await pullList(context, params, head, result);
+    } catch (error) {
+      if (endsThePull(error)) throw error;
+      result.error = toStorageError(error, 'pull');
+    }
+    result.error = before ?? result.error;
+  }
 }
 
 /** The recent pull: the head, then every watched list. */
 export async function pullRecent(context: SyncContext): Promise<PullResult> {
   const result = emptyPull();
   try {
-    const head = await pullHead(context, result);
-    if (result.error !== null) return result;
-    for (const params of await context.watchedLists()) {
-      await pullList(context, params, head, result);
-      if (result.error !== null) return result;
+    let head = NO_HEAD;
+    try {
+      head = await pullHead(context, result);
+    } catch (error) {
+      if (endsThePull(error)) throw error;
+      result.error = toStorageError(error, 'pull'); // The lists are still read, each on its own.
     }
+    await pullLists(context, result.error === null ? head : NO_HEAD, result);
   } catch (error) {
     result.error = toStorageError(error, 'pull');
   }

@@ -3,14 +3,7 @@
  * one transaction: the entry leaves the outbox only together with the state its reply
  * produced, so a crash in between resends it (with the same Idempotency-Key).
  */
-import { materialize } from '../coalesce.js';
-import {
-  inTransaction,
-  type OutboxEntry,
-  SCOPES,
-  type StoreDatabase,
-  toStoredQueued,
-} from '../db.js';
+import { inTransaction, type OutboxEntry, SCOPES, type StoreDatabase } from '../db.js';
 import type { ApiError } from '../errors.js';
 import { addAlias } from '../ids.js';
 import {
@@ -18,7 +11,6 @@ import {
   type CreateConversationInput,
   mergePatches,
   operationOf,
-  pickConversation,
   type RefusedOperation,
 } from '../model.js';
 import {
@@ -30,6 +22,15 @@ import {
   queuedEntry,
   removeEntry,
 } from '../outbox.js';
+import {
+  createRefused,
+  notFound,
+  type RemovalProof,
+  remove,
+  renameFrom,
+  showQueued,
+  storedRow,
+} from '../records.js';
 import { addRejection, type Rejection } from '../rejections.js';
 import type { Conflict } from './reconcile.js';
 
@@ -40,10 +41,8 @@ async function showRebased(
   base: Conversation,
   remaining: readonly OutboxEntry[],
 ): Promise<void> {
-  await keepBase(db, base, remaining);
-  const local = materialize(base, remaining);
-  if (local === null) await db.conversations.delete(id);
-  else await db.conversations.put(toStoredQueued(local, remaining.length > 0));
+  const [stored] = await Promise.all([storedRow(db, id), keepBase(db, base, remaining)]);
+  await showQueued(db, id, base, remaining, stored);
 }
 
 /**
@@ -78,7 +77,7 @@ export function acknowledgeCreate(
     const temporaryId = entry.recordId;
     const remaining = await moveQueue(db, temporaryId, server.id);
     await addAlias(db, temporaryId, server.id);
-    await db.conversations.delete(temporaryId);
+    await renameFrom(db, temporaryId);
     await showRebased(db, server.id, server, remaining);
     return { serverId: server.id, queued: remaining.length > 0 };
   });
@@ -107,20 +106,22 @@ export function acknowledgeDelete(db: StoreDatabase, entry: OutboxEntry): Promis
   });
 }
 
-/** Removes a record and everything queued for it. Returns what the app saw before. */
-async function dropRecord(db: StoreDatabase, id: string): Promise<Conversation | null> {
-  const stored = await db.conversations.get(id);
-  await dropQueue(db, id);
-  await db.conversations.delete(id);
-  return stored === undefined ? null : pickConversation(stored);
+/** Removes a record (on proof) and everything queued for it. Returns what the app saw before. */
+async function dropRecord(db: StoreDatabase, removal: RemovalProof): Promise<Conversation | null> {
+  await dropQueue(db, removal.id);
+  return remove(db, removal);
 }
 
-/** A PUT answered 404: the server deleted the record, so it goes locally too. */
-export function deletedOnServer(db: StoreDatabase, entry: OutboxEntry): Promise<Conflict | null> {
+/** A PUT answered 404 (`error`): the server deleted the record, so it goes locally too. */
+export function deletedOnServer(
+  db: StoreDatabase,
+  entry: OutboxEntry,
+  error: ApiError,
+): Promise<Conflict | null> {
   return inTransaction(db, SCOPES.settle, async () => {
     if ((await queuedEntry(db, entry)) === undefined) return null;
     const fields = entry.op === 'update' ? (Object.keys(entry.patch) as Conflict['fields']) : [];
-    const local = await dropRecord(db, entry.recordId);
+    const local = await dropRecord(db, notFound(entry.recordId, error));
     return { id: entry.recordId, kind: 'deleted', fields, server: null, local, resolved: null };
   });
 }
@@ -155,7 +156,7 @@ export function reject(
       entry.op === 'create' ? createUndoing(entry.body, remaining) : operationOf(entry);
     const rejection = await addRejection(db, entry.recordId, refused, error, now);
     if (entry.op === 'create') {
-      await dropRecord(db, entry.recordId);
+      await dropRecord(db, createRefused(entry.recordId, error));
       return { rejection, queued: false };
     }
     const serverState = baseIn([stored]);

@@ -60,8 +60,8 @@ describe('authentication', () => {
     for (const row of [A, B, C]) await t.store.conversations.update(row.id, { is_muted: true });
     const summary = await t.store.sync.now();
     expect(summary.pushed).toBe(3);
-    // Three first attempts, one shared refresh, then one per list page of the pull.
-    expect(calls).toBe(3 + 1 + 1);
+    // Three first attempts, one shared refresh, then the walk's one page and the head read.
+    expect(calls).toBe(3 + 1 + 2);
     expect(t.h.server.all().every((row) => row.is_muted)).toBe(true);
   });
 

@@ -23,7 +23,11 @@ describe('the complete walk and temporary ids', () => {
       expect.objectContaining({ recordId: created.id, op: 'create' }),
       expect.objectContaining({ recordId: created.id, op: 'update' }),
     ]);
-    expect(requests(t.h.server, 'GET').map((r) => r.path)).toEqual(['/v1/conversations']);
+    // The walk's page and the head read; nothing by id.
+    expect(requests(t.h.server, 'GET').map((r) => r.path)).toEqual([
+      '/v1/conversations',
+      '/v1/conversations',
+    ]);
     expect(await t.store.conversations.retrieve(created.id)).toMatchObject({ is_pinned: true });
   });
 });

@@ -19,7 +19,7 @@ import {
 const { t, synced } = syncedSuite();
 
 describe('pull', () => {
-  it('walks every page with starting_after cursors', async () => {
+  it('walks every page with starting_after cursors, then reads the head once', async () => {
     const rows = generateConversations(250, { seed: 2 });
     t.h = harness(rows);
     t.store = t.h.open();
@@ -29,6 +29,7 @@ describe('pull', () => {
       { limit: '100' },
       { limit: '100', starting_after: rows.length > 0 ? t.h.server.all()[99]?.id : '' },
       { limit: '100', starting_after: t.h.server.all()[199]?.id },
+      { limit: '100' }, // The head read: nothing moved up meanwhile.
     ]);
     expect(summary).toMatchObject({ pulled: 250, complete: true, state: 'idle' });
     expect((await t.store.conversations.list({ limit: 100 })).data).toEqual(
@@ -40,7 +41,7 @@ describe('pull', () => {
     t.h = harness(generateConversations(25, { seed: 3 }));
     t.store = t.h.open({ sync: { auto: false, pageSize: 10 } });
     await t.store.sync.now();
-    expect(requests(t.h.server, 'GET')).toHaveLength(3);
+    expect(requests(t.h.server, 'GET')).toHaveLength(4); // 3 pages and the head.
   });
 
   it('gives records without local changes the server state', async () => {
@@ -137,8 +138,8 @@ describe('pull', () => {
     expect((await t.store.conversations.list({ limit: 100 })).data).toEqual(t.h.server.all());
   });
 
-  // Regression (issue 19b): a row that moves to an earlier page during the walk is not
-  // listed; with a pending update it must be confirmed with a GET, not dropped.
+  // A row that moves to an earlier page during the walk is not listed by it: the head read
+  // that ends the walk names it, with its pending update rebased.
   it('keeps a record with a pending update that moved to an already-read page during the walk', async () => {
     t.h = harness([A, B, C]);
     const { server, network } = t.h;
@@ -166,8 +167,11 @@ describe('pull', () => {
     const summary = await t.store.sync.now();
     expect(summary).toMatchObject({ complete: true, removed: 0 });
     const lists = requests(t.h.server, 'GET').filter((r) => r.path === '/v1/conversations');
-    expect(lists.map((r) => r.query.starting_after ?? null)).toEqual([null, A.id]); // C was never listed.
-    expect(requests(t.h.server, 'GET').map((r) => r.path)).toContain(`/v1/conversations/${C.id}`);
+    // The walk never lists C; the head read finds it on top, then stops at a page of no news.
+    expect(lists.map((r) => r.query.starting_after ?? null)).toEqual([null, A.id, null, C.id]);
+    expect(requests(t.h.server, 'GET').map((r) => r.path)).not.toContain(
+      `/v1/conversations/${C.id}`,
+    );
     expect(await t.store.conversations.retrieve(C.id)).toEqual({
       ...C,
       last_active_at: 400,
@@ -326,8 +330,14 @@ describe('the complete walk across interruptions', () => {
     t.h.server.clearRequests();
     const resumed = await t.store.sync.now();
     expect(resumed).toMatchObject({ complete: true, removed: 1 });
-    // One GET: the walk went on from page 3 instead of starting over.
-    expect(requests(t.h.server, 'GET').map((r) => r.query.starting_after)).toEqual([lastOfPage2]);
+    // The walk went on from page 3 instead of starting over; the head followed; the record
+    // it did not name was read by id, and only that 404 removed it.
+    const gets = requests(t.h.server, 'GET');
+    expect(gets.map((r) => [r.path, r.query.starting_after])).toEqual([
+      ['/v1/conversations', lastOfPage2],
+      ['/v1/conversations', undefined],
+      [`/v1/conversations/${gone}`, undefined],
+    ]);
     expect(await t.store.conversations.retrieve(gone)).toBeUndefined();
     expect((await t.store.conversations.list({ limit: 100 })).data).toEqual(t.h.server.all());
   });
@@ -472,7 +482,7 @@ describe('the complete walk: what it reports, what it reads, where it resumes', 
     expect(summary).toMatchObject({ complete: true, removed: 1, conflicts: 1 });
   });
 
-  it('keeps an unlisted record with a pending update when reading it by id fails', async () => {
+  it('keeps an unlisted record when reading it by id fails, and the walk is not complete', async () => {
     t.h = harness([A, B, C]);
     let failReads = false;
     t.store = t.h.open({
@@ -491,7 +501,7 @@ describe('the complete walk: what it reports, what it reads, where it resumes', 
     const conflicts: Conflict[] = [];
     t.store.sync.conflicts$.subscribe((c) => conflicts.push(c));
     const summary = await t.store.sync.now();
-    expect(summary).toMatchObject({ complete: true, removed: 0, conflicts: 0 });
+    expect(summary).toMatchObject({ complete: false, removed: 0, conflicts: 0, state: 'offline' });
     expect(await t.store.conversations.retrieve(A.id)).toEqual({ ...A, is_muted: true });
     expect((await t.h.dump()).outbox).toEqual([
       expect.objectContaining({ recordId: A.id, op: 'update', patch: { is_muted: true } }),
@@ -505,7 +515,7 @@ describe('the complete walk: what it reports, what it reads, where it resumes', 
     t.h.server.faults.failNext(503, 1, { methods: ['POST'] });
     const summary = await t.store.sync.now();
     expect(summary).toMatchObject({ complete: true, removed: 0 });
-    expect(requests(t.h.server, 'GET').map((r) => r.path)).toEqual([listPath]);
+    expect(requests(t.h.server, 'GET').map((r) => r.path)).toEqual([listPath, listPath]);
     expect(await t.store.conversations.retrieve(created.id)).toBeDefined();
   });
 
@@ -519,7 +529,7 @@ describe('the complete walk: what it reports, what it reads, where it resumes', 
     t.h.server.clearRequests();
     vi.setSystemTime(T + 60_000);
     expect(await t.store.sync.now()).toMatchObject({ complete: true });
-    expect(listCursors()).toEqual([t.h.server.all()[9]?.id, t.h.server.all()[19]?.id]);
+    expect(listCursors()).toEqual([t.h.server.all()[9]?.id, t.h.server.all()[19]?.id, null]);
   });
 
   it('stops a resumed walk whose next page ends at its own cursor, with one GET', async () => {
@@ -548,19 +558,19 @@ describe('the complete walk: what it reports, what it reads, where it resumes', 
     expect(cursors).toEqual([A.id]);
   });
 
-  it('starts over after a resumed walk’s cursor row was deleted (400)', async () => {
+  it('reads a resumed walk’s refused cursor (400) by id, removes it on its 404, and goes on from the top', async () => {
     walkStore((n) => (n === 2 ? offline() : null));
     expect(await t.store.sync.now()).toMatchObject({ complete: false, state: 'offline' });
     const cursor = t.h.server.all()[9]?.id as string;
     t.h.server.remove(cursor);
     t.h.server.clearRequests();
-    const refused = await t.store.sync.now();
-    expect(refused).toMatchObject({ complete: false, state: 'error' });
-    expect(refused.error).toMatchObject({ name: 'ApiError', status: 400 });
-    expect(listCursors()).toEqual([cursor]);
-    t.h.server.clearRequests();
-    expect(await t.store.sync.now()).toMatchObject({ complete: true, error: null });
-    expect(listCursors()[0]).toBeNull();
+    const resumed = await t.store.sync.now();
+    expect(resumed).toMatchObject({ complete: true, removed: 1, error: null, state: 'idle' });
+    const all = t.h.server.all();
+    expect(listCursors()).toEqual([cursor, null, all[9]?.id, all[19]?.id, null]);
+    expect(requests(t.h.server, 'GET').map((r) => r.path)).toContain(`${listPath}/${cursor}`);
+    expect(await t.store.conversations.retrieve(cursor)).toBeUndefined();
+    expect((await t.store.conversations.list({ limit: 100 })).data).toEqual(all);
   });
 
   it('resumes where it stopped after a server error (503) on a page', async () => {
@@ -572,7 +582,7 @@ describe('the complete walk: what it reports, what it reads, where it resumes', 
     expect(failed.error).toMatchObject({ name: 'ApiError', status: 503 });
     t.h.server.clearRequests();
     expect(await t.store.sync.now()).toMatchObject({ complete: true });
-    expect(listCursors()).toEqual([t.h.server.all()[9]?.id, t.h.server.all()[19]?.id]);
+    expect(listCursors()).toEqual([t.h.server.all()[9]?.id, t.h.server.all()[19]?.id, null]);
   });
 
   it('reports a failed IndexedDB write during the walk as a StorageError of the pull', async () => {

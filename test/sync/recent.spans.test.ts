@@ -170,13 +170,13 @@ describe('the head read', () => {
     expect(gets()).toEqual([HEAD]);
   });
 
-  it('reads no watched list when the head read failed', async () => {
+  it('still reads every watched list when the head read failed, and reports the head’s error', async () => {
     await walked();
     await watch({ group_id: GROUP, limit: 30 });
     edit = (url, body) => (url.searchParams.has('group_id') ? body : { data: 'not a page' });
     const summary = await store.sync.now({ pull: 'recent' });
     expect(summary.error?.message).toMatch(/malformed list page/);
-    expect(gets()).toEqual([HEAD]);
+    expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '30' }]);
   });
 });
 
@@ -389,7 +389,7 @@ describe('how the recent pull ends', () => {
     expect((summary.error as ApiError).status).toBe(503); // The push's, not a pull's.
   });
 
-  it('reads no further list after one answered with something that is not a page', async () => {
+  it('reads the next list after one answered with something that is not a page', async () => {
     await walked();
     const other = 'group-3';
     await watch({ group_id: GROUP, limit: 30 });
@@ -398,7 +398,11 @@ describe('how the recent pull ends', () => {
       url.searchParams.get('group_id') === GROUP ? { data: 'not a page' } : body;
     const summary = await store.sync.now({ pull: 'recent' });
     expect(summary.error?.message).toMatch(/malformed list page/);
-    expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '30' }]);
+    expect(gets()).toEqual([
+      HEAD,
+      { path: '/v1/conversations', group_id: GROUP, limit: '30' },
+      { path: '/v1/conversations', group_id: other, limit: '30' },
+    ]);
   });
 
   it('reports a storage failure while merging as a StorageError of the pull', async () => {

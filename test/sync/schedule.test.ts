@@ -4,8 +4,8 @@ import {
   conversation,
   FAKE_TIMERS,
   type Harness,
-  harness,
   holdingFetch,
+  harness as plainHarness,
   record,
   requests,
   tickUntil,
@@ -16,8 +16,23 @@ const A = conversation({ id: 'AAAAAAAAAAAAAAAA', last_active_at: 300 });
 let h: Harness;
 let store: ConversationStore;
 
-/** List requests the server received: one per round (the data fits on one page). */
-const rounds = () => requests(h.server, 'GET').length;
+/** Rounds that pulled, in every store of the test (each store tells only its own rounds). */
+let pulling = 0;
+const rounds = () => pulling;
+
+/** A harness whose stores count the rounds that pull. */
+function harness(...args: Parameters<typeof plainHarness>): Harness {
+  const made = plainHarness(...args);
+  const open = made.open.bind(made);
+  made.open = (options) => {
+    const opened = open(options);
+    opened.sync.events$.subscribe((event) => {
+      if (event.type === 'round-start' && event.kind !== 'none') pulling += 1;
+    });
+    return opened;
+  };
+  return made;
+}
 
 /** Lets timers at "now" and IndexedDB work run, until no round is in progress. */
 const settle = async () => {
@@ -48,6 +63,7 @@ function open(options: Parameters<Harness['open']>[0] = {}) {
 beforeEach(() => {
   // IndexedDB (fake-indexeddb) runs on setImmediate, which stays real.
   vi.useFakeTimers(FAKE_TIMERS);
+  pulling = 0;
   h = harness([A]);
 });
 
@@ -466,14 +482,14 @@ describe('what automatic rounds pull', () => {
   it('walks every page at start, then reads only the head on the interval until fullSyncMs', async () => {
     openPaged(5 * 60_000);
     await advance(0);
-    expect(gets()).toBe(3); // Never walked: a complete walk of the three one-row pages.
+    expect(gets()).toBe(4); // Never walked: a complete walk of the three one-row pages, the head.
     h.server.clearRequests();
     await advance(60_000);
     expect(gets()).toBe(1); // Recent: the first page tells nothing new.
     h.server.clearRequests();
     for (let minute = 2; minute <= 5; minute++) await advance(60_000);
-    // Three recent rounds, then a walk of every page once 5 minutes passed.
-    expect(gets()).toBe(1 + 1 + 1 + 3);
+    // Three recent rounds, then a walk of every page and the head once 5 minutes passed.
+    expect(gets()).toBe(1 + 1 + 1 + 4);
     h.server.clearRequests();
     await advance(60_000);
     expect(gets()).toBe(1);
@@ -484,7 +500,7 @@ describe('what automatic rounds pull', () => {
     await advance(0);
     h.server.clearRequests();
     await advance(60_000);
-    expect(gets()).toBe(3);
+    expect(gets()).toBe(4); // Three one-row pages and the head.
   });
 
   it('pulls recent when the network comes back or the page becomes visible', async () => {
@@ -545,14 +561,14 @@ describe('how triggers merge into planned rounds (exact instants on the fake clo
     h = harness(rows);
     open({ sync: { auto: true, intervalMs: 60_000, pageSize: 1, fullSyncMs: 0 } });
     await settle();
-    expect(gets()).toBe(3);
+    expect(gets()).toBe(4); // Three one-row pages and the head.
     h.server.clearRequests();
     const walkedAt = Date.now();
     h.platform.becomeVisible(); // The fake clock has not moved since the walk ended.
     await settle();
     await ticks();
     expect(Date.now()).toBe(walkedAt);
-    expect(gets()).toBe(3);
+    expect(gets()).toBe(4);
   });
 
   it('pulls in the round of a local write that follows a visible trigger before its round ran', async () => {

@@ -43,7 +43,7 @@ describe('status', () => {
     await t.store.conversations.update(A.id, { is_muted: true });
     const [first, second] = await Promise.all([t.store.sync.now(), t.store.sync.now()]);
     expect(second).toBe(first);
-    expect(requests(t.h.server, 'GET')).toHaveLength(1);
+    expect(requests(t.h.server, 'GET')).toHaveLength(2); // One walk: its page and the head.
     expect(requests(t.h.server, 'PUT')).toHaveLength(1);
   });
 
