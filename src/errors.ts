@@ -128,11 +128,22 @@ function reasonOf(error: unknown): string {
   // After a failed open, Dexie answers DatabaseClosedError with the open's error inside.
   const inner = (error as { inner?: { name?: unknown } } | null)?.inner?.name;
   if (name === 'MissingAPIError' || inner === 'MissingAPIError') return MISSING_INDEXEDDB;
-  if (name === 'DatabaseClosedError') {
-    return 'the store is closed (close() or destroy() here, or destroy() in another tab)';
-  }
+  if (name === 'DatabaseClosedError') return STORE_CLOSED;
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Why a closed store refuses to read or write. */
+export const STORE_CLOSED =
+  'the store is closed (close() or destroy() here, or destroy() in another tab)';
+
+/**
+ * The error of an `action` refused because the store closed: `cause` is why it closed
+ * when that was a failure (its database could not open), else it simply closed.
+ */
+export const closedStoreError = (action: string, cause?: unknown): Error =>
+  cause === undefined
+    ? new StorageError(`${action} failed: ${STORE_CLOSED}`)
+    : toStorageError(cause, action);
 
 /** Wraps anything thrown by IndexedDB/Dexie in a StorageError; passes our own errors through. */
 export function toStorageError(error: unknown, action: string): Error {

@@ -14,6 +14,7 @@
 import { Dexie } from 'dexie';
 import { Observable, type Subscriber } from 'rxjs';
 import type { StoreDatabase } from './db.js';
+import { closedStoreError } from './errors.js';
 import { type Conversation, type ListPage, type ListParams, sameConversation } from './model.js';
 import { patchPage, type RecordChange } from './patch.js';
 import { listConversations, retrieveConversation, samePage } from './queries.js';
@@ -99,6 +100,10 @@ export class LiveResults {
   readonly #claimed = new WeakMap<MutatedParts, RecordChange[]>();
   readonly #prefixes: string[];
   readonly #listener = (parts: MutatedParts) => this.#mutated(parts);
+  /** Set once the store closed or its database went: every read fails from then on. */
+  #closed = false;
+  /** Why, when the store closed because its database could not open. */
+  #closedBy: unknown;
 
   constructor(db: StoreDatabase) {
     this.#db = db;
@@ -156,6 +161,7 @@ export class LiveResults {
 
   /** `list(input)`: from a live result of the same parameters when there is a fresh one. */
   async list(input: unknown): Promise<ListPage> {
+    this.#refuseIfClosed('list');
     const params = parseListParams(input);
     const result = this.#lists.get(listKey(params))?.result;
     if (result?.fresh !== true) return listConversations(this.#db, params);
@@ -165,14 +171,41 @@ export class LiveResults {
 
   /** `retrieve(input)`: from a live result of the same id when there is a fresh one. */
   async retrieve(input: unknown): Promise<Conversation | undefined> {
+    this.#refuseIfClosed('retrieve');
     const result = this.#records.get(parseId(input));
     if (result?.fresh !== true) return retrieveConversation(this.#db, input);
     return result.value === undefined ? undefined : { ...result.value };
   }
 
-  /** Stops following changes (the store closed). */
-  close(): void {
+  /**
+   * The store closed, or its database was destroyed: no cached answer outlives it. Every
+   * live result errors with a StorageError, and every later read fails with one (carrying
+   * `cause`, when the store closed because its database could not open).
+   */
+  close(cause?: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closedBy = cause;
     Dexie.on('storagemutated').unsubscribe(this.#listener);
+    const results = [
+      ...[...this.#lists.values()].map((entry) => entry.result),
+      ...this.#records.values(),
+    ] as Result<unknown>[];
+    this.#lists.clear();
+    this.#records.clear();
+    for (const result of results) {
+      const subscribers = [...result.subscribers.keys()];
+      result.subscribers.clear();
+      for (const subscriber of subscribers) subscriber.error(this.#closedError('live read'));
+    }
+  }
+
+  #refuseIfClosed(what: string): void {
+    if (this.#closed) throw this.#closedError(what);
+  }
+
+  #closedError(what: string): Error {
+    return closedStoreError(what, this.#closedBy);
   }
 
   #live<T, E extends { result: Result<T> } | Result<T>>(
@@ -181,6 +214,10 @@ export class LiveResults {
     create: () => E,
   ): Observable<T> {
     return new Observable<T>((subscriber) => {
+      if (this.#closed) {
+        subscriber.error(this.#closedError('live read'));
+        return;
+      }
       let entry = map.get(key);
       if (entry === undefined) {
         entry = create();

@@ -122,7 +122,11 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   let closing: Promise<void> | null = null;
   /** The database refused to open: it stays in that state, so reads keep rejecting with why. */
   let openFailed = false;
+  /** Why the database could not open, if it could not. */
+  let openError: unknown;
   const close = () => {
+    // At once: no read answers from memory after this (the cache, or a live result).
+    results.close(openError);
     closing ??= (async () => {
       // Requests in flight end now instead of at their timeouts; the outbox keeps their
       // entries (sent ones are resent with the same Idempotency-Key next session).
@@ -132,7 +136,6 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       for (const subject of [idChanges, conflicts, rejections]) subject.complete();
       log.close();
       storage.close();
-      results.close();
       if (!openFailed) db.close();
     })();
     return closing;
@@ -143,8 +146,9 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   // and its reads and writes reject with the reason. (Without IndexedDB there is nothing
   // to open: each call says so itself.)
   if (indexedDBOf(options) !== undefined) {
-    db.open().catch(() => {
+    db.open().catch((error: unknown) => {
       openFailed = true;
+      openError = error;
       void close();
     });
   }

@@ -243,8 +243,21 @@ export async function localStore(rows: Conversation[] = []): Promise<LocalStore>
 /** Records every emission of `source` until `stop()`. */
 export function record<T>(source: Observable<T>) {
   const values: T[] = [];
-  const subscription = source.subscribe((value) => values.push(value));
-  return { values, stop: () => subscription.unsubscribe() };
+  let error: unknown;
+  const subscription = source.subscribe({
+    next: (value) => values.push(value),
+    error: (failure: unknown) => {
+      error = failure;
+    },
+  });
+  return {
+    values,
+    /** What the source errored with, if it did. */
+    get error() {
+      return error;
+    },
+    stop: () => subscription.unsubscribe(),
+  };
 }
 
 /** Polls `check` (real time, bounded) until it passes: a live query may lag a write by a tick. */

@@ -454,14 +454,18 @@ describe('a result read again after a change it could not patch', () => {
 describe('what live results follow', () => {
   const everything = () => new RangeSet(Number.NEGATIVE_INFINITY, [[]]);
 
-  it('nothing once closed: a change to the records leaves them fresh, no read', async () => {
+  it('nothing once closed: live results error, reads are refused, and a change reads nothing', async () => {
     await setUp();
     const list = record(results.list$({ limit: 1 }));
     await eventually(() => expect(list.values).toHaveLength(1));
     results.close();
+    expect(list.error).toMatchObject({ name: 'StorageError' });
     reads = 0;
     Dexie.on.storagemutated.fire({ [`idb://${db.name}/conversations/`]: everything() });
-    expect((await results.list({ limit: 1 })).data.map((row) => row.id)).toEqual([A.id]);
+    await expect(results.list({ limit: 1 })).rejects.toMatchObject({
+      name: 'StorageError',
+      message: expect.stringMatching(/^list failed: the store is closed/),
+    });
     expect(reads).toBe(0);
     list.stop();
   });

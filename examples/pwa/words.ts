@@ -25,6 +25,8 @@ export function statusText(status: Pick<SyncStatus, 'state' | 'pending' | 'lastS
       return 'Syncing…';
     case 'error':
       return 'Sync problem, retrying';
+    case 'closed':
+      return 'Closed';
     case 'idle':
       if (status.pending > 0) return waiting;
       return status.lastSyncedAt === null ? 'Not synced yet' : 'Synced';

@@ -8,9 +8,11 @@ import { ReplaySubject } from 'rxjs';
 export interface SyncStatus {
   /**
    * `'idle'`: nothing running; `'syncing'`: a round is running; `'offline'`: the network is
-   * unreachable; `'paused'`: the token was refused (`AuthError`); `'error'`: the last round failed.
+   * unreachable; `'paused'`: the token was refused (`AuthError`); `'error'`: the last round
+   * failed; `'closed'`: the store was closed, or its database destroyed (here or in another
+   * store or tab), and nothing more will happen: the last status `status$` emits.
    */
-  state: 'idle' | 'syncing' | 'offline' | 'paused' | 'error';
+  state: 'idle' | 'syncing' | 'offline' | 'paused' | 'error' | 'closed';
   /** Records with changes not yet on the server (the size of `pending$`). */
   pending: number;
   /** Writes the server refused that the app has not retried or discarded yet. */
@@ -179,8 +181,12 @@ export class StatusStore {
     this.dispatch(...with_, { type: 'pending', count: ids.size });
   }
 
+  /** Ends both streams; `status$` ends with the `'closed'` state. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
+    this.#status = { ...this.#status, state: 'closed', progress: null };
+    this.status$.next(this.#status);
     this.pending$.complete();
     this.status$.complete();
   }

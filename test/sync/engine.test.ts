@@ -149,8 +149,8 @@ describe('after close()', () => {
     store.sync.status$.subscribe((status) => states.push(status.state));
     const summary = store.sync.now();
     await store.close();
-    expect(await summary).toMatchObject({ state: 'idle', pushed: 0, pulled: 0 });
-    expect(states).toEqual(['idle']);
+    expect(await summary).toMatchObject({ pushed: 0, pulled: 0 });
+    expect(states).toEqual(['idle', 'closed']);
     expect(h.server.requests).toHaveLength(0);
   });
 });
