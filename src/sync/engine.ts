@@ -243,7 +243,11 @@ export class SyncEngine {
     });
     this.#paused = paused;
     await this.#options.roundEnded?.(summary).catch(() => {}); // Upkeep retries next round.
-    await this.#announce(...actions, { type: 'ended', state: summary.state, error: summary.error });
+    // The browser went offline while the round ran (its requests all landed before): the
+    // state the app sees is what the browser says now, not what the round met.
+    const state =
+      summary.state === 'idle' && !this.#options.platform.isOnline() ? 'offline' : summary.state;
+    await this.#announce(...actions, { type: 'ended', state, error: summary.error });
     this.#relay.publish();
     return summary;
   }

@@ -22,6 +22,19 @@ import {
 const { t, synced } = syncedSuite();
 
 describe('status', () => {
+  it('ends a round that ran while the browser went offline in offline, not idle', async () => {
+    t.h = harness([A, B, C]);
+    const gate = holdingFetch(t.h.network.fetch, ['GET']);
+    t.store = t.h.open({ fetch: gate.fetch });
+    const round = t.store.sync.now();
+    await tickUntil(() => gate.waiting === 1); // The walk's first page is on its way.
+    t.h.platform.goOffline(); // The round's requests still land: the reply was under way.
+    gate.open();
+    expect((await round).state).toBe('idle');
+    const status = await until(t.store.sync.status$, (value) => value.state !== 'syncing');
+    expect(status.state).toBe('offline');
+  });
+
   it('lists the ids with unsent changes on pending$ and counts them in status$', async () => {
     await synced();
     t.h.network.offline = true;
