@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runChromium } from './chromium.js';
+import { listSubscribeChurn } from './churn.js';
 import { printTable, type Result, round3 } from './measure.js';
 import { listFiltered, localWrite, nodePlatform, pull10k, pushCoalesced } from './node.js';
 import { requestsPerRound } from './requests.js';
@@ -18,6 +19,7 @@ const results: Result[] = [];
 const suites: [string, () => Promise<Result[]>][] = [
   ['local-write', localWrite],
   ['list-filtered', listFiltered],
+  ['list-subscribe-churn', () => listSubscribeChurn(nodePlatform())],
   ['pull-10k', pull10k],
   ['push-coalesced', pushCoalesced],
   ['requests-per-round', () => requestsPerRound()],
@@ -62,6 +64,7 @@ if (process.env.BENCH_NODE_ONLY === undefined) {
     'local-write',
     'list-filtered',
     'list-live-emit',
+    'list-subscribe-churn',
     'pull-10k',
     ...VERSUS.map(([name]) => name),
   ].filter(wanted);

@@ -3,13 +3,21 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type StoreDatabase } from '../src/db.js';
-import { writeWatched } from '../src/meta.js';
-import { listKey, WatchedLists } from '../src/watched.js';
-import { FAKE_TIMERS } from './fixtures.js';
+import { readWatched, writeWatched } from '../src/meta.js';
+import { listKey, PUBLISH_MS, WatchedLists } from '../src/watched.js';
+import { FAKE_TIMERS, wrapTables } from './fixtures.js';
 
 let db: StoreDatabase;
 let counter = 0;
 afterEach(() => db?.close());
+
+/** Fake timers, wall clock and monotonic clock (the registry's write window is monotonic). */
+function fakeTimers() {
+  vi.useFakeTimers({
+    toFake: [...FAKE_TIMERS.toFake, 'performance'],
+    now: 1_700_000_000_000,
+  });
+}
 
 function open() {
   db = openDatabase(`watched-${counter++}`, { indexedDB: new IDBFactory(), IDBKeyRange });
@@ -57,9 +65,6 @@ describe('WatchedLists: expiry, heartbeat and close', () => {
   afterEach(() => {
     vi.useRealTimers();
   });
-  function fakeTimers() {
-    vi.useFakeTimers({ ...FAKE_TIMERS, now: 1_700_000_000_000 });
-  }
   function twoTabs() {
     const first = open();
     return { first, second: new WatchedLists(db) };
@@ -79,8 +84,8 @@ describe('WatchedLists: expiry, heartbeat and close', () => {
     const source = new Subject<number>();
     const pinned = first.track({ pinned: true }, source).subscribe();
     const archived = first.track({ archived: true }, source).subscribe();
-    await settle();
-    expect(await second.all()).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(PUBLISH_MS);
+    await vi.waitFor(async () => expect(await second.all()).toHaveLength(2));
     for (let minute = 0; minute < 16; minute++) {
       await vi.advanceTimersByTimeAsync(MINUTE);
       await settle();
@@ -103,15 +108,14 @@ describe('WatchedLists: expiry, heartbeat and close', () => {
     const source = new Subject<number>();
     const pinned = watched.track({ pinned: true }, source).subscribe();
     const archived = watched.track({ archived: true }, source).subscribe();
-    expect(vi.getTimerCount()).toBe(1);
     for (let minute = 0; minute < 16; minute++) {
       await vi.advanceTimersByTimeAsync(MINUTE);
       await settle();
     }
-    expect(vi.getTimerCount()).toBe(1);
+    expect(vi.getTimerCount()).toBe(1); // The heartbeat.
     pinned.unsubscribe();
     archived.unsubscribe();
-    await settle();
+    await vi.advanceTimersByTimeAsync(PUBLISH_MS);
     expect(vi.getTimerCount()).toBe(0);
     expect(await watched.all()).toEqual([]);
     await watched.close();
@@ -122,12 +126,12 @@ describe('WatchedLists: expiry, heartbeat and close', () => {
     const { first, second } = twoTabs();
     const source = new Subject<number>();
     first.track({ pinned: true }, source).subscribe();
-    await settle();
-    expect(await second.all()).toEqual([{ limit: 10, pinned: true }]);
+    await vi.advanceTimersByTimeAsync(PUBLISH_MS);
+    await vi.waitFor(async () => expect(await second.all()).toEqual([{ limit: 10, pinned: true }]));
     await first.close();
-    await settle();
     expect(await second.all()).toEqual([]);
     first.track({ muted: true }, source).subscribe();
+    await vi.advanceTimersByTimeAsync(PUBLISH_MS);
     await settle();
     expect(await second.all()).toEqual([]);
     expect(vi.getTimerCount()).toBe(0);
@@ -140,5 +144,88 @@ describe('WatchedLists: expiry, heartbeat and close', () => {
     expect(listKey({ group_id: 'g1', muted: true, limit: 5 })).toBe(
       '[["group_id","g1"],["limit",5],["muted",true]]',
     );
+  });
+});
+
+describe('WatchedLists: subscribing is in-memory work', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Opens the next database, counting every write of a `watched:` registry row to it. */
+  function openCountingWrites() {
+    const writes = { count: 0 };
+    const stop = wrapTables(`watched-${counter}`, (name, table) => {
+      if (name !== 'meta') return table;
+      return {
+        ...table,
+        mutate: (request) => {
+          const keys: readonly unknown[] = ('keys' in request ? request.keys : null) ?? [];
+          const values: readonly { key?: unknown }[] = 'values' in request ? request.values : [];
+          const named = [...keys, ...values.map((row) => row.key)];
+          if (named.some((key) => typeof key === 'string' && key.startsWith('watched:'))) {
+            writes.count += 1;
+          }
+          return table.mutate(request);
+        },
+      };
+    });
+    const watched = open();
+    stop();
+    return { watched, writes };
+  }
+
+  it('writes the registry at most once per coalescing window however often a list is subscribed', async () => {
+    fakeTimers();
+    const { watched, writes } = openCountingWrites();
+    const source = new Subject<number>();
+    const windows = 8;
+    // 20 subscribe/unsubscribe cycles per window, the list subscribed half of the time.
+    for (let cycle = 0; cycle < windows * 20; cycle++) {
+      const subscription = watched.track({ muted: false }, source).subscribe();
+      await vi.advanceTimersByTimeAsync(PUBLISH_MS / 40);
+      subscription.unsubscribe();
+      await vi.advanceTimersByTimeAsync(PUBLISH_MS / 40);
+    }
+    await vi.advanceTimersByTimeAsync(PUBLISH_MS);
+    await vi.waitFor(async () => expect(await readWatched(db)).toEqual([]));
+    // windows + 1 windows went by; the first change after a quiet spell writes at once.
+    expect(writes.count).toBeLessThanOrEqual(windows + 2);
+    await watched.close();
+  });
+
+  it('shows lists subscribed in one store to another store on the same database after the window', async () => {
+    fakeTimers();
+    const first = open();
+    const second = new WatchedLists(db);
+    const source = new Subject<number>();
+    const archived = first.track({ archived: true }, source).subscribe();
+    // Within the window of the write the first one started: written when it ends.
+    const pinned = first.track({ pinned: true }, source).subscribe();
+    await vi.advanceTimersByTimeAsync(PUBLISH_MS);
+    await vi.waitFor(async () => expect(await second.all()).toHaveLength(2));
+    expect(await second.all()).toEqual(
+      expect.arrayContaining([
+        { archived: true, limit: 10 },
+        { limit: 10, pinned: true },
+      ]),
+    );
+    archived.unsubscribe();
+    pinned.unsubscribe();
+    await first.close();
+    await second.close();
+  });
+
+  it('leaves no pending timer after close()', async () => {
+    fakeTimers();
+    const watched = open();
+    const source = new Subject<number>();
+    const pinned = watched.track({ pinned: true }, source).subscribe();
+    await vi.advanceTimersByTimeAsync(PUBLISH_MS);
+    watched.track({ muted: true }, source).subscribe();
+    pinned.unsubscribe();
+    expect(vi.getTimerCount()).toBeGreaterThan(0);
+    await watched.close();
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -8,6 +8,7 @@ import { openDatabase, toStored } from '../../src/db.js';
 import { type Conversation, createConversationStore } from '../../src/index.js';
 import { generateConversations } from '../../src/testing/seed.js';
 import { fullScanList, handWrittenList, sameRequestsAsUpdate } from '../baselines.js';
+import { listSubscribeChurn } from '../churn.js';
 import { compare, median, p95, type Result, round3 } from '../measure.js';
 import { type Platform, VERSUS } from '../rxdb.js';
 
@@ -254,6 +255,7 @@ async function runBenchmarks(only: string[] = []): Promise<Result[]> {
     ['local-write', localWrite],
     ['list-filtered', listFiltered],
     ['list-live-emit', async () => [await listLiveEmit()]],
+    ['list-subscribe-churn', () => listSubscribeChurn(browser)],
     ['pull-10k', async () => [await pull10k()]],
     ...VERSUS.map(([name, run]): [string, () => Promise<Result[]>] => [name, () => run(browser)]),
   ] as [string, () => Promise<Result[]>][]) {
