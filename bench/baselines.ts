@@ -2,10 +2,14 @@
  * The raw Dexie baselines shared by the Node and the Chromium benchmarks.
  */
 import { cmp, type Table } from 'dexie';
-import { type StoreDatabase, type StoredConversation, toStoredQueued } from '../src/db.js';
 import type { Conversation } from '../src/index.js';
-import { pickConversation } from '../src/model.js';
-import { newEntry } from '../src/outbox.js';
+import { pickConversation } from '../src/model/conversation.js';
+import { newEntry } from '../src/storage/outbox.js';
+import {
+  type StoreDatabase,
+  type StoredConversation,
+  toStoredQueued,
+} from '../src/storage/schema.js';
 
 /**
  * The IndexedDB requests of one store `update` of a record with nothing queued,

@@ -6,10 +6,10 @@
  * Shared by the Node and the Chromium benchmarks.
  */
 import { Dexie, liveQuery } from 'dexie';
-import { type Clock, setClock, systemClock, type TimerHandle } from '../src/clock.js';
-import { toStored } from '../src/db.js';
+import { PUBLISH_MS } from '../src/local/watched-lists.js';
+import { type Clock, setClock, systemClock, type TimerHandle } from '../src/platform/clock.js';
+import { toStored } from '../src/storage/schema.js';
 import { generateConversations } from '../src/testing/seed.js';
-import { PUBLISH_MS } from '../src/watched.js';
 import { handWrittenList } from './baselines.js';
 import { compare, type Result, round3 } from './measure.js';
 import type { Platform } from './rxdb.js';

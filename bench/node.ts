@@ -4,8 +4,8 @@
  */
 import { Dexie } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { openDatabase, toStored } from '../src/db.js';
 import { type Conversation, createConversationStore } from '../src/index.js';
+import { openDatabase, toStored } from '../src/storage/schema.js';
 import { createReferenceServer, generateConversations } from '../src/testing/index.js';
 import { fullScanList, handWrittenList, sameRequestsAsUpdate } from './baselines.js';
 import { compare, median, type Result, round3 } from './measure.js';

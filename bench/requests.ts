@@ -6,13 +6,13 @@
  */
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { firstValueFrom } from 'rxjs';
-import { openDatabase, toStored } from '../src/db.js';
 import {
   type Conversation,
   type ConversationStore,
   createConversationStore,
   type ListParams,
 } from '../src/index.js';
+import { openDatabase, toStored } from '../src/storage/schema.js';
 import {
   createReferenceServer,
   generateConversations,

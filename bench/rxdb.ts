@@ -12,8 +12,8 @@ import {
   type RxJsonSchema,
 } from 'rxdb';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
-import { toStored } from '../src/db.js';
 import type { Conversation, ConversationStore } from '../src/index.js';
+import { toStored } from '../src/storage/schema.js';
 import { generateConversations } from '../src/testing/seed.js';
 import { median, p95, type Result, round3 } from './measure.js';
 

@@ -11,8 +11,8 @@
 import { writeFileSync } from 'node:fs';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { firstValueFrom } from 'rxjs';
-import { setClock } from '../src/clock.js';
 import { type ConversationStore, createConversationStore, type SyncOptions } from '../src/index.js';
+import { setClock } from '../src/platform/clock.js';
 import {
   createManualPlatform,
   createNetworkSwitch,

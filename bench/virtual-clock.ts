@@ -3,7 +3,7 @@
  * backoff) all go through src/clock.ts, so minutes of sync can be simulated in seconds.
  * IndexedDB (fake-indexeddb) and the in-process server still run on the real event loop.
  */
-import { type Clock, clampDelay, type TimerHandle } from '../src/clock.js';
+import { type Clock, clampDelay, type TimerHandle } from '../src/platform/clock.js';
 
 interface Timer {
   at: number;

@@ -8,8 +8,18 @@
  * @packageDocumentation
  */
 
-export type { FetchFunction, TokenProvider } from './api.js';
-export type { DebugMode } from './debug.js';
+export type { FetchFunction, TokenProvider } from './api/client.js';
+export type { ListState } from './local/list-state.js';
+export type {
+  Conversation,
+  ConversationPatch,
+  CreateConversationInput,
+  ListPage,
+  ListParams,
+  RefusedOperation,
+  WritableField,
+  WriteOperation,
+} from './model/conversation.js';
 export {
   ApiError,
   AuthError,
@@ -19,7 +29,7 @@ export {
   ProtocolOfflineError,
   StorageError,
   ValidationError,
-} from './errors.js';
+} from './model/errors.js';
 export type {
   BackoffEvent,
   CheckedEvent,
@@ -36,24 +46,16 @@ export type {
   RoundEndEvent,
   RoundStartEvent,
   SyncEvent,
-} from './events.js';
-export type { ListState } from './list-state.js';
-export type {
-  Conversation,
-  ConversationPatch,
-  CreateConversationInput,
-  ListPage,
-  ListParams,
-  RefusedOperation,
-  WritableField,
-  WriteOperation,
-} from './model.js';
+} from './model/events.js';
+export type { PullKind, SyncStatus, SyncSummary, WalkProgress } from './model/sync.js';
+export type { RoundOptions } from './model/validate.js';
 export type {
   ConversationStoreOptions,
   RetryOptions,
   StorageOptions,
   SyncOptions,
 } from './options.js';
+export type { DebugMode } from './platform/debug.js';
 export type {
   DirectoryHandleLike,
   FileHandleLike,
@@ -62,16 +64,12 @@ export type {
   StorageManagerLike,
   WakeChannel,
   WritableLike,
-} from './platform.js';
-export { defaultPlatform } from './platform.js';
-export type { Rejection } from './rejections.js';
-export type { StorageEstimate, StorageView } from './storage.js';
+} from './platform/platform.js';
+export { defaultPlatform } from './platform/platform.js';
+export type { StorageEstimate, StorageView } from './storage/persistence.js';
+export type { Rejection } from './storage/rejections.js';
 export { createConversationStore } from './store.js';
 export type { IdChange } from './sync/context.js';
 export type { Conflict, ConflictContext, ResolveConflict } from './sync/reconcile.js';
 export type { RefreshResult } from './sync/refresh.js';
-export type { SyncSummary } from './sync/round.js';
-export type { PullKind } from './sync/schedule.js';
-export type { SyncStatus, WalkProgress } from './sync/status.js';
-export type { RoundOptions } from './validate.js';
 export type { ConversationStore, ConversationsView, OutboxItem, SyncView } from './views.js';

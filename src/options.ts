@@ -2,12 +2,12 @@
  * The store's options: their public types, and the one function that validates and
  * defaults all of them at creation. Everything after reads the normalised form.
  */
-import type { FetchFunction, TokenProvider } from './api.js';
-import { clock, MAX_DELAY_MS, unixSeconds } from './clock.js';
-import { type DebugMode, debugMode } from './debug.js';
-import { ValidationError } from './errors.js';
-import type { SyncEvent } from './events.js';
-import { defaultPlatform, type Platform } from './platform.js';
+import type { FetchFunction, TokenProvider } from './api/client.js';
+import { ValidationError } from './model/errors.js';
+import type { SyncEvent } from './model/events.js';
+import { clock, MAX_DELAY_MS, unixSeconds } from './platform/clock.js';
+import { type DebugMode, debugMode } from './platform/debug.js';
+import { defaultPlatform, type Platform } from './platform/platform.js';
 import type { ResolveConflict } from './sync/reconcile.js';
 
 /** How failed requests are retried (option `sync.retry`). */

@@ -4,37 +4,48 @@
  * its options in options.ts.
  */
 import { Subject } from 'rxjs';
-import { ConversationsApi } from './api.js';
-import { clock } from './clock.js';
-import { indexedDBOf, inTransaction, type OutboxEntry, openDatabase, SCOPES } from './db.js';
-import { debugPrinter } from './debug.js';
-import { MISSING_INDEXEDDB, StorageError, toStorageError } from './errors.js';
-import { EventLog } from './events.js';
-import { listState } from './list-state.js';
-import { type ListParams, operationOf } from './model.js';
-import { type ConversationStoreOptions, normalizeOptions } from './options.js';
-import { allEntries } from './outbox.js';
-import { WatchedRecords } from './protected.js';
-import { QuotaManager } from './quota.js';
-import { discardRejection, listRejections, type Rejection, takeRejection } from './rejections.js';
-import { Reserve } from './reserve.js';
-import { LiveResults } from './results.js';
-import { markSignedOut, signedOutGate } from './signout.js';
-import { StorageMonitor } from './storage.js';
-import type { IdChange } from './sync/context.js';
-import { SyncEngine } from './sync/engine.js';
-import { Confirmations } from './sync/fresh.js';
-import type { Conflict } from './sync/reconcile.js';
-import { parseIds, parseRoundOptions } from './validate.js';
-import type { ConversationStore, OutboxItem } from './views.js';
-import { WatchedLists } from './watched.js';
+import { ConversationsApi } from './api/client.js';
+import { listState } from './local/list-state.js';
+import { LiveResults } from './local/live-results.js';
+import { WatchedLists } from './local/watched-lists.js';
+import { WatchedRecords } from './local/watched-records.js';
 import {
   createLocal,
   deleteLocal,
   type QueueChange,
   updateLocal,
   type WriteContext,
-} from './writes.js';
+} from './local/writes.js';
+import { type ListParams, operationOf } from './model/conversation.js';
+import { MISSING_INDEXEDDB, StorageError, toStorageError } from './model/errors.js';
+import { EventLog } from './model/events.js';
+import { parseIds, parseRoundOptions } from './model/validate.js';
+import { type ConversationStoreOptions, normalizeOptions } from './options.js';
+import { clock } from './platform/clock.js';
+import { debugPrinter } from './platform/debug.js';
+import { allEntries } from './storage/outbox.js';
+import { StorageMonitor } from './storage/persistence.js';
+import { QuotaManager } from './storage/quota.js';
+import {
+  discardRejection,
+  listRejections,
+  type Rejection,
+  takeRejection,
+} from './storage/rejections.js';
+import { Reserve } from './storage/reserve.js';
+import {
+  indexedDBOf,
+  inTransaction,
+  type OutboxEntry,
+  openDatabase,
+  SCOPES,
+} from './storage/schema.js';
+import { markSignedOut, signedOutGate } from './storage/signout.js';
+import { Confirmations } from './sync/confirmations.js';
+import type { IdChange } from './sync/context.js';
+import { SyncEngine } from './sync/engine.js';
+import type { Conflict } from './sync/reconcile.js';
+import type { ConversationStore, OutboxItem } from './views.js';
 
 /** Opens the local store for one signed-in user and (by default) starts syncing. */
 export function createConversationStore(input: ConversationStoreOptions): ConversationStore {

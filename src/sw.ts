@@ -6,10 +6,11 @@
  * In the page: call `requestBackgroundSync()` after a write made offline.
  * In the service worker: call `handleBackgroundSync({ baseUrl, getToken, databaseName })`.
  */
+
+import type { SyncSummary } from './model/sync.js';
 import type { ConversationStoreOptions } from './options.js';
-import { isSignedOut } from './signout.js';
+import { isSignedOut } from './storage/signout.js';
 import { createConversationStore } from './store.js';
-import type { SyncSummary } from './sync/round.js';
 
 /** The Background Sync tag the store registers. */
 export const BACKGROUND_SYNC_TAG = 'protocol-offline';

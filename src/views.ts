@@ -3,8 +3,7 @@
  * parts offers the app. Wiring lives in store.ts.
  */
 import type { Observable } from 'rxjs';
-import type { SyncEvent } from './events.js';
-import type { ListState } from './list-state.js';
+import type { ListState } from './local/list-state.js';
 import type {
   Conversation,
   ConversationPatch,
@@ -12,15 +11,15 @@ import type {
   ListPage,
   ListParams,
   WriteOperation,
-} from './model.js';
-import type { Rejection } from './rejections.js';
-import type { StorageView } from './storage.js';
+} from './model/conversation.js';
+import type { SyncEvent } from './model/events.js';
+import type { SyncStatus, SyncSummary } from './model/sync.js';
+import type { RoundOptions } from './model/validate.js';
+import type { StorageView } from './storage/persistence.js';
+import type { Rejection } from './storage/rejections.js';
 import type { IdChange } from './sync/context.js';
 import type { Conflict } from './sync/reconcile.js';
 import type { RefreshResult } from './sync/refresh.js';
-import type { SyncSummary } from './sync/round.js';
-import type { SyncStatus } from './sync/status.js';
-import type { RoundOptions } from './validate.js';
 
 /** Local reads and writes with the API's parameters and shapes. */
 export interface ConversationsView {

@@ -7,13 +7,13 @@ import { type DBCoreMutateRequest, type DBCoreRangeType, type DBCoreTable, Dexie
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { firstValueFrom, type Observable, filter as rxFilter } from 'rxjs';
 import { afterEach, vi } from 'vitest';
-import { openDatabase, toStored } from '../src/db.js';
 import {
   type Conversation,
   type ConversationStore,
   type ConversationStoreOptions,
   createConversationStore,
 } from '../src/index.js';
+import { openDatabase, toStored } from '../src/storage/schema.js';
 import {
   createManualPlatform,
   createNetworkSwitch,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../src/errors.js';
+import { ValidationError } from '../src/model/errors.js';
 import {
   type ConversationStoreOptions,
   normalizeOptions,

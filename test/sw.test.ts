@@ -4,7 +4,7 @@
  */
 import { IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { NetworkError } from '../src/errors.js';
+import { NetworkError } from '../src/model/errors.js';
 import {
   BACKGROUND_SYNC_TAG,
   flushOnce,

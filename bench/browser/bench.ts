@@ -4,8 +4,8 @@
  * `runBenchmarks()`.
  */
 import { Dexie, liveQuery } from 'dexie';
-import { openDatabase, toStored } from '../../src/db.js';
 import { type Conversation, createConversationStore } from '../../src/index.js';
+import { openDatabase, toStored } from '../../src/storage/schema.js';
 import { generateConversations } from '../../src/testing/seed.js';
 import { fullScanList, handWrittenList, sameRequestsAsUpdate } from '../baselines.js';
 import { listSubscribeChurn } from '../churn.js';

@@ -5,9 +5,7 @@
  * state with one GET first: fields both sides changed go to `resolveConflict` and
  * `conflicts$`, and the decided patch, on top of the server's state, is what is sent.
  */
-import { clock } from '../clock.js';
-import { inTransaction, type OutboxEntry, SCOPES } from '../db.js';
-import type { CheckedEvent } from '../events.js';
+
 import {
   applyPatch,
   type Conversation,
@@ -16,9 +14,12 @@ import {
   mergePatches,
   pickConversation,
   WRITABLE_FIELDS,
-} from '../model.js';
-import { baseIn, entriesOf, replaceQueue } from '../outbox.js';
-import { showQueued } from '../records.js';
+} from '../model/conversation.js';
+import type { CheckedEvent } from '../model/events.js';
+import { clock } from '../platform/clock.js';
+import { baseIn, entriesOf, replaceQueue } from '../storage/outbox.js';
+import { showQueued } from '../storage/records.js';
+import { inTransaction, type OutboxEntry, SCOPES } from '../storage/schema.js';
 import type { SyncContext } from './context.js';
 import { removeAndReport } from './merge.js';
 import { lookup } from './read.js';

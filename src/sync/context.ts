@@ -2,15 +2,15 @@
  * What the sync steps share: the database, the API client, the policy, and the event
  * sinks the store exposes as observables.
  */
-import type { ConversationsApi } from '../api.js';
-import type { StoreDatabase } from '../db.js';
-import type { SyncEvent } from '../events.js';
-import type { ListParams } from '../model.js';
-import type { Rejection } from '../rejections.js';
+import type { ConversationsApi } from '../api/client.js';
+import type { ListParams } from '../model/conversation.js';
+import type { SyncEvent } from '../model/events.js';
+import type { WalkProgress } from '../model/sync.js';
+import type { Rejection } from '../storage/rejections.js';
+import type { StoreDatabase } from '../storage/schema.js';
 import type { BackoffPolicy } from './backoff.js';
-import type { Confirmations } from './fresh.js';
+import type { Confirmations } from './confirmations.js';
 import type { Conflict, ResolveConflict } from './reconcile.js';
-import type { WalkProgress } from './status.js';
 
 /** A temporary id replaced by the server's id. */
 export interface IdChange {
@@ -50,4 +50,29 @@ export interface SyncContext {
   /** The lists watched in every tab (the visible lists a recent pull makes exact). */
   watchedLists(): Promise<ListParams[]>;
   events: SyncEvents;
+}
+
+/**
+ * This store's sinks with their debug events: an id change, a conflict and a rejection
+ * found here also go to `debug` (those relayed from other tabs do not: they are not this
+ * store's decisions).
+ */
+export function withDebugEvents(events: SyncEvents): SyncEvents {
+  return {
+    ...events,
+    idChange: (change) => {
+      events.idChange(change);
+      events.debug({ type: 'id-remapped', from: change.from, to: change.to });
+    },
+    conflict: (conflict) => {
+      events.conflict(conflict);
+      const { id: recordId, kind, fields } = conflict;
+      events.debug({ type: 'conflict', recordId, kind, fields: [...fields] });
+    },
+    rejection: (rejection) => {
+      events.rejection(rejection);
+      const { recordId, op, error } = rejection;
+      events.debug({ type: 'rejected', recordId, op, status: error.status, errorType: error.type });
+    },
+  };
 }

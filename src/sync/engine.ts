@@ -1,23 +1,29 @@
 /**
+ * The sync layer (`src/sync/`): rounds that push the outbox (push.ts, check.ts,
+ * settle.ts) and pull the server's state (pull.ts, recent.ts, head.ts, read.ts, refresh.ts,
+ * merge.ts, reconcile.ts), when they run (schedule.ts, this file), and what every tab sees
+ * of them (status.ts, relay.ts, wire.ts). It is the only layer that talks to the API.
+ *
  * The sync engine: one round at a time in this store, and one tab at a time per
  * database (a platform lock around every round). A round pushes the outbox, then pulls.
  * When rounds run is schedule.ts's business; what the app sees is status.ts's.
  */
 import type { Subscription } from 'rxjs';
-import { clock } from '../clock.js';
-import { StorageError, toStorageError } from '../errors.js';
-import { withDebugEvents } from '../events.js';
-import { live, retrying, throttledLive } from '../live.js';
-import { readMeta } from '../meta.js';
-import { earliestDeadline, pendingRecordIds } from '../outbox.js';
-import type { Platform } from '../platform.js';
-import { countRejections } from '../rejections.js';
+import { live, retrying, throttledLive } from '../local/live.js';
+import { StorageError, toStorageError } from '../model/errors.js';
+import type { PullKind, SyncStatus, SyncSummary } from '../model/sync.js';
+import { clock } from '../platform/clock.js';
+import type { Platform } from '../platform/platform.js';
+import { readMeta } from '../storage/meta.js';
+import { earliestDeadline, pendingRecordIds } from '../storage/outbox.js';
+import { countRejections } from '../storage/rejections.js';
 import type { SyncContext } from './context.js';
+import { withDebugEvents } from './context.js';
 import { type RefreshResult, refreshRecords } from './refresh.js';
 import { Relay } from './relay.js';
-import { emptySummary, runRound, type SyncSummary } from './round.js';
-import { type PullKind, Scheduler, strongest } from './schedule.js';
-import { type StatusAction, StatusStore, type SyncStatus } from './status.js';
+import { emptySummary, runRound } from './round.js';
+import { Scheduler, strongest } from './schedule.js';
+import { type StatusAction, StatusStore } from './status.js';
 
 /** `pending$` re-reads the outbox at most this often while writes keep coming. */
 const PENDING_WINDOW_MS = 50;

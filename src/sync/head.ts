@@ -3,8 +3,8 @@
  * until a page tells nothing new. A conversation that gets a message jumps to the top, so
  * this finds what changed lately for about one request, and what moved up while a walk read.
  */
-import type { Conversation } from '../model.js';
-import { malformed } from '../validate.js';
+import type { Conversation } from '../model/conversation.js';
+import { malformed } from '../model/validate.js';
 import type { SyncContext } from './context.js';
 import { absorb } from './merge.js';
 import { isCursorRefused, type PullResult, readPage } from './read.js';

@@ -4,10 +4,13 @@
  * (reconcile.ts), never overwritten.
  */
 
-import { clock, unixSeconds } from '../clock.js';
-import type { SentCreate } from '../db.js';
-import { inTransaction, type OutboxEntry, SCOPES, type StoreDatabase } from '../db.js';
-import { type Conversation, mergePatches, pickConversation, sameConversation } from '../model.js';
+import {
+  type Conversation,
+  mergePatches,
+  pickConversation,
+  sameConversation,
+} from '../model/conversation.js';
+import { clock, unixSeconds } from '../platform/clock.js';
 import {
   baseIn,
   dropQueue,
@@ -17,7 +20,7 @@ import {
   keepBase,
   requeue,
   unansweredCreates,
-} from '../outbox.js';
+} from '../storage/outbox.js';
 import {
   evictedUnchanged,
   type RemovalProof,
@@ -25,7 +28,9 @@ import {
   showQueued,
   storeServerRows,
   stubs,
-} from '../records.js';
+} from '../storage/records.js';
+import type { SentCreate } from '../storage/schema.js';
+import { inTransaction, type OutboxEntry, SCOPES, type StoreDatabase } from '../storage/schema.js';
 import type { SyncContext } from './context.js';
 import { type Conflict, rebase } from './reconcile.js';
 

@@ -9,11 +9,19 @@
  * A complete walk ends with a head read, which finds the rows that moved up meanwhile, and
  * then reads by id each local record still unnamed: only a 404 removes one.
  */
-import { clock } from '../clock.js';
-import { toStorageError } from '../errors.js';
-import { isTemporary, randomId } from '../ids.js';
-import { addSeen, clearWalk, readMeta, readSeen, type WalkState, writeMeta } from '../meta.js';
-import { malformed } from '../validate.js';
+
+import { toStorageError } from '../model/errors.js';
+import { malformed } from '../model/validate.js';
+import { clock } from '../platform/clock.js';
+import { isTemporary, randomId } from '../storage/ids.js';
+import {
+  addSeen,
+  clearWalk,
+  readMeta,
+  readSeen,
+  type WalkState,
+  writeMeta,
+} from '../storage/meta.js';
 import type { SyncContext } from './context.js';
 import { NO_HEAD, pullHead } from './head.js';
 import { absorb } from './merge.js';

@@ -3,16 +3,17 @@
  * of each other, a bounded number of records at once. Each answer is classified and
  * settled (settle.ts); retryable failures wait for their backoff.
  */
-import { type ApiReply, neverSent } from '../api.js';
-import { clock } from '../clock.js';
-import type { OutboxEntry } from '../db.js';
-import { ApiError, AuthError, NetworkError } from '../errors.js';
-import type { BackoffEvent } from '../events.js';
-import { readMeta } from '../meta.js';
-import type { Conversation } from '../model.js';
-import { claimHead, entriesOf, markFailed, queuedRecordIds } from '../outbox.js';
-import { malformed, parseServerConversation } from '../validate.js';
-import { isDue, retryDelay } from './backoff.js';
+import { type ApiReply, neverSent } from '../api/client.js';
+import type { Conversation } from '../model/conversation.js';
+import { ApiError, AuthError, NetworkError } from '../model/errors.js';
+import type { BackoffEvent } from '../model/events.js';
+import { malformed, parseServerConversation } from '../model/validate.js';
+import { clock } from '../platform/clock.js';
+import { isDue } from '../storage/due.js';
+import { readMeta } from '../storage/meta.js';
+import { claimHead, entriesOf, markFailed, queuedRecordIds } from '../storage/outbox.js';
+import type { OutboxEntry } from '../storage/schema.js';
+import { retryDelay } from './backoff.js';
 import { checkBeforePush, needsCheck } from './check.js';
 import type { SyncContext } from './context.js';
 import {

@@ -2,10 +2,16 @@
  * Reading the server: one list page, one record by id, and what a pull did with what it
  * read. The pulls (pull.ts, recent.ts, head.ts) and the conflict check build on these.
  */
-import { ApiError } from '../errors.js';
-import type { Conversation } from '../model.js';
-import { notFound, type RemovalProof } from '../records.js';
-import { malformed, parsePage, parseServerConversation, type ServerPage } from '../validate.js';
+
+import type { Conversation } from '../model/conversation.js';
+import { ApiError } from '../model/errors.js';
+import {
+  malformed,
+  parsePage,
+  parseServerConversation,
+  type ServerPage,
+} from '../model/validate.js';
+import { notFound, type RemovalProof } from '../storage/records.js';
 import type { SyncContext } from './context.js';
 
 export interface PullResult {

@@ -6,15 +6,16 @@
  * it) and the local page made equal to it. Nothing here removes a record except a 404
  * for that id.
  */
-import { clock } from '../clock.js';
-import { compareSortKeys, type SortKey, sortKey } from '../db.js';
-import { AuthError, NetworkError, toStorageError } from '../errors.js';
-import { isTemporary } from '../ids.js';
-import { writeListConfirmed } from '../meta.js';
-import { type Conversation, DEFAULT_LIMIT, type ListParams } from '../model.js';
-import { listConversations, matchesFilters } from '../queries.js';
-import type { ServerPage } from '../validate.js';
-import { listKey } from '../watched.js';
+
+import { listKey } from '../local/watched-lists.js';
+import { type Conversation, DEFAULT_LIMIT, type ListParams } from '../model/conversation.js';
+import { AuthError, NetworkError, toStorageError } from '../model/errors.js';
+import type { ServerPage } from '../model/validate.js';
+import { clock } from '../platform/clock.js';
+import { isTemporary } from '../storage/ids.js';
+import { writeListConfirmed } from '../storage/meta.js';
+import { listConversations, matchesFilters } from '../storage/queries.js';
+import { compareSortKeys, type SortKey, sortKey } from '../storage/schema.js';
 import type { SyncContext } from './context.js';
 import { type Head, NO_HEAD, pullHead } from './head.js';
 import { absorb } from './merge.js';

@@ -9,8 +9,8 @@ import {
   type ConversationPatch,
   WRITABLE_FIELDS,
   type WritableField,
-} from '../model.js';
-import { parsePatch } from '../validate.js';
+} from '../model/conversation.js';
+import { parsePatch } from '../model/validate.js';
 
 /** What `resolveConflict` is told about a record both sides changed. */
 export interface ConflictContext {

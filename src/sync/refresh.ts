@@ -4,8 +4,8 @@
  * pull makes to prove a record gone or to refresh one that left a list. A 404 for the id
  * is the only proof of deletion.
  */
-import type { RemovedEvent } from '../events.js';
-import { isTemporary, resolveId } from '../ids.js';
+import type { RemovedEvent } from '../model/events.js';
+import { isTemporary, resolveId } from '../storage/ids.js';
 import type { SyncContext } from './context.js';
 import { absorb, removeAndReport } from './merge.js';
 import { eachLimited, lookup } from './read.js';

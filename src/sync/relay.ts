@@ -7,7 +7,7 @@
  * their messages arrive in order; a store that opens later says hello and takes the
  * state from the first answer. The platform's offline event shows `'offline'` at once.
  */
-import type { Platform, WakeChannel } from '../platform.js';
+import type { Platform, WakeChannel } from '../platform/platform.js';
 import type { SyncEvents } from './context.js';
 import type { StatusAction, StatusStore } from './status.js';
 import {

@@ -2,40 +2,17 @@
  * One round: push the outbox, then pull what the round's kind asks for, and work out the
  * state it ends in. The engine (engine.ts) decides when rounds run and shows their state.
  */
-import { clock } from '../clock.js';
-import { AuthError, NetworkError, toStorageError } from '../errors.js';
-import { readMeta, writeMeta } from '../meta.js';
+
+import { AuthError, NetworkError, toStorageError } from '../model/errors.js';
+import type { PullKind, SyncSummary } from '../model/sync.js';
+import { clock } from '../platform/clock.js';
+import { readMeta, writeMeta } from '../storage/meta.js';
 import type { SyncContext } from './context.js';
 import { pullAll } from './pull.js';
 import { push } from './push.js';
 import { emptyPull, type PullResult } from './read.js';
 import { pullRecent } from './recent.js';
-import type { PullKind } from './schedule.js';
-import type { StatusAction, SyncStatus } from './status.js';
-
-/** What one round did; `sync.now()` resolves with it. */
-export interface SyncSummary {
-  /** Requests the server acknowledged. */
-  pushed: number;
-  /** Server rows that changed something locally (rows read but already known do not count). */
-  pulled: number;
-  /** Local records removed because the server no longer lists them. */
-  removed: number;
-  /** Conflicts reported on `conflicts$`. */
-  conflicts: number;
-  /** Writes refused and reported on `rejections$`. */
-  rejected: number;
-  /** Malformed server rows or pages skipped. */
-  skipped: number;
-  /** What the round pulled: every page, the recent part (head and watched lists), or nothing. */
-  pull: PullKind;
-  /** True when a complete walk finished in this round. */
-  complete: boolean;
-  /** The state the round ended in. */
-  state: SyncStatus['state'];
-  /** The round's error, or null when it succeeded. */
-  error: Error | null;
-}
+import type { StatusAction } from './status.js';
 
 export const emptySummary = (): SyncSummary => ({
   pushed: 0,

@@ -5,11 +5,10 @@
  * after local writes (debounced) and at a backoff deadline, a round only pushes. Only the
  * leading store of a database schedules; the others wake it after their writes.
  */
-import { clock, type TimerHandle } from '../clock.js';
-import type { Platform } from '../platform.js';
 
-/** What a round pulls after pushing: every page, the recent part, or nothing. */
-export type PullKind = 'full' | 'recent' | 'none';
+import type { PullKind } from '../model/sync.js';
+import { clock, type TimerHandle } from '../platform/clock.js';
+import type { Platform } from '../platform/platform.js';
 
 const STRENGTH: Record<PullKind, number> = { none: 0, recent: 1, full: 2 };
 

@@ -3,16 +3,16 @@
  * one transaction: the entry leaves the outbox only together with the state its reply
  * produced, so a crash in between resends it (with the same Idempotency-Key).
  */
-import { inTransaction, type OutboxEntry, SCOPES, type StoreDatabase } from '../db.js';
-import type { ApiError } from '../errors.js';
-import { addAlias } from '../ids.js';
+
 import {
   type Conversation,
   type CreateConversationInput,
   mergePatches,
   operationOf,
   type RefusedOperation,
-} from '../model.js';
+} from '../model/conversation.js';
+import type { ApiError } from '../model/errors.js';
+import { addAlias } from '../storage/ids.js';
 import {
   baseIn,
   dropQueue,
@@ -21,7 +21,7 @@ import {
   moveQueue,
   queuedEntry,
   removeEntry,
-} from '../outbox.js';
+} from '../storage/outbox.js';
 import {
   createRefused,
   notFound,
@@ -30,8 +30,9 @@ import {
   renameFrom,
   showQueued,
   storedRow,
-} from '../records.js';
-import { addRejection, type Rejection } from '../rejections.js';
+} from '../storage/records.js';
+import { addRejection, type Rejection } from '../storage/rejections.js';
+import { inTransaction, type OutboxEntry, SCOPES, type StoreDatabase } from '../storage/schema.js';
 import type { Conflict } from './reconcile.js';
 
 /** Shows `base` with the record's remaining entries on top, and keeps `base` while any remain. */

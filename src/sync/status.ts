@@ -3,43 +3,7 @@
  * change), and the store that replays it: `status$` and `pending$`.
  */
 import { ReplaySubject } from 'rxjs';
-
-/** The sync state the app shows (DESIGN section 2). */
-export interface SyncStatus {
-  /**
-   * `'idle'`: nothing running; `'syncing'`: a round is running; `'offline'`: the network is
-   * unreachable; `'paused'`: the token was refused (`AuthError`); `'error'`: the last round
-   * failed; `'closed'`: the store was closed, or its database destroyed (here or in another
-   * store or tab), and nothing more will happen: the last status `status$` emits.
-   */
-  state: 'idle' | 'syncing' | 'offline' | 'paused' | 'error' | 'closed';
-  /** Records with changes not yet on the server (the size of `pending$`). */
-  pending: number;
-  /** Writes the server refused that the app has not retried or discarded yet. */
-  rejected: number;
-  /**
-   * When the last round that pulled (recent or full) without an error ended, in unix
-   * MILLISECONDS (for `new Date(lastSyncedAt)`), unlike the API's
-   * timestamps, which are unix seconds.
-   */
-  lastSyncedAt: number | null;
-  /** The last round's error (typed: NetworkError, AuthError, ApiError, StorageError...), or null. */
-  lastError: Error | null;
-  /** Whether the browser agreed to keep this origin's data (`store.storage.persist()`). */
-  persisted: boolean;
-  /** A complete walk over every page has finished for this database (persisted). */
-  hasSynced: boolean;
-  /** While a complete walk runs: the pages and rows read so far (resumed walks included). */
-  progress: WalkProgress | null;
-}
-
-/** How far a complete walk has come. */
-export interface WalkProgress {
-  /** Pages read. */
-  pages: number;
-  /** Server rows read. */
-  rows: number;
-}
+import type { SyncStatus, WalkProgress } from '../model/sync.js';
 
 export type StatusAction =
   | { type: 'started' }

@@ -13,9 +13,9 @@ import {
   ProtocolOfflineError,
   StorageError,
   ValidationError,
-} from '../errors.js';
+} from '../model/errors.js';
+import type { SyncStatus, WalkProgress } from '../model/sync.js';
 import type { SyncEvents } from './context.js';
-import type { SyncStatus, WalkProgress } from './status.js';
 
 /** An error as JSON: its class name, message and the fields its class carries. */
 export interface WireError {

@@ -4,7 +4,7 @@
  * replay, and the record of what was received. Every transport (in-process fetch, MSW,
  * real HTTP) goes through here, so they behave the same.
  */
-import { clock } from '../clock.js';
+import { clock } from '../platform/clock.js';
 import { errorResponse } from './errors.js';
 import type { FaultState } from './faults.js';
 import { fingerprintOf, type IdempotencyCache } from './idempotency.js';

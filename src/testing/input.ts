@@ -9,7 +9,7 @@ import {
   isTimestamp,
   LIST_PARAMETERS,
   MAX_LIMIT,
-} from '../model.js';
+} from '../model/conversation.js';
 import { RequestError } from './errors.js';
 import type { ListQuery } from './table.js';
 

@@ -4,7 +4,7 @@
  * also elects a leader among the stores that share it and carries their channel messages
  * (wake-ups, status, events), as Web Locks and BroadcastChannel do between browser tabs.
  */
-import type { Platform } from '../platform.js';
+import type { Platform } from '../platform/platform.js';
 
 /** A {@link Platform} whose online state and visibility the test controls. */
 export interface ManualPlatform extends Platform {

@@ -5,7 +5,7 @@
  * page or a service worker as well as in Node. Faults, recording and Idempotency-Key
  * replay live around it, in `exchange.ts`.
  */
-import type { Conversation } from '../model.js';
+import type { Conversation } from '../model/conversation.js';
 import { errorResponse, RequestError } from './errors.js';
 import { parseBody, parseCreate, parseListQuery, parseUpdate } from './input.js';
 import { type ConversationTable, CursorError } from './table.js';

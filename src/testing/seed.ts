@@ -2,8 +2,9 @@
  * Seed data: the API documentation's example conversations, and a deterministic
  * generator of varied conversations for tests and benchmarks.
  */
-import { ID_ALPHABET } from '../ids.js';
-import type { Conversation } from '../model.js';
+
+import type { Conversation } from '../model/conversation.js';
+import { ID_ALPHABET } from '../storage/ids.js';
 
 /**
  * The documentation's example conversation (`xgQQXg3hrtjh7AvZ`, exactly as documented)

@@ -4,9 +4,10 @@
  * tests direct access to the data, as another device or the server's own admin would have.
  * The other transports (`msw.ts`, `node.ts`) reach the exchange through {@link exchangeOf}.
  */
-import { clock, unixSeconds } from '../clock.js';
-import { randomId } from '../ids.js';
-import { CONVERSATION_FIELDS, type Conversation } from '../model.js';
+
+import { CONVERSATION_FIELDS, type Conversation } from '../model/conversation.js';
+import { clock, unixSeconds } from '../platform/clock.js';
+import { randomId } from '../storage/ids.js';
 import { createExchange, type Exchange, LOST, type RecordedRequest } from './exchange.js';
 import { FaultState, type Faults } from './faults.js';
 import { IdempotencyCache } from './idempotency.js';

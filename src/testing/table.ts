@@ -3,7 +3,7 @@
  * (DESIGN section 3) written independently of the store's index-based queries, so that
  * the parity tests compare two implementations rather than one with itself.
  */
-import type { Conversation, ListParams } from '../model.js';
+import type { Conversation, ListParams } from '../model/conversation.js';
 
 /** Filters and cursors of `GET /v1/conversations`, already validated (limit filled in). */
 export type ListQuery = ListParams & { limit: number };

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError, type ConversationStore, ProtocolOfflineError } from '../../src/index.js';
-import { conversationProblem } from '../../src/validate.js';
+import { conversationProblem } from '../../src/model/validate.js';
 import { conversation, harness } from '../fixtures.js';
 
 const A = conversation({ id: 'AAAAAAAAAAAAAAAA', last_active_at: 300 });

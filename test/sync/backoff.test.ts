@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { OutboxEntry } from '../../src/db.js';
-import { isDue, parseRetryAfter, retryDelay } from '../../src/sync/backoff.js';
+import { parseRetryAfter } from '../../src/api/reply.js';
+import { isDue } from '../../src/storage/due.js';
+import type { OutboxEntry } from '../../src/storage/schema.js';
+import { retryDelay } from '../../src/sync/backoff.js';
 
 const policy = { baseMs: 1000, maxMs: 8000 };
 

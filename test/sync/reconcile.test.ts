@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Conversation, diff, mergePatches } from '../../src/model.js';
+import { type Conversation, diff, mergePatches } from '../../src/model/conversation.js';
 import { conflictingFields, rebase } from '../../src/sync/reconcile.js';
 import { conversation } from '../fixtures.js';
 

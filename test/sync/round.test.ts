@@ -1,9 +1,9 @@
 /** One round's outcome: its summary, its error, its state, and what it records as synced. */
 import { firstValueFrom } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
-import { setClock, systemClock } from '../../src/clock.js';
-import type { SyncEvent } from '../../src/events.js';
 import { AuthError, type ConversationStore, StorageError } from '../../src/index.js';
+import type { SyncEvent } from '../../src/model/events.js';
+import { setClock, systemClock } from '../../src/platform/clock.js';
 import {
   A,
   harness,

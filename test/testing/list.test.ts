@@ -1,6 +1,6 @@
 /** GET /v1/conversations: order, filters, limit and both cursors (DESIGN section 3). */
 import { describe, expect, it } from 'vitest';
-import type { Conversation } from '../../src/model.js';
+import type { Conversation } from '../../src/model/conversation.js';
 import { createReferenceServer, generateConversations } from '../../src/testing/index.js';
 import { list, row } from './support.js';
 

@@ -1,5 +1,5 @@
 /** Shared set-up of the reference server tests: headers and a typed list call. */
-import type { Conversation } from '../../src/model.js';
+import type { Conversation } from '../../src/model/conversation.js';
 import type { ReferenceServer } from '../../src/testing/index.js';
 
 export const TOKEN = 'test-token';
