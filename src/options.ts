@@ -110,6 +110,13 @@ export interface ConversationStoreOptions {
    * `localStorage.debug` contains `protocol-offline` (`'protocol-offline:verbose'` for all).
    */
   debug?: DebugMode;
+  /**
+   * How long (ms) a list or record the app read (`list`, `list$`, `retrieve`, `retrieve$`)
+   * stays in memory, kept current, after its last subscriber left or its last one-shot
+   * read: the same read again answers without touching IndexedDB. At most 64 lists and 256
+   * records stay (least recently used leave first). Default 60 000; 0 keeps nothing.
+   */
+  cacheMs?: number;
 }
 
 /** Every option, validated and defaulted. */
@@ -127,6 +134,7 @@ export interface NormalizedOptions {
   afterSignIn: boolean;
   logger: ((event: SyncEvent) => void) | undefined;
   debug: DebugMode;
+  cacheMs: number;
   sync: {
     auto: boolean;
     intervalMs: number;
@@ -247,6 +255,7 @@ export function normalizeOptions(options: ConversationStoreOptions): NormalizedO
     afterSignIn: options.afterSignIn ?? false,
     logger: optionalFunction(options.logger, 'logger'),
     debug: debugMode(debug),
+    cacheMs: integer(options.cacheMs, 60_000, 'cacheMs', 0, Number.MAX_SAFE_INTEGER),
     sync: normalizeSync(options.sync),
   };
 }

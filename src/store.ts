@@ -119,7 +119,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   const storage = new StorageMonitor(db, storageManager, (value) =>
     engine.statusStore.dispatch({ type: 'persisted', value }),
   );
-  const results = new LiveResults(db);
+  const results = new LiveResults(db, options.cacheMs);
   const writes: WriteContext = {
     db,
     nowSeconds: options.nowSeconds,
@@ -167,6 +167,8 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   // Another tab destroyed this database (sign-out): close for good here too, instead of
   // letting Dexie reopen (and so recreate) it on the next read.
   db.on('versionchange', (event) => {
+    // Another connection upgrades the database: nothing held in memory is known to match it.
+    results.invalidate();
     if (event.newVersion !== null) return;
     db.close();
     void close();

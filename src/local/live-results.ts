@@ -6,15 +6,18 @@
  *
  * The live results cache: one current result per `list$` parameters and per `retrieve$`
  * id with a subscriber, shared by every subscriber of it and answering `list`/`retrieve`
- * with the same parameters at once.
+ * with the same parameters at once. A result the app read (`list`, `list$`, `retrieve`,
+ * `retrieve$`) stays warm for `cacheMs` after its last use, at most 64 lists and 256
+ * records (least recently used leave first): the same read again answers from memory.
  *
  * The store's own writes patch the results in memory (patch.ts), without reading
  * IndexedDB: a write tells this cache what it changed inside its transaction (`claim`),
  * and the patch applies when Dexie reports that transaction committed, before the write's
  * promise resolves. Every other change of the records (a pull, a settled reply, an
- * eviction, another tab) marks the results it may touch stale: they are read again, as a
- * live query would. A result is only ever one that was committed; each emits once per
- * transaction, and only when it changed.
+ * eviction, another tab) marks the results it may touch stale: those with subscribers are
+ * read again, as a live query would; warm ones without are read again when next asked. A
+ * result is only ever one that was committed, and a result answers a read only while
+ * fresh; each emits once per transaction, and only when it changed.
  */
 import { Dexie } from 'dexie';
 import { Observable, type Subscriber } from 'rxjs';
@@ -26,6 +29,7 @@ import {
 } from '../model/conversation.js';
 import { closedStoreError } from '../model/errors.js';
 import { parseId, parseListParams } from '../model/validate.js';
+import { clock } from '../platform/clock.js';
 import { listConversations, retrieveConversation, samePage } from '../storage/queries.js';
 import type { StoreDatabase } from '../storage/schema.js';
 import { patchPage, type RecordChange } from './patch.js';
@@ -34,15 +38,21 @@ import { listKey } from './watched-lists.js';
 /** Dexie's record of what a transaction changed: the object its `storagemutated` event carries. */
 type MutatedParts = Record<string, unknown>;
 
+/** How many warm results without a subscriber stay, per kind (least recently used leave first). */
+const MAX_WARM = { lists: 64, records: 256 } as const;
+
 /** One live result: its current value while fresh, and who sees it. */
 class Result<T> {
   value: T | undefined;
   /** Whether `value` has been read: a stale result keeps its last value to compare with. */
   #read = false;
   fresh = false;
-  #running = false;
+  /** The read in progress, if any. */
+  #running: Promise<T> | null = null;
   #again = false;
   readonly subscribers = new Map<Subscriber<T>, boolean>();
+  /** Monotonic ms of the last use: a one-shot read, or the last subscriber leaving. */
+  usedAt = 0;
 
   constructor(
     readonly read: () => Promise<T>,
@@ -59,29 +69,45 @@ class Result<T> {
     else this.#set(next);
   }
 
-  /** Something changed that a patch cannot describe: read again (once more if reading). */
+  /**
+   * Something changed that a patch cannot describe: read again (once more if reading), or,
+   * without a subscriber, when next asked.
+   */
   stale(): void {
     this.fresh = false;
-    if (this.#running) this.#again = true;
-    else void this.#run();
+    if (this.#running !== null) this.#again = true;
+    else if (this.subscribers.size > 0) this.#run().catch(() => {}); // Errors reach them.
   }
 
-  async #run(): Promise<void> {
-    this.#running = true;
-    this.#again = false;
-    let value: T;
-    try {
-      // Outside whatever transaction the change notification was fired from.
-      value = await Dexie.ignoreTransaction(this.read);
-    } catch (error) {
-      this.#running = false;
-      for (const subscriber of this.subscribers.keys()) subscriber.error(error);
-      this.subscribers.clear();
-      return;
+  /** The current value: the fresh one from memory, else read. */
+  get(): Promise<T> {
+    return this.fresh ? Promise.resolve(this.value as T) : this.#run();
+  }
+
+  #run(): Promise<T> {
+    this.#running ??= this.#readUntilSettled().finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
+  async #readUntilSettled(): Promise<T> {
+    for (;;) {
+      this.#again = false;
+      let value: T;
+      try {
+        // Outside whatever transaction the change notification was fired from.
+        value = await Dexie.ignoreTransaction(this.read);
+      } catch (error) {
+        const subscribers = [...this.subscribers.keys()];
+        this.subscribers.clear();
+        for (const subscriber of subscribers) subscriber.error(error);
+        throw error;
+      }
+      if (this.#again) continue; // A change landed while reading: this value may miss it.
+      this.#set(value);
+      return value;
     }
-    this.#running = false;
-    if (this.#again) return this.#run(); // A change landed while reading: this value may miss it.
-    this.#set(value);
   }
 
   #set(value: T): void {
@@ -101,11 +127,16 @@ class Result<T> {
   }
 }
 
+/** The results of one kind (lists or records), most recently used last. */
+type Results<T> = Map<string, Result<T>>;
+
 /** The cache of one store. */
 export class LiveResults {
   readonly #db: StoreDatabase;
-  readonly #lists = new Map<string, { params: ListParams; result: Result<ListPage> }>();
-  readonly #records = new Map<string, Result<Conversation | undefined>>();
+  /** How long a result without a subscriber stays warm (ms); 0 keeps none. */
+  readonly #cacheMs: number;
+  readonly #lists: Results<ListPage> = new Map();
+  readonly #records: Results<Conversation | undefined> = new Map();
   /** Changes claimed by transactions not yet committed, by their Dexie parts object. */
   readonly #claimed = new WeakMap<MutatedParts, RecordChange[]>();
   readonly #prefixes: string[];
@@ -115,8 +146,9 @@ export class LiveResults {
   /** Why, when the store closed because its database could not open. */
   #closedBy: unknown;
 
-  constructor(db: StoreDatabase) {
+  constructor(db: StoreDatabase, cacheMs = 60_000) {
     this.#db = db;
+    this.#cacheMs = cacheMs;
     this.#prefixes = ['conversations', 'aliases'].map((table) => `idb://${db.name}/${table}/`);
     Dexie.on('storagemutated', this.#listener);
   }
@@ -140,51 +172,31 @@ export class LiveResults {
   /** `list$(input)`: the shared live result of these parameters. */
   list$(input: unknown): Observable<ListPage> {
     const params = parseListParams(input); // Bad parameters throw at the call.
-    const key = listKey(params);
-    return this.#live(this.#lists, key, () => ({
-      params,
-      result: new Result(
-        () => listConversations(this.#db, params),
-        samePage,
-        (page, change) => patchPage(page, params, change),
-      ),
-    }));
+    return this.#live(this.#lists, listKey(params), () => this.#listResult(params));
   }
 
   /** `retrieve$(input)`: the shared live result of this id. */
   retrieve$(input: unknown): Observable<Conversation | undefined> {
     const id = parseId(input);
-    return this.#live(this.#records, id, () => {
-      const result: Result<Conversation | undefined> = new Result(
-        () => retrieveConversation(this.#db, id),
-        sameConversation,
-        (row, { before, after }) => {
-          // A replaced temporary id answers with the server's id: follow what it shows.
-          const shown = row?.id ?? id;
-          if ((after ?? before)?.id !== shown) return row;
-          return after ?? undefined;
-        },
-      );
-      return result;
-    });
+    return this.#live(this.#records, id, () => this.#recordResult(id));
   }
 
-  /** `list(input)`: from a live result of the same parameters when there is a fresh one. */
+  /** `list(input)`: from memory when a fresh result of the same parameters is held. */
   async list(input: unknown): Promise<ListPage> {
     this.#refuseIfClosed('list');
     const params = parseListParams(input);
-    const result = this.#lists.get(listKey(params))?.result;
-    if (result?.fresh !== true) return listConversations(this.#db, params);
-    const page = result.value as ListPage;
+    const page = await this.#once(this.#lists, listKey(params), MAX_WARM.lists, () =>
+      this.#listResult(params),
+    );
     return { has_more: page.has_more, data: page.data.map((row) => ({ ...row })) };
   }
 
-  /** `retrieve(input)`: from a live result of the same id when there is a fresh one. */
+  /** `retrieve(input)`: from memory when a fresh result of the same id is held. */
   async retrieve(input: unknown): Promise<Conversation | undefined> {
     this.#refuseIfClosed('retrieve');
-    const result = this.#records.get(parseId(input));
-    if (result?.fresh !== true) return retrieveConversation(this.#db, input);
-    return result.value === undefined ? undefined : { ...result.value };
+    const id = parseId(input);
+    const row = await this.#once(this.#records, id, MAX_WARM.records, () => this.#recordResult(id));
+    return row === undefined ? undefined : { ...row };
   }
 
   /**
@@ -197,16 +209,76 @@ export class LiveResults {
     this.#closed = true;
     this.#closedBy = cause;
     Dexie.on('storagemutated').unsubscribe(this.#listener);
-    const results = [
-      ...[...this.#lists.values()].map((entry) => entry.result),
-      ...this.#records.values(),
-    ] as Result<unknown>[];
+    const results = [...this.#lists.values(), ...this.#records.values()] as Result<unknown>[];
     this.#lists.clear();
     this.#records.clear();
     for (const result of results) {
       const subscribers = [...result.subscribers.keys()];
       result.subscribers.clear();
       for (const subscriber of subscribers) subscriber.error(this.#closedError('live read'));
+    }
+  }
+
+  /** Another connection changed the database under this one: every result is read again. */
+  invalidate(): void {
+    for (const result of this.#lists.values()) result.stale();
+    for (const result of this.#records.values()) result.stale();
+  }
+
+  #listResult(params: ListParams): Result<ListPage> {
+    return new Result(
+      () => listConversations(this.#db, params),
+      samePage,
+      (page, change) => patchPage(page, params, change),
+    );
+  }
+
+  #recordResult(id: string): Result<Conversation | undefined> {
+    return new Result(
+      () => retrieveConversation(this.#db, id),
+      sameConversation,
+      (row, { before, after }) => {
+        // A replaced temporary id answers with the server's id: follow what it shows.
+        const shown = row?.id ?? id;
+        if ((after ?? before)?.id !== shown) return row;
+        return after ?? undefined;
+      },
+    );
+  }
+
+  /** A one-shot read: from the held result when fresh, else read (and held warm). */
+  async #once<T>(map: Results<T>, key: string, max: number, create: () => Result<T>): Promise<T> {
+    let result = map.get(key);
+    if (result === undefined) {
+      if (this.#cacheMs === 0) return create().get(); // Nothing is kept.
+      result = create();
+    }
+    this.#touch(map, key, result);
+    const value = await result.get();
+    this.#prune(map, max);
+    return value;
+  }
+
+  /** Marks a result used now, and most recently used. */
+  #touch<T>(map: Results<T>, key: string, result: Result<T>): void {
+    result.usedAt = clock().monotonic();
+    map.delete(key);
+    map.set(key, result);
+  }
+
+  /**
+   * Drops results without a subscriber that were not used within `cacheMs`, and the least
+   * recently used of the rest beyond `max`.
+   */
+  #prune<T>(map: Results<T>, max: number): void {
+    const now = clock().monotonic();
+    let idle = 0;
+    for (const result of map.values()) if (result.subscribers.size === 0) idle += 1;
+    for (const [key, result] of map) {
+      if (result.subscribers.size > 0) continue;
+      if (idle <= max && now - result.usedAt <= this.#cacheMs) continue;
+      map.delete(key);
+      idle -= 1;
     }
   }
 
@@ -218,30 +290,33 @@ export class LiveResults {
     return closedStoreError(what, this.#closedBy);
   }
 
-  #live<T, E extends { result: Result<T> } | Result<T>>(
-    map: Map<string, E>,
-    key: string,
-    create: () => E,
-  ): Observable<T> {
+  #live<T>(map: Results<T>, key: string, create: () => Result<T>): Observable<T> {
+    const max = map === (this.#lists as unknown) ? MAX_WARM.lists : MAX_WARM.records;
     return new Observable<T>((subscriber) => {
       if (this.#closed) {
         subscriber.error(this.#closedError('live read'));
         return;
       }
-      let entry = map.get(key);
-      if (entry === undefined) {
-        entry = create();
-        map.set(key, entry);
+      let result = map.get(key);
+      if (result === undefined) {
+        result = create();
+        map.set(key, result);
       }
-      const result = 'result' in entry ? entry.result : (entry as Result<T>);
-      result.subscribers.set(subscriber, false);
-      if (result.fresh) {
-        result.subscribers.set(subscriber, true);
-        subscriber.next(result.value as T);
-      } else if (result.subscribers.size === 1) result.stale();
+      const held = result;
+      held.subscribers.set(subscriber, false);
+      if (held.fresh) {
+        held.subscribers.set(subscriber, true);
+        subscriber.next(held.value as T);
+      } else if (held.subscribers.size === 1) held.stale();
       return () => {
-        result.subscribers.delete(subscriber);
-        if (result.subscribers.size === 0 && map.get(key) === entry) map.delete(key);
+        held.subscribers.delete(subscriber);
+        if (held.subscribers.size > 0 || map.get(key) !== held) return;
+        // The last subscriber left: the result stays warm for cacheMs, or goes now.
+        if (this.#cacheMs === 0) map.delete(key);
+        else {
+          this.#touch(map, key, held);
+          this.#prune(map, max);
+        }
       };
     });
   }
@@ -250,7 +325,7 @@ export class LiveResults {
     const claimed = this.#claimed.get(parts);
     if (claimed !== undefined) {
       this.#claimed.delete(parts);
-      for (const { result } of this.#lists.values()) result.apply(claimed);
+      for (const result of this.#lists.values()) result.apply(claimed);
       for (const result of this.#records.values()) result.apply(claimed);
       return;
     }
@@ -258,7 +333,7 @@ export class LiveResults {
       'all' in parts ||
       Object.keys(parts).some((part) => this.#prefixes.some((p) => part.startsWith(p)));
     if (!touched) return;
-    for (const { result } of this.#lists.values()) result.stale();
+    for (const result of this.#lists.values()) result.stale();
     for (const result of this.#records.values()) result.stale();
   }
 }

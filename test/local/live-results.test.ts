@@ -23,6 +23,7 @@ import {
   updateLocal,
   type WriteContext,
 } from '../../src/local/writes.js';
+import { setClock, systemClock } from '../../src/platform/clock.js';
 import { openDatabase, type StoreDatabase, toStored } from '../../src/storage/schema.js';
 import { A, B, C, conversation, eventually, harness, NOW, quiet, record } from '../fixtures.js';
 
@@ -188,6 +189,8 @@ describe('retrieve$', () => {
 describe('subscribers of the same parameters', () => {
   it('share one read, and each sees the store’s writes', async () => {
     const context = await setUp();
+    results.close();
+    results = new LiveResults(db, 0); // Nothing warm: the subscribers' read is their own.
     reads = 0;
     await results.list({ limit: 2 }); // No live result: one fresh read.
     const oneRead = reads;
@@ -489,5 +492,94 @@ describe('what live results follow', () => {
     expect(reads).toBe(0);
     expect(list.values).toHaveLength(1);
     list.stop();
+  });
+});
+
+describe('warm results (cacheMs)', () => {
+  /** A clock whose monotonic time only moves when the test moves it. */
+  function manualTime() {
+    const time = { now: 1_000 };
+    const restore = setClock({ ...systemClock, monotonic: () => time.now });
+    cleanups.push(restore);
+    return time;
+  }
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+  });
+
+  it('answers the same list again from memory after its last subscriber left', async () => {
+    await setUp();
+    const list = record(results.list$({ muted: false, limit: 2 }));
+    await eventually(() => expect(list.values).toHaveLength(1));
+    list.stop();
+    reads = 0;
+    expect((await results.list({ muted: false, limit: 2 })).data).toEqual([A, B]);
+    const again = record(results.list$({ limit: 2, muted: false }));
+    expect(again.values).toHaveLength(1); // At once, from memory.
+    again.stop();
+    expect(reads).toBe(0);
+  });
+
+  it('answers a one-shot list() or retrieve() again from memory', async () => {
+    await setUp();
+    await results.list({ archived: false });
+    await results.retrieve(B.id);
+    reads = 0;
+    expect((await results.list({ archived: false })).data).toEqual([A, B, C]);
+    expect(await results.retrieve(B.id)).toEqual(B);
+    expect(reads).toBe(0);
+  });
+
+  it('keeps a warm list current with the store’s own writes, without reading', async () => {
+    const context = await setUp();
+    await results.list({ limit: 2 });
+    reads = 0;
+    await updateLocal(context, B.id, { is_pinned: true });
+    expect((await results.list({ limit: 2 })).data).toEqual([A, { ...B, is_pinned: true }]);
+    expect(reads).toBe(0);
+  });
+
+  it('reads IndexedDB again after a change it cannot patch (a pull, another tab)', async () => {
+    await setUp();
+    await results.list({ limit: 2 });
+    const changed = { ...A, is_muted: true };
+    await db.conversations.put(toStored(changed)); // Not through the store's writes.
+    reads = 0;
+    expect((await results.list({ limit: 2 })).data).toEqual([changed, B]);
+    expect(reads).toBeGreaterThan(0);
+  });
+
+  it('forgets a list cacheMs after its last use', async () => {
+    const time = manualTime();
+    await setUp();
+    results.close();
+    results = new LiveResults(db, 1_000);
+    await results.list({ limit: 1 });
+    time.now += 1_001;
+    await results.list({ limit: 2 }); // Any later use drops what expired.
+    reads = 0;
+    await results.list({ limit: 1 });
+    expect(reads).toBeGreaterThan(0);
+  });
+
+  it('keeps nothing with cacheMs 0', async () => {
+    await setUp();
+    results.close();
+    results = new LiveResults(db, 0);
+    await results.list({ limit: 1 });
+    reads = 0;
+    await results.list({ limit: 1 });
+    expect(reads).toBeGreaterThan(0);
+  });
+
+  it('keeps at most 64 lists without a subscriber: the least recently used leave first', async () => {
+    await setUp();
+    for (let limit = 1; limit <= 65; limit++) await results.list({ limit });
+    reads = 0;
+    await results.list({ limit: 65 });
+    expect(reads).toBe(0);
+    await results.list({ limit: 1 }); // The first one left.
+    expect(reads).toBeGreaterThan(0);
   });
 });
