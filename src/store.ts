@@ -19,7 +19,7 @@ import {
 import { type ListParams, operationOf } from './model/conversation.js';
 import { MISSING_INDEXEDDB, StorageError, toStorageError } from './model/errors.js';
 import { EventLog } from './model/events.js';
-import { parseIds, parseRoundOptions } from './model/validate.js';
+import { parseId, parseIds, parseRoundOptions } from './model/validate.js';
 import { type ConversationStoreOptions, normalizeOptions } from './options.js';
 import { clock } from './platform/clock.js';
 import { debugPrinter } from './platform/debug.js';
@@ -44,6 +44,7 @@ import { markSignedOut, signedOutGate } from './storage/signout.js';
 import { Confirmations } from './sync/confirmations.js';
 import type { IdChange } from './sync/context.js';
 import { SyncEngine } from './sync/engine.js';
+import { Receipts } from './sync/receipts.js';
 import type { Conflict } from './sync/reconcile.js';
 import type { ConversationStore, OutboxItem } from './views.js';
 
@@ -120,6 +121,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
     engine.statusStore.dispatch({ type: 'persisted', value }),
   );
   const results = new LiveResults(db, options.cacheMs);
+  const receipts = new Receipts(db, (id) => results.retrieve(id));
   const writes: WriteContext = {
     db,
     nowSeconds: options.nowSeconds,
@@ -138,6 +140,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   const close = () => {
     // At once: no read answers from memory after this (the cache, or a live result).
     results.close(openError);
+    receipts.close(openError);
     closing ??= (async () => {
       // Requests in flight end now instead of at their timeouts; the outbox keeps their
       // entries (sent ones are resent with the same Idempotency-Key next session).
@@ -222,6 +225,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       now: async (options) => engine.now(parseRoundOptions(options)),
       refresh: async (ids) => engine.refresh(parseIds(ids)),
       firstSync: () => engine.firstSync(),
+      synced: async (id) => receipts.synced(parseId(id)),
       start: () => engine.start(),
       stop: () => engine.stop(),
       listOutbox: async () => {

@@ -89,6 +89,19 @@ export interface SyncView {
   refresh(ids: readonly string[]): Promise<RefreshResult>;
   /** Resolves once a complete walk has ever finished for this database (`hasSynced`). */
   firstSync(): Promise<void>;
+  /**
+   * The server's receipt for a record: resolves once every change made to it before the
+   * call is acknowledged, with the record as it is then (under the server's id for a
+   * temporary one), or `null` when it was deleted. Resolves at once when nothing is
+   * pending. The outbox is the truth: it works in every tab, whichever syncs, and after a
+   * reload. It may also wait for a change made just after the call that coalescing merged
+   * into an unsent entry.
+   * @throws {@link ApiError} (rejects) when the server refused one of those changes (the
+   * refusal is also on `rejections$` and in `listRejections()`).
+   * @throws {@link StorageError} (rejects) when the store closes first, or was closed.
+   * @throws {@link ValidationError} (rejects) for an id that is not a non-empty string.
+   */
+  synced(id: string): Promise<Conversation | null>;
   /** Resumes automatic sync (and clears a paused `AuthError`). */
   start(): void;
   /** Stops automatic sync; writes keep landing locally and in the outbox. */

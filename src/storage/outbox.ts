@@ -129,6 +129,11 @@ export function claimHead(
   });
 }
 
+/** The seqs of the entries queued for any of these ids (a record's temporary and server id). */
+export function queuedSeqs(db: StoreDatabase, recordIds: readonly string[]): Promise<number[]> {
+  return db.outbox.where('recordId').anyOf(recordIds).primaryKeys() as Promise<number[]>;
+}
+
 /** The ids of records with queued entries, in id order. */
 export const queuedRecordIds = async (db: StoreDatabase) =>
   (await db.outbox.orderBy('recordId').uniqueKeys()) as string[];

@@ -69,6 +69,27 @@ export async function discardRejection(db: StoreDatabase, rejectionId: number): 
   }
 }
 
+/**
+ * The id of the latest stored rejection, 0 when there is none: rejections stored later
+ * get larger ids (IndexedDB's key generator never goes back, even after deletions).
+ */
+export async function lastRejectionId(db: StoreDatabase): Promise<number> {
+  return ((await db.rejections.orderBy('id').lastKey()) as number | undefined) ?? 0;
+}
+
+/** The rejections of these ids stored after `afterId`, oldest first. */
+export async function rejectionsAfter(
+  db: StoreDatabase,
+  recordIds: readonly string[],
+  afterId: number,
+): Promise<Rejection[]> {
+  const rows = await db.rejections.where('recordId').anyOf(recordIds).toArray();
+  return rows
+    .filter((row) => (row.id as number) > afterId)
+    .sort((a, b) => (a.id as number) - (b.id as number))
+    .map(toRejection);
+}
+
 /** How many rejections are stored (`status.rejected`). */
 export function countRejections(db: StoreDatabase): Promise<number> {
   return db.rejections.count();

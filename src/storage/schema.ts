@@ -136,6 +136,8 @@ export const SCOPES = {
   pull: ['conversations', 'outbox', 'meta', 'evicted'],
   /** Evicting synced records: the records, the queue that protects them, their stubs. */
   evict: ['conversations', 'outbox', 'evicted'],
+  /** A receipt's read: a record's queued entries (under either id) and its refusals. */
+  receipt: ['outbox', 'aliases', 'rejections'],
 } as const satisfies Record<string, readonly (keyof TableRows)[]>;
 
 type TableRows = {
@@ -154,6 +156,15 @@ export function inTransaction<T>(
   body: () => Promise<T>,
 ): Promise<T> {
   return db.transaction('rw', scope as (keyof TableRows)[], body);
+}
+
+/** Runs `body` in a read-only transaction over one of {@link SCOPES}: one consistent snapshot. */
+export function inReadTransaction<T>(
+  db: StoreDatabase,
+  scope: readonly (keyof TableRows)[],
+  body: () => Promise<T>,
+): Promise<T> {
+  return db.transaction('r', scope as (keyof TableRows)[], body);
 }
 
 /** One version of the schema: the tables it adds or changes, and how their rows move. */
