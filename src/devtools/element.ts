@@ -54,6 +54,13 @@ export function createDevtoolsClass(): ProtocolOfflineDevtoolsConstructor {
       this.#view.toggle.addEventListener('click', () => {
         this.open = !this.open;
       });
+      // Set on the element before `defineDevtools()` upgraded it: an own property that
+      // would hide the accessor. Take its value and let the accessor hold it.
+      if (Object.hasOwn(this, 'store')) {
+        const { store } = this as { store: ConversationStore | null };
+        delete (this as { store?: unknown }).store;
+        this.store = store;
+      }
     }
 
     get store(): ConversationStore | null {
@@ -77,6 +84,7 @@ export function createDevtoolsClass(): ProtocolOfflineDevtoolsConstructor {
     }
 
     connectedCallback(): void {
+      this.#view.setOpen(this.open); // Also where an upgrade did not report the attribute.
       this.#start();
     }
 
