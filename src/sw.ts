@@ -24,13 +24,15 @@ interface SyncManagerLike {
  * Resolves false where Background Sync (or a service worker) is not available.
  */
 export async function requestBackgroundSync(tag = BACKGROUND_SYNC_TAG): Promise<boolean> {
-  const container = (globalThis as { navigator?: { serviceWorker?: ServiceWorkerContainer } })
-    .navigator?.serviceWorker;
-  if (container === undefined) return false;
+  // Missing and null (happy-dom and some embedded browsers stub APIs with null) are absent.
+  const container = (
+    globalThis as { navigator?: { serviceWorker?: ServiceWorkerContainer | null } | null }
+  ).navigator?.serviceWorker;
+  if (container === undefined || container === null) return false;
   const registration = (await container.ready) as ServiceWorkerRegistration & {
-    sync?: SyncManagerLike;
+    sync?: SyncManagerLike | null;
   };
-  if (registration.sync === undefined) return false;
+  if (typeof registration.sync?.register !== 'function') return false;
   await registration.sync.register(tag);
   return true;
 }

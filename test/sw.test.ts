@@ -125,6 +125,15 @@ describe('requestBackgroundSync', () => {
     expect(await requestBackgroundSync()).toBe(false);
   });
 
+  it('resolves false where the service worker or Background Sync is null', async () => {
+    vi.stubGlobal('navigator', { serviceWorker: null });
+    expect(await requestBackgroundSync()).toBe(false);
+    vi.stubGlobal('navigator', { serviceWorker: { ready: Promise.resolve({ sync: null }) } });
+    expect(await requestBackgroundSync()).toBe(false);
+    vi.stubGlobal('navigator', null);
+    expect(await requestBackgroundSync()).toBe(false);
+  });
+
   it('registers the tag and resolves true where Background Sync exists', async () => {
     const tags: string[] = [];
     const sync = { register: async (tag: string) => void tags.push(tag) };

@@ -116,10 +116,25 @@ interface EventTargetLike {
   removeEventListener?: (type: string, listener: () => void) => void;
 }
 
+/**
+ * The runtime's globals. Any of them may be missing or `null` (happy-dom sets
+ * `navigator.locks` to `null`): both mean the feature is absent.
+ */
 const scope = globalThis as unknown as EventTargetLike & {
-  document?: EventTargetLike & { visibilityState?: string };
-  navigator?: { onLine?: boolean; locks?: LockManagerLike; storage?: StorageManagerLike };
+  document?: (EventTargetLike & { visibilityState?: string }) | null;
+  navigator?: {
+    onLine?: boolean;
+    locks?: LockManagerLike | null;
+    storage?: StorageManagerLike | null;
+  } | null;
+  BroadcastChannel?: typeof BroadcastChannel | null;
 };
+
+/** The Web Locks API, when the runtime has a usable one. */
+function webLocks(): LockManagerLike | undefined {
+  const locks = scope.navigator?.locks;
+  return typeof locks?.request === 'function' ? locks : undefined;
+}
 
 function listen(
   target: EventTargetLike,
@@ -159,25 +174,24 @@ const fallbackLock = localLocks();
 
 /** The browser (or service worker, or Node) platform. */
 export function defaultPlatform(): Platform {
+  const locks = webLocks();
   return {
     onOnline: (listener) => listen(scope, 'online', listener),
     onOffline: (listener) => listen(scope, 'offline', listener),
     onVisible: (listener) => {
       const document = scope.document;
-      if (document === undefined) return () => {};
+      if (document === undefined || document === null) return () => {};
       const visible = () => document.visibilityState === 'visible';
       return listen(document, 'visibilitychange', listener, visible);
     },
     isOnline: () => scope.navigator?.onLine !== false,
-    storage: () => scope.navigator?.storage,
+    storage: () => scope.navigator?.storage ?? undefined,
     withLock: (name, task) => {
-      const locks = scope.navigator?.locks;
-      return locks ? locks.request(name, task) : fallbackLock(name, task);
+      const current = webLocks();
+      return current === undefined ? fallbackLock(name, task) : current.request(name, task);
     },
-    ...(scope.navigator?.locks === undefined
-      ? {}
-      : { lead: webLockLeadership(scope.navigator.locks) }),
-    ...(typeof BroadcastChannel === 'undefined' ? {} : { channel: broadcastChannel }),
+    ...(locks === undefined ? {} : { lead: webLockLeadership(locks) }),
+    ...(typeof scope.BroadcastChannel === 'function' ? { channel: broadcastChannel } : {}),
   };
 }
 
@@ -203,7 +217,7 @@ function webLockLeadership(locks: LockManagerLike) {
 }
 
 function broadcastChannel(name: string): WakeChannel {
-  const channel = new BroadcastChannel(name);
+  const channel = new (scope.BroadcastChannel as typeof BroadcastChannel)(name);
   // Node's BroadcastChannel keeps the process alive; a store's channel should not.
   (channel as { unref?: () => void }).unref?.();
   return {

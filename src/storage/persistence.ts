@@ -89,7 +89,7 @@ export class StorageMonitor implements StorageView {
   /** Reads the estimate again (after a round, after a failed write). */
   refresh(): void {
     const estimate = this.#manager?.estimate;
-    if (estimate === undefined) {
+    if (typeof estimate !== 'function') {
       if (!this.#closed) this.#estimate.next(null);
       return;
     }

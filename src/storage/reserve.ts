@@ -53,7 +53,8 @@ export class Reserve {
   }
 
   async #directory(): Promise<DirectoryHandleLike | undefined> {
-    if (this.#bytes === 0 || this.#manager?.getDirectory === undefined) return undefined;
+    // A missing or null method (some runtimes stub it with null) means no file system.
+    if (this.#bytes === 0 || typeof this.#manager?.getDirectory !== 'function') return undefined;
     try {
       return await this.#manager.getDirectory();
     } catch {

@@ -54,7 +54,7 @@ export class Relay {
       if (!host.paused()) status.dispatch({ type: 'state', state: 'offline' });
     };
     if (!platform.isOnline()) offline();
-    if (platform.onOffline !== undefined) this.#unlisten.push(platform.onOffline(offline));
+    if (typeof platform.onOffline === 'function') this.#unlisten.push(platform.onOffline(offline));
     if (this.#channel !== undefined) {
       this.#unlisten.push(this.#channel.listen((data) => this.#receive(data)));
       this.#post({ v: 1, type: 'hello' });

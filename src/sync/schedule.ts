@@ -62,7 +62,7 @@ export class Scheduler {
     // One tab leads: it alone runs automatic rounds. Others wake it after their writes.
     const channel = platform.channel?.(`${lockName}:wake`);
     this.#wake = channel === undefined ? null : () => channel.post();
-    if (platform.lead !== undefined) {
+    if (typeof platform.lead === 'function') {
       this.#leader = false;
       this.#unlisten.push(
         platform.lead(`${lockName}:leader`, () => {

@@ -228,3 +228,33 @@ describe('defaultPlatform channels', () => {
     receiver?.close();
   });
 });
+
+describe('defaultPlatform where features are null (happy-dom sets navigator.locks to null)', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('counts null locks, storage, document and BroadcastChannel as absent', async () => {
+    vi.stubGlobal('navigator', { onLine: true, locks: null, storage: null });
+    vi.stubGlobal('document', null);
+    vi.stubGlobal('BroadcastChannel', null);
+    const platform = defaultPlatform();
+    expect(platform.lead).toBeUndefined();
+    expect(platform.channel).toBeUndefined();
+    expect(platform.storage?.()).toBeUndefined();
+    expect(platform.isOnline()).toBe(true);
+    expect(await platform.withLock(`null-locks-${Math.random()}`, async () => 'ran')).toBe('ran');
+    const stopVisible = platform.onVisible(() => {});
+    stopVisible();
+  });
+
+  it('counts a null navigator, and locks without a request method, as absent', async () => {
+    vi.stubGlobal('navigator', null);
+    expect(defaultPlatform().storage?.()).toBeUndefined();
+    expect(defaultPlatform().isOnline()).toBe(true);
+    vi.stubGlobal('navigator', { locks: {} });
+    const platform = defaultPlatform();
+    expect(platform.lead).toBeUndefined();
+    expect(await platform.withLock(`odd-locks-${Math.random()}`, async () => 'ran')).toBe('ran');
+  });
+});

@@ -60,6 +60,15 @@ describe('persist()', () => {
 });
 
 describe('estimate$', () => {
+  it('is null, and persist() false, where the storage manager has null methods', async () => {
+    const h = harness();
+    const nulls = { persist: null, estimate: null, getDirectory: null };
+    const store = h.open({ platform: withManager(nulls as unknown as StorageManagerLike) });
+    expect(await until(store.storage.estimate$, () => true)).toBeNull();
+    expect(await store.storage.persist()).toBe(false);
+    await store.close();
+  });
+
   it('replays the latest estimate and reads it again when a round ends', async () => {
     const h = harness();
     const { manager, calls } = fakeManager();
