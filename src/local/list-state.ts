@@ -7,7 +7,7 @@ import { combineLatest, map, type Observable } from 'rxjs';
 import type { ListPage, ListParams } from '../model/conversation.js';
 import { readListConfirmed, readMeta } from '../storage/meta.js';
 import type { StoreDatabase } from '../storage/schema.js';
-import { live } from './live.js';
+import { tableLive } from './live.js';
 import { listKey } from './watched-lists.js';
 
 /** What `listState$(params)` emits. */
@@ -36,7 +36,9 @@ export function listState(
   isComplete: (params: ListParams) => Promise<boolean>,
 ): Observable<ListState> {
   const key = listKey(params);
-  const facts$ = live(
+  const facts$ = tableLive(
+    db,
+    ['meta', 'evicted', 'conversations'],
     async () => ({
       confirmedAt: await readListConfirmed(db, key),
       walkedAt: await readMeta(db, 'lastFullSyncAt'),

@@ -30,13 +30,11 @@ import {
 import { closedStoreError } from '../model/errors.js';
 import { parseId, parseListParams } from '../model/validate.js';
 import { clock } from '../platform/clock.js';
+import { type MutatedParts, onChange, touches } from '../storage/changes.js';
 import { listConversations, retrieveConversation, samePage } from '../storage/queries.js';
 import type { StoreDatabase } from '../storage/schema.js';
 import { patchPage, type RecordChange } from './patch.js';
 import { listKey } from './watched-lists.js';
-
-/** Dexie's record of what a transaction changed: the object its `storagemutated` event carries. */
-type MutatedParts = Record<string, unknown>;
 
 /** How many warm results without a subscriber stay, per kind (least recently used leave first). */
 const MAX_WARM = { lists: 64, records: 256 } as const;
@@ -139,8 +137,7 @@ export class LiveResults {
   readonly #records: Results<Conversation | undefined> = new Map();
   /** Changes claimed by transactions not yet committed, by their Dexie parts object. */
   readonly #claimed = new WeakMap<MutatedParts, RecordChange[]>();
-  readonly #prefixes: string[];
-  readonly #listener = (parts: MutatedParts) => this.#mutated(parts);
+  readonly #stopListening: () => void;
   /** Set once the store closed or its database went: every read fails from then on. */
   #closed = false;
   /** Why, when the store closed because its database could not open. */
@@ -149,8 +146,7 @@ export class LiveResults {
   constructor(db: StoreDatabase, cacheMs = 60_000) {
     this.#db = db;
     this.#cacheMs = cacheMs;
-    this.#prefixes = ['conversations', 'aliases'].map((table) => `idb://${db.name}/${table}/`);
-    Dexie.on('storagemutated', this.#listener);
+    this.#stopListening = onChange(db.name, (tables, parts) => this.#mutated(tables, parts));
   }
 
   /**
@@ -208,7 +204,7 @@ export class LiveResults {
     if (this.#closed) return;
     this.#closed = true;
     this.#closedBy = cause;
-    Dexie.on('storagemutated').unsubscribe(this.#listener);
+    this.#stopListening();
     const results = [...this.#lists.values(), ...this.#records.values()] as Result<unknown>[];
     this.#lists.clear();
     this.#records.clear();
@@ -321,7 +317,7 @@ export class LiveResults {
     });
   }
 
-  #mutated(parts: MutatedParts): void {
+  #mutated(tables: ReadonlySet<string>, parts: MutatedParts): void {
     const claimed = this.#claimed.get(parts);
     if (claimed !== undefined) {
       this.#claimed.delete(parts);
@@ -329,10 +325,7 @@ export class LiveResults {
       for (const result of this.#records.values()) result.apply(claimed);
       return;
     }
-    const touched =
-      'all' in parts ||
-      Object.keys(parts).some((part) => this.#prefixes.some((p) => part.startsWith(p)));
-    if (!touched) return;
+    if (!touches(tables, ['conversations', 'aliases'])) return;
     for (const result of this.#lists.values()) result.stale();
     for (const result of this.#records.values()) result.stale();
   }

@@ -5,6 +5,7 @@
 import { Dexie, liveQuery } from 'dexie';
 import { distinctUntilChanged, Observable, retry } from 'rxjs';
 import { clock, type TimerHandle } from '../platform/clock.js';
+import { onChange, touches } from '../storage/changes.js';
 
 /**
  * Wraps a Dexie live query in an RxJS Observable that emits only on a real change.
@@ -34,8 +35,6 @@ export function throttledLive<T>(
   windowMs: number,
 ): Observable<T> {
   return new Observable<T>((subscriber) => {
-    // Dexie names changed parts `idb://<database>/<table>/<index>`.
-    const prefixes = tables.map((table) => `idb://${databaseName}/${table}/`);
     let running = false;
     let dirty = false;
     let closed = false;
@@ -70,19 +69,31 @@ export function throttledLive<T>(
         void run();
       }, wait);
     };
-    const listener = (parts: Record<string, unknown>) => {
-      for (const part of Object.keys(parts)) {
-        if (prefixes.some((prefix) => part.startsWith(prefix))) return schedule();
-      }
-    };
-    Dexie.on('storagemutated', listener);
+    const stop = onChange(databaseName, (changed) => {
+      if (touches(changed, tables)) schedule();
+    });
     void run();
     return () => {
       closed = true;
       clock().clearTimeout(timer);
-      Dexie.on('storagemutated').unsubscribe(listener);
+      stop();
     };
   }).pipe(distinctUntilChanged(equal));
+}
+
+/**
+ * A read of some tables of one database, read again whenever one of them changes (in this
+ * tab or another), emitting only when its value moved. Coarser than {@link live} (any change
+ * to the tables counts), and it costs other stores nothing: changes reach it through the
+ * one listener of its database (storage/changes.ts), where each live query hears them all.
+ */
+export function tableLive<T>(
+  db: { name: string },
+  tables: readonly string[],
+  query: () => Promise<T>,
+  equal: (a: T, b: T) => boolean = Object.is,
+): Observable<T> {
+  return throttledLive(db.name, tables, query, equal, 0);
 }
 
 /** The first wait of {@link retrying} after a failed read; it doubles up to {@link RETRY_MAX_MS}. */

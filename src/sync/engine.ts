@@ -9,7 +9,7 @@
  * When rounds run is schedule.ts's business; what the app sees is status.ts's.
  */
 import type { Subscription } from 'rxjs';
-import { live, retrying, throttledLive } from '../local/live.js';
+import { retrying, tableLive, throttledLive } from '../local/live.js';
 import { StorageError, toStorageError } from '../model/errors.js';
 import type { PullKind, SyncStatus, SyncSummary } from '../model/sync.js';
 import { clock } from '../platform/clock.js';
@@ -27,7 +27,6 @@ import { type StatusAction, StatusStore } from './status.js';
 
 /** `pending$` re-reads the outbox at most this often while writes keep coming. */
 const PENDING_WINDOW_MS = 50;
-const same = <T>(a: T, b: T) => a === b;
 
 export interface EngineOptions {
   auto: boolean;
@@ -103,13 +102,13 @@ export class SyncEngine {
           PENDING_WINDOW_MS,
         ),
       ).subscribe(({ ids, version }) => status.readPending(ids, version)),
-      retrying(live(() => countRejections(db), same)).subscribe((count) =>
+      retrying(tableLive(db, ['rejections'], () => countRejections(db))).subscribe((count) =>
         status.dispatch({ type: 'rejected', count }),
       ),
-      retrying(live(() => readMeta(db, 'lastSyncedAt'), same)).subscribe((at) =>
+      retrying(tableLive(db, ['meta'], () => readMeta(db, 'lastSyncedAt'))).subscribe((at) =>
         status.dispatch({ type: 'synced', at }),
       ),
-      retrying(live(() => readMeta(db, 'lastFullSyncAt'), same)).subscribe((at) =>
+      retrying(tableLive(db, ['meta'], () => readMeta(db, 'lastFullSyncAt'))).subscribe((at) =>
         status.dispatch({ type: 'walked', at }),
       ),
     );

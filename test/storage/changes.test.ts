@@ -1,0 +1,60 @@
+/**
+ * The one storagemutated listener: each database's listeners hear its changes only, with
+ * the tables they touched, and a change Dexie cannot describe reaches everyone.
+ */
+import { Dexie } from 'dexie';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ALL_TABLES, onChange, touches } from '../../src/storage/changes.js';
+
+const stops: (() => void)[] = [];
+afterEach(() => {
+  for (const stop of stops.splice(0)) stop();
+});
+
+function listen(database: string) {
+  const heard: string[][] = [];
+  stops.push(onChange(database, (tables) => heard.push([...tables].sort())));
+  return heard;
+}
+
+describe('changes of a database reach its own listeners only', () => {
+  it('tells each database the tables that changed, and nothing of the others', () => {
+    const one = listen('db-one');
+    const other = listen('db-other');
+    Dexie.on.storagemutated.fire({
+      'idb://db-one/conversations/': {},
+      'idb://db-one/conversations/s': {},
+      'idb://db-one/outbox/recordId': {},
+    });
+    expect(one).toEqual([['conversations', 'outbox']]);
+    expect(other).toEqual([]);
+  });
+
+  it('reads a database name that holds slashes', () => {
+    const heard = listen('protocol-offline:user/42');
+    Dexie.on.storagemutated.fire({ 'idb://protocol-offline:user/42/meta/': {} });
+    expect(heard).toEqual([['meta']]);
+  });
+
+  it('tells everyone when Dexie cannot say what changed', () => {
+    const heard: ReadonlySet<string>[] = [];
+    stops.push(onChange('db-all', (tables) => heard.push(tables)));
+    Dexie.on.storagemutated.fire({ all: {} });
+    expect(heard).toEqual([ALL_TABLES]);
+    expect(touches(ALL_TABLES, ['outbox'])).toBe(true);
+  });
+
+  it('stops telling a listener once it stopped, and leaves Dexie’s event when none is left', () => {
+    const heard = listen('db-stop');
+    (stops.pop() as () => void)();
+    Dexie.on.storagemutated.fire({ 'idb://db-stop/meta/': {} });
+    expect(heard).toEqual([]);
+  });
+
+  it('costs a store nothing for another database’s commit: no listener of it runs', () => {
+    let calls = 0;
+    for (let i = 0; i < 100; i++) stops.push(onChange(`db-many-${i}`, () => (calls += 1)));
+    Dexie.on.storagemutated.fire({ 'idb://db-many-7/conversations/': {} });
+    expect(calls).toBe(1);
+  });
+});
