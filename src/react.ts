@@ -14,11 +14,13 @@
  */
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
 import type {
+  Conflict,
   Conversation,
   ConversationStore,
   ListPage,
   ListParams,
   ListState,
+  Rejection,
   SyncStatus,
 } from './index.js';
 
@@ -178,4 +180,96 @@ export function useSyncStatus(store: ConversationStore): SyncStatus | undefined 
  */
 export function usePendingIds(store: ConversationStore): ReadonlySet<string> | undefined {
   return useLive<ReadonlySet<string>>(store, 'pending', () => store.sync.pending$)?.value;
+}
+
+/**
+ * The refused writes as `store.sync.listRejections()` answers them, read again whenever
+ * they may have changed: a new refusal (`rejections$`, from any tab), a retry or discard
+ * (the `rejected` count of `status$`, read from IndexedDB in every tab), the store's close.
+ */
+function refusedWrites(store: ConversationStore): Source<Rejection[]> {
+  return {
+    subscribe(observer) {
+      let active = true;
+      let reading = false;
+      let again = false;
+      const read = () => {
+        if (reading) {
+          again = true;
+          return;
+        }
+        reading = true;
+        again = false;
+        store.sync.listRejections().then(
+          (rejections) => {
+            reading = false;
+            if (active) observer.next(rejections);
+            if (active && again) read();
+          },
+          (error: unknown) => {
+            reading = false;
+            if (active) observer.error(error);
+          },
+        );
+      };
+      let count: number | undefined;
+      const status = store.sync.status$.subscribe({
+        next: ({ rejected, state }) => {
+          if (rejected === count && state !== 'closed') return;
+          count = rejected;
+          read();
+        },
+      });
+      const refused = store.sync.rejections$.subscribe({ next: read });
+      return {
+        unsubscribe() {
+          active = false;
+          status.unsubscribe();
+          refused.unsubscribe();
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The writes the server refused for good, live: what `store.sync.listRejections()` answers
+ * (oldest first), read again after each refusal, retry or discard in any tab. `undefined`
+ * until the first read. Act on one with `store.sync.retry(rejection.id)` or
+ * `store.sync.discard(rejection.id)`: the list follows.
+ *
+ * @throws {@link index!StorageError} during render once the store is closed.
+ */
+export function useRejections(store: ConversationStore): readonly Rejection[] | undefined {
+  return useLive<Rejection[]>(store, 'rejections', () => refusedWrites(store))?.value;
+}
+
+/** How many conflicts {@link useConflicts} keeps. */
+export const RECENT_CONFLICTS = 50;
+
+/** The conflicts `conflicts$` reports from the subscription on, most recent first. */
+function recentConflicts(store: ConversationStore): Source<readonly Conflict[]> {
+  return {
+    subscribe(observer) {
+      let recent: readonly Conflict[] = [];
+      observer.next(recent);
+      return store.sync.conflicts$.subscribe({
+        next: (conflict) => {
+          recent = [conflict, ...recent].slice(0, RECENT_CONFLICTS);
+          observer.next(recent);
+        },
+        error: (error: unknown) => observer.error(error),
+      });
+    },
+  };
+}
+
+/**
+ * The last {@link RECENT_CONFLICTS} conflicts (`store.sync.conflicts$`), most recent
+ * first, for a "changed elsewhere" notice. `conflicts$` replays nothing: the list starts
+ * empty when the first component using it mounts and is kept while any of them stays
+ * mounted (one subscription per store, as for the other hooks). `undefined` on a server.
+ */
+export function useConflicts(store: ConversationStore): readonly Conflict[] | undefined {
+  return useLive<readonly Conflict[]>(store, 'conflicts', () => recentConflicts(store))?.value;
 }

@@ -17,7 +17,12 @@ import {
   type WriteContext,
 } from './local/writes.js';
 import { type ListParams, operationOf } from './model/conversation.js';
-import { MISSING_INDEXEDDB, StorageError, toStorageError } from './model/errors.js';
+import {
+  closedStoreError,
+  MISSING_INDEXEDDB,
+  StorageError,
+  toStorageError,
+} from './model/errors.js';
 import { EventLog } from './model/events.js';
 import { parseId, parseIds, parseRoundOptions } from './model/validate.js';
 import { type ConversationStoreOptions, normalizeOptions } from './options.js';
@@ -229,13 +234,18 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       start: () => engine.start(),
       stop: () => engine.stop(),
       listOutbox: async () => {
+        if (closing !== null) throw closedStoreError('listOutbox', openError);
         try {
           return (await allEntries(db)).map(toOutboxItem);
         } catch (error) {
           throw toStorageError(error, 'listOutbox');
         }
       },
-      listRejections: () => listRejections(db),
+      // Refused from close() on, as every read is: the database closes a moment later.
+      listRejections: async () => {
+        if (closing !== null) throw closedStoreError('listRejections', openError);
+        return listRejections(db);
+      },
       retry: retryRejection,
       discard: (rejectionId) => discardRejection(db, rejectionId),
     },

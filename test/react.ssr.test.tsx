@@ -2,7 +2,14 @@
 import { renderToString } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { type ConversationStore, createConversationStore } from '../src/index.js';
-import { useConversation, useConversations, usePendingIds, useSyncStatus } from '../src/react.js';
+import {
+  useConflicts,
+  useConversation,
+  useConversations,
+  usePendingIds,
+  useRejections,
+  useSyncStatus,
+} from '../src/react.js';
 
 function Page({ store }: { store: ConversationStore }) {
   const values = [
@@ -10,6 +17,8 @@ function Page({ store }: { store: ConversationStore }) {
     useConversation(store, 'AAAAAAAAAAAAAAAA'),
     useSyncStatus(store),
     usePendingIds(store),
+    useRejections(store),
+    useConflicts(store),
   ];
   return <p>{values.map((value) => String(value)).join(' ')}</p>;
 }
@@ -41,10 +50,17 @@ describe('server rendering', () => {
     conversations.retrieve$ = (id) => watch('retrieve$', retrieve$(id));
     store.sync.status$ = watch('status$', store.sync.status$);
     store.sync.pending$ = watch('pending$', store.sync.pending$);
+    store.sync.rejections$ = watch('rejections$', store.sync.rejections$);
+    store.sync.conflicts$ = watch('conflicts$', store.sync.conflicts$);
+    const listRejections = store.sync.listRejections;
+    store.sync.listRejections = () => {
+      subscribed.push('listRejections');
+      return listRejections();
+    };
 
     const html = renderToString(<Page store={store} />);
 
-    expect(html).toBe('<p>undefined undefined undefined undefined</p>');
+    expect(html).toBe('<p>undefined undefined undefined undefined undefined undefined</p>');
     expect(subscribed).toEqual([]);
     await store.close();
   });
