@@ -115,6 +115,7 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
       ...options.sync,
       lockName: `protocol-offline:sync:${options.databaseName}`,
       platform: options.platform,
+      database: indexedDBOf(options) !== undefined,
       roundEnded: async (summary) => {
         storage.refresh();
         await quota.afterRound(summary);

@@ -36,6 +36,11 @@ export interface EngineOptions {
   platform: Platform;
   /** Called at the end of every round, inside its lock (storage upkeep, quota.ts). */
   roundEnded?: (summary: SyncSummary) => Promise<void>;
+  /**
+   * False where there is no IndexedDB (a server render): nothing is read, scheduled or
+   * said to other tabs, so the engine holds no timer and no channel. Default true.
+   */
+  database?: boolean;
 }
 
 export class SyncEngine {
@@ -57,7 +62,10 @@ export class SyncEngine {
     this.#options = options;
     const status = this.statusStore;
     // Every tab shows this store's rounds and events, and this store shows theirs.
-    this.#relay = new Relay(options.platform, `${options.lockName}:status`, status, {
+    const database = options.database !== false;
+    // Without a database there is no state to share: no channel to other tabs.
+    const platform = database ? options.platform : { ...options.platform, channel: undefined };
+    this.#relay = new Relay(platform, `${options.lockName}:status`, status, {
       paused: () => this.#paused,
       setPaused: (paused) => {
         this.#paused = paused;
@@ -88,6 +96,8 @@ export class SyncEngine {
       return true;
     });
     const { db } = context;
+    // Each live read below fails and retries on timers where there is no database.
+    if (!database) return;
     // One getAll rather than a key cursor (a round trip per step), and at most one read
     // per PENDING_WINDOW_MS during a burst of writes.
     // Each read is retried after a failure: one failed read must not freeze pending$ or
@@ -139,7 +149,7 @@ export class SyncEngine {
 
   /** Starts automatic sync (and resumes after an authentication pause). */
   start(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#options.database === false) return;
     if (this.#paused) this.#relay.resume(); // The leading tab may be another one.
     this.#paused = false;
     this.#scheduler.start();
