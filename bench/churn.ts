@@ -86,7 +86,8 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function listSubscribeChurn(platform: Platform): Promise<Result[]> {
   const rows = generateConversations(10_000, { seed: 13 });
-  const store = await platform.openStore(rows);
+  // No warm result (cacheMs 0): each first page is read, as the raw live query's is.
+  const store = await platform.openStore(rows, { cacheMs: 0 });
   const raw = new Dexie(`raw-churn-${Date.now()}`, platform.deps);
   raw.version(1).stores({ conversations: 'id, s, f, g' });
   const table = raw.table('conversations');

@@ -63,6 +63,7 @@ export async function listFiltered(): Promise<Result[]> {
     fetch: server.fetch,
     databaseName: name,
     sync: { auto: false },
+    cacheMs: 0, // Every list read from IndexedDB: the index query itself is measured.
     ...deps,
   });
   const raw = await rawDatabase(deps, rows);
@@ -252,10 +253,11 @@ export function nodePlatform(): Platform {
   return {
     env: 'node',
     deps,
-    openStore: async (rows) => {
+    openStore: async (rows, options = {}) => {
       const name = `bench-rx-${counter++}`;
       if (rows.length > 0) await seedStore(deps, name, rows);
       return createConversationStore({
+        ...options,
         baseUrl: 'http://reference.test',
         getToken: () => TOKEN,
         fetch: server.fetch,

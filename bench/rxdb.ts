@@ -21,8 +21,11 @@ export interface Platform {
   env: Result['env'];
   /** IndexedDB for Node (fake-indexeddb); the browser's own otherwise. */
   deps?: { indexedDB: IDBFactory; IDBKeyRange: typeof IDBKeyRange };
-  /** A store on a database seeded with `rows` as a complete pull would leave them. */
-  openStore(rows: Conversation[]): Promise<ConversationStore>;
+  /**
+   * A store on a database seeded with `rows` as a complete pull would leave them;
+   * `cacheMs` as the store's option (0: every read goes to IndexedDB).
+   */
+  openStore(rows: Conversation[], options?: { cacheMs?: number }): Promise<ConversationStore>;
   /** One page of the server's list, as the API answers it. */
   fetchPage(cursor: string | undefined): Promise<{ has_more: boolean; data: Conversation[] }>;
 }
@@ -262,7 +265,8 @@ export async function versusUpdate(platform: Platform): Promise<Result[]> {
 
 export async function versusList(platform: Platform): Promise<Result[]> {
   const rows = generateConversations(10_000, { seed: 7 });
-  const store = await platform.openStore(rows);
+  // Nothing cached: no warm result (cacheMs 0), and RxDB's query cache cleared.
+  const store = await platform.openStore(rows, { cacheMs: 0 });
   const raw = await rawDexie(platform, rows);
   const rx = await rxCollection(platform, rows);
   const [a, b, c] = await three(
@@ -294,6 +298,21 @@ export async function versusList(platform: Platform): Promise<Result[]> {
   ).map((samples) => samples.map((ms) => ms / 50));
   live.unsubscribe();
   cached.unsubscribe();
+  // The same list again a moment later with no subscriber: the store's warm result (default
+  // cacheMs) against RxDB's query cache (kept, not cleared).
+  const warm = await platform.openStore(rows);
+  await warm.conversations.list(PARAMS);
+  await rx.collection.find(QUERY).exec();
+  const [g, h, k] = (
+    await three(
+      40,
+      2,
+      batch(() => warm.conversations.list(PARAMS)),
+      batch(() => compoundList(raw.table)),
+      batch(() => rx.collection.find(QUERY).exec()),
+    )
+  ).map((samples) => samples.map((ms) => ms / 50));
+  await warm.destroy();
   await Promise.all([store.destroy(), raw.db.delete(), rx.db.remove()]);
   return [
     ...pair(
@@ -311,6 +330,14 @@ export async function versusList(platform: Platform): Promise<Result[]> {
       e ?? [],
       f ?? [],
       'the same list again with a live subscription and nothing changed (RxDB: its query cache)',
+    ),
+    ...pair(
+      'list-again',
+      platform,
+      g ?? [],
+      h ?? [],
+      k ?? [],
+      'the same list again a moment later, no subscriber (store: its warm result, cacheMs default; RxDB: its query cache)',
     ),
   ];
 }

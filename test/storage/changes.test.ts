@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ALL_TABLES, onChange, touches } from '../../src/storage/changes.js';
 
 const stops: (() => void)[] = [];
+/** Fires Dexie's event as a commit would (only the keys matter here). */
+const fire = (parts: Record<string, unknown>) => Dexie.on.storagemutated.fire(parts as never);
 afterEach(() => {
   for (const stop of stops.splice(0)) stop();
 });
@@ -21,7 +23,7 @@ describe('changes of a database reach its own listeners only', () => {
   it('tells each database the tables that changed, and nothing of the others', () => {
     const one = listen('db-one');
     const other = listen('db-other');
-    Dexie.on.storagemutated.fire({
+    fire({
       'idb://db-one/conversations/': {},
       'idb://db-one/conversations/s': {},
       'idb://db-one/outbox/recordId': {},
@@ -32,14 +34,14 @@ describe('changes of a database reach its own listeners only', () => {
 
   it('reads a database name that holds slashes', () => {
     const heard = listen('protocol-offline:user/42');
-    Dexie.on.storagemutated.fire({ 'idb://protocol-offline:user/42/meta/': {} });
+    fire({ 'idb://protocol-offline:user/42/meta/': {} });
     expect(heard).toEqual([['meta']]);
   });
 
   it('tells everyone when Dexie cannot say what changed', () => {
     const heard: ReadonlySet<string>[] = [];
     stops.push(onChange('db-all', (tables) => heard.push(tables)));
-    Dexie.on.storagemutated.fire({ all: {} });
+    fire({ all: {} });
     expect(heard).toEqual([ALL_TABLES]);
     expect(touches(ALL_TABLES, ['outbox'])).toBe(true);
   });
@@ -47,14 +49,14 @@ describe('changes of a database reach its own listeners only', () => {
   it('stops telling a listener once it stopped, and leaves Dexie’s event when none is left', () => {
     const heard = listen('db-stop');
     (stops.pop() as () => void)();
-    Dexie.on.storagemutated.fire({ 'idb://db-stop/meta/': {} });
+    fire({ 'idb://db-stop/meta/': {} });
     expect(heard).toEqual([]);
   });
 
   it('costs a store nothing for another database’s commit: no listener of it runs', () => {
     let calls = 0;
     for (let i = 0; i < 100; i++) stops.push(onChange(`db-many-${i}`, () => (calls += 1)));
-    Dexie.on.storagemutated.fire({ 'idb://db-many-7/conversations/': {} });
+    fire({ 'idb://db-many-7/conversations/': {} });
     expect(calls).toBe(1);
   });
 });
