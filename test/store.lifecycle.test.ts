@@ -58,10 +58,10 @@ describe('another tab', () => {
     local = await localStore([A]);
     expect((await local.store.conversations.list()).data).toHaveLength(1);
     const done = completed(local.store);
-    await openRaw(local.indexedDB, local.databaseName, 40);
+    await openRaw(local.indexedDB, local.databaseName, 50);
     expect(await Promise.race([done, soon()])).toBe('open');
     await expect(local.store.conversations.list()).rejects.toThrow(
-      /schema version 4, newer than version 3/,
+      /schema version 5, newer than version 4/,
     );
   });
 });
@@ -70,13 +70,13 @@ describe('a newer database', () => {
   it('is refused with the exact message naming both versions', async () => {
     local = await localStore([]);
     await local.store.close();
-    await openRaw(local.indexedDB, local.databaseName, 40);
+    await openRaw(local.indexedDB, local.databaseName, 50);
     const store = local.openTab();
     opened.push(store);
     const error = await store.conversations.list().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StorageError);
     expect((error as Error).message).toBe(
-      `Database ${local.databaseName} has schema version 4, newer than version 3, the newest ` +
+      `Database ${local.databaseName} has schema version 5, newer than version 4, the newest ` +
         'this code knows: it was written by a newer release of protocol-offline. Nothing was ' +
         'changed; load the newer app.',
     );
@@ -85,7 +85,7 @@ describe('a newer database', () => {
   it('deleted while its version is read is reported as unknown, and not recreated', async () => {
     local = await localStore([]);
     await local.store.close();
-    await openRaw(local.indexedDB, local.databaseName, 40);
+    await openRaw(local.indexedDB, local.databaseName, 50);
     const real = local.indexedDB;
     // The probe (an open without a version) finds the database deleted meanwhile.
     const racing = {
@@ -104,7 +104,7 @@ describe('a newer database', () => {
     expect(error).toBeInstanceOf(StorageError);
     expect((error as Error).message).toMatch(
       new RegExp(
-        `^Database ${local.databaseName} has schema version unknown, newer than version 3,`,
+        `^Database ${local.databaseName} has schema version unknown, newer than version 4,`,
       ),
     );
     const names = (await real.databases()).map((database) => database.name);

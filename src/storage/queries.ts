@@ -22,7 +22,7 @@ import {
   type StoredConversation,
 } from './schema.js';
 
-type IndexName = 's' | 'f' | 'g';
+type IndexName = 's' | 'f' | 'g' | 'a';
 type KeyPart = string | number;
 
 /** The index and the key prefixes (one per combination of open flags) a filter reads. */
@@ -33,14 +33,23 @@ interface Plan {
 
 const FLAG_FILTERS = ['muted', 'archived', 'pinned'] as const;
 
+/** The 0/1 values a flag filter reads: its own, or both when it is left open. */
+const optionsOf = (value: boolean | undefined) => (value === undefined ? [0, 1] : [value ? 1 : 0]);
+
 export function planQuery(params: ListParams): Plan {
   const flagsSet = FLAG_FILTERS.some((name) => params[name] !== undefined);
   if (params.group_id === undefined && !flagsSet) return { index: 's', prefixes: [[]] };
+  if (params.group_id === undefined && params.pinned === undefined) {
+    // `pinned` open: the `a` index leaves it out, so each muted/archived pair is one range.
+    const prefixes = optionsOf(params.muted).flatMap((muted) =>
+      optionsOf(params.archived).map((archived) => [muted, archived]),
+    );
+    return { index: 'a', prefixes };
+  }
   let prefixes: KeyPart[][] = [params.group_id === undefined ? [] : [params.group_id]];
   if (flagsSet || params.group_id !== undefined) {
     for (const name of FLAG_FILTERS) {
-      const value = params[name];
-      const options = value === undefined ? [0, 1] : [value ? 1 : 0];
+      const options = optionsOf(params[name]);
       prefixes = prefixes.flatMap((prefix) => options.map((option) => [...prefix, option]));
     }
   }

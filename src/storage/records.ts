@@ -173,7 +173,7 @@ export function fingerprint(row: Conversation): number {
 
 /** What is left of an evicted record: its list keys and the fingerprint of its state. */
 const stubOf = (row: StoredConversation): EvictedRow => {
-  const stub: EvictedRow = { id: row.id, s: row.s, f: row.f, h: fingerprint(row) };
+  const stub: EvictedRow = { id: row.id, s: row.s, f: row.f, a: row.a, h: fingerprint(row) };
   if (row.g !== undefined) stub.g = row.g;
   return stub;
 };

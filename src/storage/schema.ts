@@ -27,6 +27,12 @@ export interface StoredConversation extends Conversation {
   f: [number, number, number, ...SortKey];
   g?: [string, number, number, number, ...SortKey];
   /**
+   * `[muted, archived, ...s]` (schema 4): the lists that leave `pinned` open (the app's
+   * default `{ muted: false, archived: false }` among them) read one key range of it
+   * instead of two of `f`.
+   */
+  a: [number, number, ...SortKey];
+  /**
    * Set while the record may have outbox entries (schema 3), so that a write to a record
    * with nothing queued reads its row and nothing else. Every path that queues an entry
    * sets it in the same transaction; one left over after the queue emptied costs only a
@@ -97,6 +103,7 @@ export interface EvictedRow {
   s: SortKey;
   f: StoredConversation['f'];
   g?: StoredConversation['g'];
+  a: StoredConversation['a'];
   /**
    * The fingerprint of the record's server state when it was evicted (records.ts): a page
    * that lists it unchanged tells nothing new. Absent on stubs written before 0.3. Not an index.
@@ -211,7 +218,27 @@ export const SCHEMA: readonly SchemaVersion[] = [
     stores: { bases: null },
     upgrade: moveBasesIntoOutbox,
   },
+  {
+    // Faster default lists: the `a` index, `[muted, archived, ...s]`, answers a list that
+    // leaves `pinned` open with one key range instead of two. Rows and stubs get the key.
+    version: 4,
+    stores: { conversations: 'id, s, f, g, a', evicted: 'id, s, f, g, a' },
+    upgrade: addMutedArchivedKeys,
+  },
 ];
+
+/** Schema 4's upgrade: every row and stub gets its `a` key, derived from its `f` key. */
+export async function addMutedArchivedKeys(transaction: Transaction): Promise<void> {
+  for (const name of ['conversations', 'evicted']) {
+    await transaction
+      .table<{ f: StoredConversation['f']; a?: StoredConversation['a'] }>(name)
+      .toCollection()
+      .modify((row) => {
+        const [muted, archived, , ...s] = row.f;
+        row.a = [muted, archived, ...s];
+      });
+  }
+}
 
 /**
  * Schema 3's upgrade: each base of the `bases` table moves into the first outbox entry of
@@ -291,7 +318,12 @@ export function sortKey(row: Conversation): SortKey {
 export function toStored(row: Conversation): StoredConversation {
   const s = sortKey(row);
   const flags = [flag(row.is_muted), flag(row.archived_at !== null), flag(row.is_pinned)] as const;
-  const stored: StoredConversation = { ...row, s, f: [...flags, ...s] };
+  const stored: StoredConversation = {
+    ...row,
+    s,
+    f: [...flags, ...s],
+    a: [flags[0], flags[1], ...s],
+  };
   if (row.group_id !== null) stored.g = [row.group_id, ...flags, ...s];
   return stored;
 }

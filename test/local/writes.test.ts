@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Conversation, StorageError, ValidationError } from '../../src/index.js';
 import { createLocal, updateLocal } from '../../src/local/writes.js';
 import { CONVERSATION_FIELDS } from '../../src/model/conversation.js';
-import { openDatabase } from '../../src/storage/schema.js';
+import { openDatabase, toStored } from '../../src/storage/schema.js';
 import { type LocalStore, localStore, NOW } from '../fixtures.js';
 
 const A: Conversation = {
@@ -212,7 +212,7 @@ describe('storage failures', () => {
         },
       }),
     });
-    await db.conversations.put({ ...A, s: [0, -300, -1, A.id], f: [0, 0, 0, 0, -300, -1, A.id] });
+    await db.conversations.put(toStored(A));
     const context = { db, nowSeconds: () => NOW, written: () => {} };
     const created = await createLocal(context, { contact_id: 'k' }).catch((e: unknown) => e);
     expect(created).toBeInstanceOf(StorageError);

@@ -87,7 +87,7 @@ describe('hostile or broken server answers', () => {
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       const stored = (await h.dump()).conversations ?? [];
       for (const row of stored) {
-        const { s: _s, f: _f, g: _g, ...fields } = row as Record<string, unknown>;
+        const { s: _s, f: _f, g: _g, a: _a, ...fields } = row as Record<string, unknown>;
         expect(conversationProblem(fields)).toBeNull();
         expect(Object.keys(fields).sort()).toEqual(Object.keys(A).sort());
       }

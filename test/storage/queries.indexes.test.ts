@@ -66,7 +66,9 @@ describe('filtered lists read indexes, not the whole table', () => {
   });
 
   it.each<[ListParams, string, number]>([
-    [{ muted: false, archived: false, limit: 50 }, 'f', 2],
+    [{ muted: false, archived: false, limit: 50 }, 'a', 1], // The app's default list: one range.
+    [{ muted: false, archived: false, pinned: true, limit: 5 }, 'f', 1],
+    [{ archived: false, limit: 20 }, 'a', 2],
     [{ pinned: true }, 'f', 4],
     [{ muted: true, archived: true, pinned: false, limit: 5 }, 'f', 1],
     [{ group_id: 'group-1', limit: 20 }, 'g', 8],

@@ -6,6 +6,7 @@
  * syncs each write once; a database from a newer release is refused.
  */
 import { readFileSync } from 'node:fs';
+import { Dexie } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -16,9 +17,16 @@ import {
   type OutboxItem,
   StorageError,
 } from '../../src/index.js';
-import { SCHEMA, SCHEMA_VERSION } from '../../src/storage/schema.js';
+import { SCHEMA, SCHEMA_VERSION, toStored } from '../../src/storage/schema.js';
 import { createManualPlatform, createReferenceServer } from '../../src/testing/index.js';
-import { type DatabaseDump, dumpDatabase, requests, restoreDatabase, TOKEN } from '../fixtures.js';
+import {
+  conversation,
+  type DatabaseDump,
+  dumpDatabase,
+  requests,
+  restoreDatabase,
+  TOKEN,
+} from '../fixtures.js';
 
 interface Fixture {
   database: DatabaseDump;
@@ -54,9 +62,12 @@ function upgradedTables(from: Fixture) {
         ? { ...entry, base: bases.get(entry.recordId) }
         : entry,
     ),
-    conversations: (rowsOf('conversations', from) as Row[]).map((row) =>
-      queued.has(row.id) ? { ...row, q: 1 } : row,
-    ),
+    // Schema 3 marks queued rows; schema 4 adds the `a` key, `[muted, archived, ...s]`.
+    conversations: (rowsOf('conversations', from) as Row[]).map((row) => {
+      const [muted, archived, , ...s] = row.f as unknown[];
+      const upgraded = { ...row, a: [muted, archived, ...s] };
+      return queued.has(row.id) ? { ...upgraded, q: 1 } : upgraded;
+    }),
     bases: undefined,
     aliases: rowsOf('aliases', from),
     rejections: rowsOf('rejections', from),
@@ -104,7 +115,7 @@ function inspect(indexedDB: IDBFactory, name: string) {
 describe('schema versions', () => {
   it('is a list of versions, each newer than the one before', () => {
     expect(SCHEMA.map((entry) => entry.version)).toEqual(SCHEMA.map((_, index) => index + 1));
-    expect(SCHEMA_VERSION).toBe(3);
+    expect(SCHEMA_VERSION).toBe(4);
   });
 
   it.each(Object.entries(FIXTURES))(
@@ -128,7 +139,7 @@ describe('schema versions', () => {
         rowsOf('bases', fixture).length,
       );
       expect(tables.evicted).toEqual([]);
-      expect(await inspect(indexedDB, fixture.database.name)).toMatchObject({ version: 30 });
+      expect(await inspect(indexedDB, fixture.database.name)).toMatchObject({ version: 40 });
     },
   );
 
@@ -192,12 +203,12 @@ describe('schema versions', () => {
     });
     const error = await store.conversations.list().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StorageError);
-    expect((error as Error).message).toMatch(/schema version 4, newer than version 3/);
+    expect((error as Error).message).toMatch(/schema version 5, newer than version 4/);
     await expect(store.conversations.create({ contact_id: 'k' })).rejects.toBeInstanceOf(
       StorageError,
     );
     expect(await inspect(indexedDB, newer.name)).toEqual({
-      version: 40,
+      version: newer.version,
       stores: [...newer.stores.map((entry) => entry.name)].sort(),
     });
     expect(await dumpRaw(indexedDB, newer)).toEqual(before);
@@ -226,3 +237,41 @@ async function dumpRaw(indexedDB: IDBFactory, dump: DatabaseDump) {
   db.close();
   return Object.fromEntries(names.map((name, index) => [name, rows[index]]));
 }
+
+describe('schema 4: the muted/archived index', () => {
+  it('gives every row and every stub of a schema 3 database its `a` key, and changes nothing else', async () => {
+    const indexedDB = new IDBFactory();
+    const name = `schema-3-${Date.now()}`;
+    const v3 = new Dexie(name, { indexedDB, IDBKeyRange });
+    for (const { version, stores, upgrade } of SCHEMA.slice(0, 3)) {
+      const declared = v3.version(version).stores(stores);
+      if (upgrade !== undefined) declared.upgrade(upgrade);
+    }
+    const { a: _rowKey, ...row } = toStored(
+      conversation({ id: 'RRRRRRRRRRRRRRRR', is_muted: true }),
+    );
+    const { a: _stubKey, ...stubRow } = toStored(
+      conversation({ id: 'EEEEEEEEEEEEEEEE', archived_at: 5, last_active_at: 9 }),
+    );
+    const stub = { id: stubRow.id, s: stubRow.s, f: stubRow.f, h: 7 };
+    await v3.table('conversations').put({ ...row, q: 1 });
+    await v3.table('evicted').put(stub);
+    await v3.table('outbox').add({ recordId: row.id, op: 'update', patch: { is_muted: true } });
+    v3.close();
+    store = createConversationStore({
+      baseUrl: 'https://api.test',
+      getToken: () => TOKEN,
+      databaseName: name,
+      indexedDB,
+      IDBKeyRange,
+      platform: createManualPlatform(),
+      sync: { auto: false },
+    });
+    expect((await store.conversations.list({ muted: true, archived: false })).data).toHaveLength(1);
+    await store.close();
+    const tables = await dumpDatabase(name, indexedDB);
+    expect(tables.conversations).toEqual([{ ...row, q: 1, a: [1, 0, ...row.s] }]);
+    expect(tables.evicted).toEqual([{ ...stub, a: [0, 1, ...stub.s] }]);
+    expect(tables.outbox).toHaveLength(1);
+  });
+});
