@@ -2,10 +2,11 @@
  * `npm run test:package`: packs the package, installs the tarball into a fresh project
  * (only it and its dependencies), runs a Node script that writes offline and syncs
  * against the packaged reference server and calls it over HTTP with CORS
- * (`protocol-offline/testing/node`), renders the React hooks on the server, and typechecks
- * consumer files (a React one included) against the published types with moduleResolution
- * `bundler` and `node16`, together with every TypeScript example of the README, and checks
- * that every relative link of the README points into the package.
+ * (`protocol-offline/testing/node`), renders the React hooks and the Vue composables on the
+ * server, and typechecks consumer files (a React and a Vue one included) against the
+ * published types with moduleResolution `bundler` and `node16`, together with every
+ * TypeScript example of the README (the Svelte, Solid and Angular ones with those frameworks
+ * installed), and checks that every relative link of the README points into the package.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -65,6 +66,11 @@ try {
     'react@^19',
     'react-dom@^19',
     '@types/react@^19',
+    'vue@^3.5',
+    // Only for the README's framework examples.
+    'svelte@^5',
+    'solid-js@^1.9',
+    '@angular/core@^21',
   ]);
 
   writeFileSync(
@@ -92,8 +98,8 @@ const offline = await store.sync.now();
 network.offline = false;
 const online = await store.sync.now();
 const onServer = server.all().filter((row) => row.contact_id === 'packaged');
-await store.close();
 const refused = await store.conversations.list({ limit: 0 }).catch((e) => e instanceof ValidationError);
+await store.close();
 
 const http = await listen(server, { cors: true });
 const preflight = await fetch(http.url + '/v1/conversations', {
@@ -131,6 +137,29 @@ if (html !== '<p>undefined undefined undefined undefined</p>') process.exit(1);
 `,
   );
   process.stdout.write(run('node', ['consumer-react.mjs']));
+
+  // The composables on a server: the same, through Vue's own server renderer.
+  writeFileSync(
+    join(work, 'consumer-vue.mjs'),
+    `import { createSSRApp, h } from 'vue';
+import { renderToString } from 'vue/server-renderer';
+import { createConversationStore } from 'protocol-offline';
+import { useConflicts, useConversation, useConversations, usePendingIds, useRejections, useSyncStatus } from 'protocol-offline/vue';
+
+const store = createConversationStore({ baseUrl: 'https://api.example', getToken: () => 't', sync: { auto: false } });
+const app = createSSRApp({
+  setup() {
+    const refs = [useConversations(store, { muted: false }), useConversation(store, 'x'), useSyncStatus(store), usePendingIds(store), useRejections(store), useConflicts(store)];
+    return () => h('p', refs.map((ref) => String(ref.value)).join(' '));
+  },
+});
+const html = await renderToString(app);
+await store.close();
+console.log(html);
+if (html !== '<p>' + Array(6).fill('undefined').join(' ') + '</p>') process.exit(1);
+`,
+  );
+  process.stdout.write(run('node', ['consumer-vue.mjs']));
 
   writeFileSync(
     join(work, 'consumer.ts'),
@@ -182,8 +211,31 @@ export function Inbox({ store, id }: { store: ConversationStore; id: string }) {
 }
 `,
   );
+  writeFileSync(
+    join(work, 'consumer-vue.ts'),
+    `import type { Conflict, Conversation, ConversationStore, ListPage, Rejection, SyncStatus } from 'protocol-offline';
+import { RECENT_CONFLICTS, useConflicts, useConversation, useConversations, useListState, usePendingIds, useRejections, useSyncStatus } from 'protocol-offline/vue';
+import { type Ref, ref } from 'vue';
+
+export function useInbox(store: ConversationStore, id: Ref<string>) {
+  const archived = ref(false);
+  const page: Readonly<Ref<ListPage | undefined>> = useConversations(store, () => ({ archived: archived.value }), { keepPrevious: true });
+  const all: Readonly<Ref<ListPage | undefined>> = useConversations(store);
+  const one: Readonly<Ref<Conversation | null | undefined>> = useConversation(store, id);
+  const status: Readonly<Ref<SyncStatus | undefined>> = useSyncStatus(store);
+  const pending: Readonly<Ref<ReadonlySet<string> | undefined>> = usePendingIds(store);
+  const fresh = useListState(store, ref({ limit: 20 }));
+  const refused: Readonly<Ref<readonly Rejection[] | undefined>> = useRejections(store);
+  const conflicts: Readonly<Ref<readonly Conflict[] | undefined>> = useConflicts(store);
+  const max: number = RECENT_CONFLICTS;
+  return { archived, page, all, one, status, pending, fresh, refused, conflicts, max };
+}
+`,
+  );
   // Every TypeScript (and TSX) block of the README, as a user would paste it: imports at the
   // top, the rest in an async function; the names the examples leave to the app are declared.
+  // A block that is a whole module (it exports something: the framework examples) is
+  // checked as it is.
   const readme = readFileSync(join(repo, 'README.md'), 'utf8');
   const snippets = [...readme.matchAll(/```(tsx?)\n([\s\S]*?)```/g)].map((match) => ({
     extension: match[1] as string,
@@ -194,6 +246,10 @@ export function Inbox({ store, id }: { store: ConversationStore; id: string }) {
     const lines = code.split('\n');
     const isImport = (line: string) => line.startsWith('import ');
     const file = `readme-${index + 1}.${extension}`;
+    if (lines.some((line) => line.startsWith('export '))) {
+      writeFileSync(join(work, file), code);
+      return file;
+    }
     writeFileSync(
       join(work, file),
       [
@@ -241,11 +297,14 @@ export function Inbox({ store, id }: { store: ConversationStore; id: string }) {
       process.stdout.write(`${what} typecheck with moduleResolution ${resolution}\n`);
     }
   };
-  typecheck(['consumer.ts', 'consumer-react.tsx'], 'without msw installed, the entries');
+  typecheck(
+    ['consumer.ts', 'consumer-react.tsx', 'consumer-vue.ts'],
+    'without msw installed, the entries',
+  );
   // msw is an optional peer: installed only now, for the README's MSW example.
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', 'msw@^2']);
   typecheck(
-    ['consumer.ts', 'consumer-react.tsx', ...snippetFiles],
+    ['consumer.ts', 'consumer-react.tsx', 'consumer-vue.ts', ...snippetFiles],
     'with msw, the entries and the README examples',
   );
   process.stdout.write('package test passed\n');

@@ -15,6 +15,9 @@ const entries = [
   { name: 'core + ky', file: 'index.ts', budget: 31 * 1024, external: ['dexie', 'rxjs'] },
   // The hooks import only types from the store: a bundle growing past this pulled store code in.
   { name: 'react', file: 'react.ts', budget: 2 * 1024, external: ['react'] },
+  // The composables import only types from the store, like the hooks (1.3 KiB with all
+  // seven): the same budget as react's, so a bundle growing past it pulled store code in.
+  { name: 'vue', file: 'vue.ts', budget: 2 * 1024, external: ['vue'] },
   // The devtools element imports only types from the store (4.3 KiB at first, its stylesheet
   // included): growing past this pulled store code in.
   { name: 'devtools', file: 'devtools.ts', budget: 5 * 1024, external: [] },
