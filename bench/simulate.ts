@@ -97,7 +97,15 @@ async function simulate(behaviour: string, sync: SyncOptions): Promise<Run> {
       opened.push(firstValueFrom(store.sync.status$).then(() => {}));
     }, next() * MINUTE);
   }
-  const settleAll = settle;
+  // Progress on stderr, at most once a second of real time: the simulated time reached.
+  let shownAt = 0;
+  const settleAll = async () => {
+    await settle();
+    if (Date.now() - shownAt < 1000) return;
+    shownAt = Date.now();
+    const seconds = Math.round((clock.now() - start) / 1000);
+    process.stderr.write(`${behaviour}: ${CLIENTS} clients, ${seconds} s of 480 simulated\n`);
+  };
   await clock.runUntil(start + 2 * MINUTE, settleAll);
   await Promise.all(opened);
 
