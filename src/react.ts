@@ -12,7 +12,7 @@
  *
  * @packageDocumentation
  */
-import { useCallback, useMemo, useSyncExternalStore } from 'react';
+import { useCallback, useMemo, useRef, useSyncExternalStore } from 'react';
 import type {
   Conflict,
   Conversation,
@@ -124,9 +124,21 @@ function paramsKey(params: unknown): string {
   );
 }
 
+/** Options of {@link useConversations}. */
+export interface UseConversationsOptions {
+  /**
+   * While the page of new parameters loads, keep showing the page of the previous ones
+   * (a filter switch without a flash of nothing). Default false: `undefined` until the
+   * new page.
+   */
+  keepPrevious?: boolean;
+}
+
 /**
  * One page of conversations, live: `store.conversations.list$(params)`. `undefined` until
- * the first read for these parameters (again after they change, until the new page).
+ * the first read for these parameters (again after they change, until the new page,
+ * unless `keepPrevious`). A list read a moment ago answers at once from the store's
+ * memory (its `cacheMs`), without reading IndexedDB.
  *
  * @throws {@link index!ValidationError} during render for a bad parameter: wrap the component in
  * an error boundary if the parameters come from user input.
@@ -134,10 +146,18 @@ function paramsKey(params: unknown): string {
 export function useConversations(
   store: ConversationStore,
   params?: ListParams,
+  options: UseConversationsOptions = {},
 ): ListPage | undefined {
-  return useLive<ListPage>(store, `list:${paramsKey(params)}`, () =>
+  const page = useLive<ListPage>(store, `list:${paramsKey(params)}`, () =>
     store.conversations.list$(params),
   )?.value;
+  const previous = useRef<{ store: ConversationStore; page: ListPage } | undefined>(undefined);
+  if (page !== undefined) {
+    previous.current = { store, page };
+    return page;
+  }
+  const kept = previous.current;
+  return options.keepPrevious === true && kept?.store === store ? kept.page : undefined;
 }
 
 /**

@@ -76,6 +76,42 @@ function RowsOrLoading({ store, params }: { store: ConversationStore; params?: L
 }
 
 describe('useConversations', () => {
+  it('keeps the previous page while new parameters load, with keepPrevious', async () => {
+    ({ h, store } = await syncedHarness());
+    const seen: (string[] | undefined)[] = [];
+    const { result, rerender } = renderHook(
+      ({ limit }: { limit: number }) => {
+        const page = useConversations(store, { limit }, { keepPrevious: true });
+        seen.push(ids(page));
+        return page;
+      },
+      { initialProps: { limit: 1 } },
+    );
+    await waitFor(() => expect(ids(result.current)).toEqual([A.id]));
+    seen.length = 0;
+    rerender({ limit: 2 });
+    await waitFor(() => expect(ids(result.current)).toEqual([A.id, B.id]));
+    expect(seen).not.toContain(undefined); // Never a render of nothing between the two pages.
+  });
+
+  it('goes back to undefined while new parameters load, without keepPrevious', async () => {
+    ({ h, store } = await syncedHarness());
+    const seen: (string[] | undefined)[] = [];
+    const { result, rerender } = renderHook(
+      ({ limit }: { limit: number }) => {
+        const page = useConversations(store, { limit });
+        seen.push(ids(page));
+        return page;
+      },
+      { initialProps: { limit: 1 } },
+    );
+    await waitFor(() => expect(ids(result.current)).toEqual([A.id]));
+    seen.length = 0;
+    rerender({ limit: 2 });
+    await waitFor(() => expect(ids(result.current)).toEqual([A.id, B.id]));
+    expect(seen).toContain(undefined);
+  });
+
   it('is undefined on the first render, then the page', async () => {
     ({ h, store } = await syncedHarness());
     const { result } = renderHook(() => useConversations(store, { limit: 2 }));
