@@ -1,11 +1,11 @@
 /**
  * The PWA example: a live conversation list over the store, with the API's filters,
- * toggles, create and delete, a badge on unsynced records, a sync status in words, and
- * panels for refused writes, conflicts and the latest sync activity.
+ * toggles, create and delete, a badge on unsynced records, a sync status in words,
+ * panels for refused writes and conflicts, and the devtools element for developers.
  */
 import { type Conversation, createConversationStore, type ListParams } from 'protocol-offline';
+import { defineDevtools, type ProtocolOfflineDevtools } from 'protocol-offline/devtools';
 import { requestBackgroundSync } from 'protocol-offline/sw';
-import { activityPanel } from './activity.js';
 import { recordDatabase, TOKEN } from './config.js';
 import { pageSwitch, platformWithSwitch, switchedFetch } from './network.js';
 import { conflictsPanel, rejectionsPanel } from './panels.js';
@@ -159,7 +159,8 @@ store.sync.status$.subscribe((status) => {
 });
 rejectionsPanel(store, $('#rejections'), report);
 conflictsPanel(store, $('#conflicts'));
-activityPanel(store, $('#activity'));
+defineDevtools();
+$<ProtocolOfflineDevtools>('protocol-offline-devtools').store = store;
 
 $<HTMLFormElement>('#create').addEventListener('submit', (event) => {
   event.preventDefault();
