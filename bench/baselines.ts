@@ -31,20 +31,16 @@ export function sameRequestsAsUpdate(db: StoreDatabase, row: Conversation, muted
 }
 
 /**
- * `{ muted: false, archived: false, limit }` as a hand-written index query: the two
- * pinned values of `[muted=0, archived=0, pinned, ...s]`, merged in `s` order.
+ * `{ muted: false, archived: false, limit }` as a hand-written index query over the same
+ * indexes as the store's: one key range of `[muted=0, archived=0, ...s]`.
  */
 export async function handWrittenList(table: Table, limit: number) {
-  const ranges = await Promise.all(
-    [0, 1].map((pinned) =>
-      table
-        .where('f')
-        .between([0, 0, pinned], [0, 0, pinned, []], true, false)
-        .limit(limit + 1)
-        .toArray(),
-    ),
-  );
-  return (ranges.flat() as StoredConversation[]).sort((a, b) => cmp(a.s, b.s)).slice(0, limit);
+  // The same `a` index as the store's ([muted, archived, ...s]): one key range.
+  return (await table
+    .where('a')
+    .between([0, 0], [0, 0, []], true, false)
+    .limit(limit)
+    .toArray()) as StoredConversation[];
 }
 
 /** The same list the naive way: every row, filtered and sorted in JavaScript. */

@@ -89,7 +89,7 @@ export async function listSubscribeChurn(platform: Platform): Promise<Result[]> 
   // No warm result (cacheMs 0): each first page is read, as the raw live query's is.
   const store = await platform.openStore(rows, { cacheMs: 0 });
   const raw = new Dexie(`raw-churn-${Date.now()}`, platform.deps);
-  raw.version(1).stores({ conversations: 'id, s, f, g' });
+  raw.version(1).stores({ conversations: 'id, s, f, g, a' });
   const table = raw.table('conversations');
   await table.bulkPut(rows.map(toStored));
   await store.conversations.list(PARAMS); // Opened.
@@ -138,7 +138,7 @@ export async function listSubscribeChurn(platform: Platform): Promise<Result[]> 
       baseline: perCycle(result.baseline),
       p95: perCycle(result.p95),
       baselineP95: perCycle(result.baselineP95),
-      note: `ms per cycle (subscribe, first page, unsubscribe) of list$({ muted: false, archived: false, limit: ${LIMIT} }) over 10,000, ${CYCLES} cycles a side, vs a raw Dexie liveQuery of the same two-range query; ${metaWrites.count()} registry writes for ${2 * (CYCLES + PER_ROUND)} subscribes and unsubscribes (warm-up included); left once the window passed: ${timersLeft} timers (${timersAtEnd} pending right after the churn), ${listenersLeft} live queries`,
+      note: `ms per cycle (subscribe, first page, unsubscribe) of list$({ muted: false, archived: false, limit: ${LIMIT} }) over 10,000, ${CYCLES} cycles a side, vs a raw Dexie liveQuery of the same one-range index query; ${metaWrites.count()} registry writes for ${2 * (CYCLES + PER_ROUND)} subscribes and unsubscribes (warm-up included); left once the window passed: ${timersLeft} timers (${timersAtEnd} pending right after the churn), ${listenersLeft} live queries`,
     },
   ];
 }

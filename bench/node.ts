@@ -35,7 +35,7 @@ function openStore(server: ReturnType<typeof createReferenceServer>, deps = fres
 /** A raw Dexie database with the same table and indexes as the store's conversations. */
 async function rawDatabase(deps: ReturnType<typeof freshFactory>, rows: Conversation[]) {
   const db = new Dexie(`raw-${counter++}`, deps);
-  db.version(1).stores({ conversations: 'id, s, f, g' });
+  db.version(1).stores({ conversations: 'id, s, f, g, a' });
   await db.table('conversations').bulkPut(rows.map(toStored));
   return db;
 }
@@ -154,7 +154,7 @@ export async function pull10k(): Promise<Result[]> {
     async () => {
       const deps = freshFactory();
       const db = new Dexie(`raw-pull-${counter++}`, deps);
-      db.version(1).stores({ conversations: 'id, s, f, g' });
+      db.version(1).stores({ conversations: 'id, s, f, g, a' });
       let cursor: string | undefined;
       for (;;) {
         const query = new URLSearchParams({ limit: '100' });

@@ -26,7 +26,7 @@ async function seed(name: string, rows: Conversation[]) {
 
 async function rawDatabase(rows: Conversation[]) {
   const db = new Dexie(`raw-${Date.now()}-${counter++}`);
-  db.version(1).stores({ conversations: 'id, s, f, g' });
+  db.version(1).stores({ conversations: 'id, s, f, g, a' });
   await db.table('conversations').bulkPut(rows.map(toStored));
   return db;
 }
@@ -209,7 +209,7 @@ async function pull10k(): Promise<Result> {
     },
     async () => {
       const db = new Dexie(`raw-pull-${Date.now()}-${counter++}`);
-      db.version(1).stores({ conversations: 'id, s, f, g' });
+      db.version(1).stores({ conversations: 'id, s, f, g, a' });
       let cursor: string | undefined;
       for (;;) {
         const query = new URLSearchParams({ limit: '100' });
