@@ -1,7 +1,7 @@
 /**
  * The raw Dexie baselines shared by the Node and the Chromium benchmarks.
  */
-import { cmp, type Table } from 'dexie';
+import type { Table } from 'dexie';
 import type { Conversation } from '../src/index.js';
 import { pickConversation } from '../src/model/conversation.js';
 import { newEntry } from '../src/storage/outbox.js';
