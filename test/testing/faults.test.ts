@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createReferenceServer, SEED_CONVERSATIONS } from '../../src/testing/index.js';
 import { listen } from '../../src/testing/node.js';
-import { auth, json, list, ORIGIN, row } from './support.js';
+import { conversation } from '../fixtures.js';
+import { auth, json, list, ORIGIN } from './support.js';
 
 const CONVERSATIONS = `${ORIGIN}/v1/conversations`;
 const create = { method: 'POST', headers: json, body: '{"contact_id":"c"}' };
@@ -233,9 +234,9 @@ describe('malformNextList', () => {
 });
 
 describe('onList', () => {
-  /** Five rows in list order, E the least recently active. */
+  /** Five rows in list order, E the least recently active, all created at 1. */
   const ROWS = ['A', 'B', 'C', 'D', 'E'].map((letter, index) =>
-    row({ id: letter.repeat(16), last_active_at: 500 - index * 100 }),
+    conversation({ id: letter.repeat(16), last_active_at: 500 - index * 100, created_at: 1 }),
   );
   const [A, B, C, D, E] = ROWS.map((r) => r.id) as [string, string, string, string, string];
   const ids = (answer: { body: { data: { id: string }[] } }) => answer.body.data.map((r) => r.id);

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Conversation } from '../../src/model/conversation.js';
 import { createReferenceServer, generateConversations } from '../../src/testing/index.js';
-import { list, row } from './support.js';
+import { conversation } from '../fixtures.js';
+import { list } from './support.js';
 
 /** The order rule, written as sort keys here so it does not reuse the server's comparator. */
 function expectedOrder(rows: readonly Conversation[]): Conversation[] {
@@ -25,13 +26,13 @@ describe('list order', () => {
   it('is last_active_at descending with nulls last, then created_at descending, then id ascending', async () => {
     const server = createReferenceServer({
       seed: [
-        row({ id: 'nullOld', last_active_at: null, created_at: 10 }),
-        row({ id: 'nullNewB', last_active_at: null, created_at: 20 }),
-        row({ id: 'nullNewA', last_active_at: null, created_at: 20 }),
-        row({ id: 'active5', last_active_at: 5, created_at: 1 }),
-        row({ id: 'active9', last_active_at: 9, created_at: 1 }),
-        row({ id: 'tie9-created3', last_active_at: 9, created_at: 3 }),
-        row({ id: 'Tie9-created3', last_active_at: 9, created_at: 3 }),
+        conversation({ id: 'nullOld', last_active_at: null, created_at: 10 }),
+        conversation({ id: 'nullNewB', last_active_at: null, created_at: 20 }),
+        conversation({ id: 'nullNewA', last_active_at: null, created_at: 20 }),
+        conversation({ id: 'active5', last_active_at: 5, created_at: 1 }),
+        conversation({ id: 'active9', last_active_at: 9, created_at: 1 }),
+        conversation({ id: 'tie9-created3', last_active_at: 9, created_at: 3 }),
+        conversation({ id: 'Tie9-created3', last_active_at: 9, created_at: 3 }),
       ],
     });
     const { body } = await list(server, 'limit=100');

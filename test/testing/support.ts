@@ -1,4 +1,7 @@
-/** Shared set-up of the reference server tests: headers and a typed list call. */
+/**
+ * Shared set-up of the reference server tests: headers and a typed list call. Rows come from
+ * `conversation()` in ../fixtures.ts, the one row factory.
+ */
 import type { Conversation } from '../../src/model/conversation.js';
 import type { ReferenceServer } from '../../src/testing/index.js';
 
@@ -31,20 +34,4 @@ export interface ListAnswer {
 export async function list(server: ReferenceServer, query = ''): Promise<ListAnswer> {
   const response = await server.fetch(`${ORIGIN}/v1/conversations?${query}`, { headers: auth });
   return { status: response.status, body: (await response.json()) as ListAnswer['body'] };
-}
-
-/** A conversation with every field set; `fields` override. */
-export function row(fields: Partial<Conversation> & { id: string }): Conversation {
-  return {
-    contact_id: 'contact',
-    group_id: null,
-    pinned_message_id: null,
-    is_pinned: false,
-    is_muted: false,
-    last_active_at: null,
-    last_opened_at: null,
-    created_at: 1,
-    archived_at: null,
-    ...fields,
-  };
 }
