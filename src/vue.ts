@@ -9,15 +9,17 @@
  * and released when the effect scope of the last one ends (its component unmounts, its
  * `effectScope()` stops) or it moves to other parameters.
  *
- * On a server (`renderToString`) every ref stays `undefined` and nothing subscribes: the
- * subscription is made by a post-render effect, which Vue does not run there.
+ * On a server (`renderToString`) every ref stays `undefined` and nothing subscribes: a
+ * component's composables subscribe once it is mounted, which never happens there.
  *
  * @packageDocumentation
  */
 import {
   type ComputedRef,
   computed,
+  getCurrentInstance,
   type MaybeRefOrGetter,
+  onMounted,
   type Ref,
   shallowRef,
   toValue,
@@ -123,11 +125,10 @@ function useLive<T, R>(
   });
   const shown = shallowRef<{ key: string; read: { value: T } } | undefined>();
   const failure = shallowRef<{ error: unknown } | undefined>();
-  // Vue runs no post-render effect during server rendering: nothing subscribes there. On the
-  // client the effect's cleanup releases the subscription when the key changes and when
-  // the effect scope ends (unmount, effectScope().stop()).
-  watchEffect(
-    (onCleanup) => {
+  // The effect's cleanup releases the subscription when the key changes and when the
+  // effect scope ends (the component unmounts, effectScope().stop()).
+  const follow = () =>
+    watchEffect((onCleanup) => {
       const { key, open } = selected.value;
       onCleanup(
         listen(store, key, open as () => Source<unknown>, (read) => {
@@ -135,9 +136,12 @@ function useLive<T, R>(
           else shown.value = { key, read: read as { value: T } };
         }),
       );
-    },
-    { flush: 'post' },
-  );
+    });
+  // A component subscribes once mounted, which never happens in a server render (an effect
+  // made during setup may run there: Vue before 3.5.12 runs each once). Outside a
+  // component (an effectScope) the subscription is made at once.
+  if (getCurrentInstance() === null) follow();
+  else onMounted(follow);
   // An error the source emits goes where Vue sends a watcher's errors: the component's
   // onErrorCaptured ancestors, then app.config.errorHandler. A bad parameter's throw in the
   // effect above goes the same way.
