@@ -44,7 +44,8 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margi
 dt { color: #57606a; }
 dd { margin: 0; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 2px 8px 2px 0; vertical-align: top; overflow-wrap: anywhere; }
+th, td { text-align: left; padding: 2px 8px 2px 0; vertical-align: top; white-space: nowrap; }
+td:last-child { white-space: normal; overflow-wrap: anywhere; }
 th { font-weight: normal; color: #57606a; }
 ul, ol { list-style: none; margin: 0; padding: 0; }
 li { padding: 3px 0; border-top: 1px solid #eaeef2; overflow-wrap: anywhere; }
