@@ -8,11 +8,14 @@ import { build } from 'vite';
 
 const entries = [
   // 11.8 KiB in 0.1.0; 21.2 KiB after storage, quota, first sync, the round kinds and the
-  // relay; 22.6 KiB with the debug stream; 24.1 KiB with the live results cache: budget
-  // 26 KiB, so the next feature has to say what it costs.
-  { name: 'core', file: 'index.ts', budget: 26 * 1024, external: ['dexie', 'rxjs', 'ky'] },
-  // What an app actually ships on top of Dexie and RxJS (which it shares): the store with ky.
-  { name: 'core + ky', file: 'index.ts', budget: 31 * 1024, external: ['dexie', 'rxjs'] },
+  // relay; 22.6 KiB with the debug stream; 24.1 KiB with the live results cache; 24.8 KiB
+  // at 0.2; 27.8 KiB with removal only on proof (the walk's head read and reads by id, the
+  // records module), the closed state, warm results (cacheMs), receipts (sync.synced) and
+  // one change listener per realm: budget 29 KiB, so the next feature has to say what it costs.
+  { name: 'core', file: 'index.ts', budget: 29 * 1024, external: ['dexie', 'rxjs', 'ky'] },
+  // What an app actually ships on top of Dexie and RxJS (which it shares): the store with ky
+  // (32.4 KiB with the features above).
+  { name: 'core + ky', file: 'index.ts', budget: 34 * 1024, external: ['dexie', 'rxjs'] },
   // The hooks import only types from the store: a bundle growing past this pulled store code in.
   { name: 'react', file: 'react.ts', budget: 2 * 1024, external: ['react'] },
   // The composables import only types from the store, like the hooks (1.3 KiB with all
