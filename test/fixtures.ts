@@ -106,8 +106,12 @@ export interface Harness {
 
 let counter = 0;
 
-/** `tabs`: stores opened on this harness elect a leader and wake it, as browser tabs do. */
-export function harness(seed: Conversation[] = [], options: { tabs?: boolean } = {}): Harness {
+export interface HarnessOptions {
+  /** Stores opened on this harness elect a leader and wake it, as browser tabs do. */
+  tabs?: boolean;
+}
+
+export function harness(seed: Conversation[] = [], options: HarnessOptions = {}): Harness {
   const server = createReferenceServer({ token: TOKEN, seed });
   const network = createNetworkSwitch(server.fetch);
   const platform = createManualPlatform({ tabs: options.tabs ?? false });
@@ -166,33 +170,50 @@ export const B = conversation({ id: 'BBBBBBBBBBBBBBBB', last_active_at: 200 });
 export const C = conversation({ id: 'CCCCCCCCCCCCCCCC', last_active_at: 100 });
 
 /**
+ * The options a test opens its store with: plain options, or options made from the harness
+ * (a fetch in front of `h.network`, a clock the harness's platform drives).
+ */
+export type StoreOptions =
+  | Partial<ConversationStoreOptions>
+  | ((h: Harness) => Partial<ConversationStoreOptions>);
+
+/**
  * The store a test file works on: `synced()` opens one that already pulled A, B, C (or
  * `seed`) with the request log cleared, and sets `t.h` and `t.store`; a test may also set
- * them itself. The store closes, and real timers come back, after each test.
+ * them itself. `open()` opens another store on `t.h` (another tab, a reload). Every store
+ * closes, and real timers come back, after each test.
  */
 export function syncedSuite() {
   const t = {} as { h: Harness; store: ConversationStore };
+  const others: ConversationStore[] = [];
   afterEach(async () => {
-    await t.store?.close().catch(() => {});
+    for (const store of [t.store, ...others.splice(0)]) await store?.close().catch(() => {});
     vi.useRealTimers();
   });
   const synced = async (
     seed: Conversation[] = [A, B, C],
-    options: Parameters<Harness['open']>[0] = {},
+    options: StoreOptions = {},
+    harnessOptions: HarnessOptions = {},
   ) => {
-    Object.assign(t, await syncedHarness(seed, options));
+    Object.assign(t, await syncedHarness(seed, options, harnessOptions));
     return t.store;
   };
-  return { t, synced };
+  const open = (options: Partial<ConversationStoreOptions> = {}) => {
+    const store = t.h.open(options);
+    others.push(store);
+    return store;
+  };
+  return { t, synced, open };
 }
 
 /** A harness and a store that already pulled `seed`, with the request log cleared. */
 export async function syncedHarness(
   seed: Conversation[] = [A, B, C],
-  options: Parameters<Harness['open']>[0] = {},
+  options: StoreOptions = {},
+  harnessOptions: HarnessOptions = {},
 ): Promise<{ h: Harness; store: ConversationStore }> {
-  const h = harness(seed);
-  const store = h.open(options);
+  const h = harness(seed, harnessOptions);
+  const store = h.open(typeof options === 'function' ? options(h) : options);
   await store.sync.now();
   h.server.clearRequests();
   return { h, store };

@@ -4,11 +4,10 @@
  * reload; rejects with the refusal's ApiError or, on close, a StorageError.
  */
 import { Dexie } from 'dexie';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ApiError,
   type Conversation,
-  type ConversationStore,
   type Rejection,
   StorageError,
   ValidationError,
@@ -23,34 +22,19 @@ import { createNetworkSwitch } from '../../src/testing/index.js';
 import {
   A,
   B,
-  type Harness,
   harness,
   holdingFetch,
   requests,
-  syncedHarness,
+  type StoreOptions,
+  syncedSuite,
   tickUntil,
 } from '../fixtures.js';
 
-let h: Harness;
-let stores: ConversationStore[] = [];
+const suite = syncedSuite();
+const { t, open } = suite;
 
-afterEach(async () => {
-  await Promise.all(stores.map((store) => store.close().catch(() => {})));
-  stores = [];
-});
-
-async function synced(options: Parameters<Harness['open']>[0] = {}) {
-  const opened = await syncedHarness([A, B], options);
-  h = opened.h;
-  stores.push(opened.store);
-  return opened.store;
-}
-
-function open(options: Parameters<Harness['open']>[0] = {}) {
-  const store = h.open(options);
-  stores.push(store);
-  return store;
-}
+/** A store that pulled A and B. */
+const synced = (options: StoreOptions = {}) => suite.synced([A, B], options);
 
 /** A receipt whose outcome the test can look at while it waits. */
 function watch(receipt: Promise<Conversation | null>) {
@@ -77,8 +61,8 @@ const liveQueries = () =>
 
 describe('sync.synced(id)', () => {
   it("resolves with the server's record, under its id, once a temporary id's create and update are acknowledged", async () => {
-    h = harness([A, B]);
-    const held = holdingFetch(h.network.fetch, ['PUT']);
+    t.h = harness([A, B]);
+    const held = holdingFetch(t.h.network.fetch, ['PUT']);
     const store = open({ fetch: held.fetch });
     const created = await store.conversations.create({ contact_id: 'contact-1' });
     await store.sync.now({ pull: 'none' }); // Sends the POST, then holds the PUT.
@@ -91,22 +75,22 @@ describe('sync.synced(id)', () => {
     held.release();
     await round;
     await tickUntil(() => receipt.settled);
-    const [serverRow] = h.server.all().filter((row) => row.contact_id === 'contact-1');
+    const [serverRow] = t.h.server.all().filter((row) => row.contact_id === 'contact-1');
     expect(receipt.value).toEqual(serverRow);
     expect(receipt.value?.id).not.toBe(created.id);
     expect(receipt.value?.is_muted).toBe(true);
   });
 
   it('waits for the update queued behind a create until both are acknowledged', async () => {
-    h = harness([A, B]);
-    const held = holdingFetch(h.network.fetch, ['PUT']);
+    t.h = harness([A, B]);
+    const held = holdingFetch(t.h.network.fetch, ['PUT']);
     const store = open({ fetch: held.fetch });
     const created = await store.conversations.create({ contact_id: 'contact-1' });
     await store.conversations.update(created.id, { is_pinned: true });
     const receipt = watch(store.sync.synced(created.id));
     const round = store.sync.now({ pull: 'none' });
     await tickUntil(() => held.waiting === 1); // The POST is answered, the PUT held.
-    expect(requests(h.server, 'POST')).toHaveLength(1);
+    expect(requests(t.h.server, 'POST')).toHaveLength(1);
     expect(await settlesNow(receipt)).toBe(false);
     held.release();
     await round;
@@ -120,12 +104,12 @@ describe('sync.synced(id)', () => {
     const receipt = store.sync.synced(A.id);
     await store.sync.now({ pull: 'none' });
     expect(await receipt).toBeNull();
-    expect(h.server.get(A.id)).toBeUndefined();
+    expect(t.h.server.get(A.id)).toBeUndefined();
   });
 
   it("rejects with the refusal's ApiError when the server refuses the change", async () => {
     const store = await synced();
-    h.server.faults.failNext(422, 1, { methods: ['PUT'], message: 'no muting today' });
+    t.h.server.faults.failNext(422, 1, { methods: ['PUT'], message: 'no muting today' });
     await store.conversations.update(A.id, { is_muted: true });
     const receipt = store.sync.synced(A.id).catch((caught: unknown) => caught);
     await store.sync.now({ pull: 'none' });
@@ -139,7 +123,7 @@ describe('sync.synced(id)', () => {
 
   it("rejects with the refusal's ApiError when a temporary id's create is refused", async () => {
     const store = await synced();
-    h.server.faults.failNext(422, 1, { methods: ['POST'] });
+    t.h.server.faults.failNext(422, 1, { methods: ['POST'] });
     const created = await store.conversations.create({ contact_id: 'contact-1' });
     const receipt = store.sync.synced(created.id).catch((caught: unknown) => caught);
     await store.sync.now({ pull: 'none' });
@@ -148,7 +132,7 @@ describe('sync.synced(id)', () => {
 
   it('waits while a reply is lost, and resolves once the retry is answered', async () => {
     const store = await synced();
-    h.server.faults.loseNextReply(1, { methods: ['PUT'] });
+    t.h.server.faults.loseNextReply(1, { methods: ['PUT'] });
     await store.conversations.update(A.id, { is_pinned: true });
     const receipt = watch(store.sync.synced(A.id));
     await store.sync.now({ pull: 'none' });
@@ -159,8 +143,8 @@ describe('sync.synced(id)', () => {
   });
 
   it('waits for the entry a conflict check put in place of the one it was asked about', async () => {
-    h = harness([A, B]);
-    const held = holdingFetch(h.server.fetch, ['PUT']);
+    t.h = harness([A, B]);
+    const held = holdingFetch(t.h.server.fetch, ['PUT']);
     const network = createNetworkSwitch(held.fetch); // Offline fails before the hold.
     const store = open({ fetch: network.fetch });
     await store.sync.now();
@@ -171,7 +155,7 @@ describe('sync.synced(id)', () => {
     network.offline = false;
     const round = store.sync.now({ pull: 'none' });
     await tickUntil(() => held.waiting === 1);
-    expect(requests(h.server, 'GET').at(-1)?.path).toBe(`/v1/conversations/${A.id}`);
+    expect(requests(t.h.server, 'GET').at(-1)?.path).toBe(`/v1/conversations/${A.id}`);
     expect(held.waiting).toBe(1); // The check replaced the entry; its PUT is held.
     expect(await settlesNow(receipt)).toBe(false);
     held.release();
@@ -189,14 +173,14 @@ describe('sync.synced(id)', () => {
     await store.sync.now({ pull: 'none' });
     await tickUntil(() => receipt.settled);
     expect(receipt).toEqual({ settled: true, value: null });
-    expect(requests(h.server, 'DELETE')).toHaveLength(1);
+    expect(requests(t.h.server, 'DELETE')).toHaveLength(1);
   });
 
   it('resolves at once with the record when nothing is pending, and null for an unknown id', async () => {
     const store = await synced();
     expect(await store.sync.synced(A.id)).toEqual(A);
     expect(await store.sync.synced('ZZZZZZZZZZZZZZZZ')).toBeNull();
-    expect(h.server.requests).toEqual([]);
+    expect(t.h.server.requests).toEqual([]);
   });
 
   it('refuses an id that is not a non-empty string with a ValidationError', async () => {
@@ -205,7 +189,7 @@ describe('sync.synced(id)', () => {
   });
 
   it('resolves in a tab that does not sync once the leading tab pushes the change', async () => {
-    h = harness([A, B], { tabs: true });
+    t.h = harness([A, B], { tabs: true });
     const leader = open();
     const follower = open();
     await leader.sync.now();
@@ -216,24 +200,26 @@ describe('sync.synced(id)', () => {
       follower.sync.synced(A.id),
     ];
     await leader.sync.now({ pull: 'none' });
-    const serverId = h.server.all().find((row) => row.contact_id === 'contact-1')?.id;
+    const serverId = t.h.server.all().find((row) => row.contact_id === 'contact-1')?.id;
     expect(await createReceipt).toMatchObject({ id: serverId, contact_id: 'contact-1' });
     expect(await updateReceipt).toMatchObject({ id: A.id, archived_at: 1_800_000_000 });
   });
 
   it('resolves after a reload, for a temporary id too, once the outbox drains', async () => {
     const before = await synced();
-    h.network.offline = true;
+    t.h.network.offline = true;
     const created = await before.conversations.create({ group_id: 'group-1' });
     await before.conversations.update(A.id, { is_pinned: true });
     await before.sync.now({ pull: 'none' });
     await before.close();
     const after = open();
     const receipts = [after.sync.synced(created.id), after.sync.synced(A.id)];
-    h.network.offline = false;
+    t.h.network.offline = false;
     await after.sync.now({ pull: 'none' });
     const [createdOnServer, pinned] = await Promise.all(receipts);
-    expect(createdOnServer?.id).toBe(h.server.all().find((row) => row.group_id === 'group-1')?.id);
+    expect(createdOnServer?.id).toBe(
+      t.h.server.all().find((row) => row.group_id === 'group-1')?.id,
+    );
     expect(createdOnServer?.id).not.toBe(created.id);
     expect(pinned).toMatchObject({ id: A.id, is_pinned: true });
   });
@@ -252,7 +238,7 @@ describe('sync.synced(id)', () => {
     const idle = liveQueries();
     await store.conversations.update(A.id, { is_muted: true });
     await store.conversations.update(B.id, { is_muted: true });
-    h.server.faults.failNext(422, 1, { methods: ['PUT'] });
+    t.h.server.faults.failNext(422, 1, { methods: ['PUT'] });
     const refused = store.sync.synced(A.id).catch(() => null);
     const acknowledged = store.sync.synced(B.id);
     await tickUntil(() => liveQueries() === idle + 2);

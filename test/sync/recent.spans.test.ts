@@ -5,13 +5,7 @@
  */
 import { firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  ApiError,
-  type Conversation,
-  type ConversationStore,
-  type ListParams,
-  StorageError,
-} from '../../src/index.js';
+import { ApiError, type Conversation, type ListParams, StorageError } from '../../src/index.js';
 import { generateConversations } from '../../src/testing/index.js';
 import {
   A,
@@ -23,10 +17,10 @@ import {
   harness,
   record,
   requests,
+  syncedSuite,
 } from '../fixtures.js';
 
-let h: Harness;
-let store: ConversationStore;
+const { t, synced } = syncedSuite();
 const cleanup: (() => unknown)[] = [];
 
 /**
@@ -38,38 +32,33 @@ let edit: ((url: URL, body: unknown) => unknown) | null = null;
 afterEach(async () => {
   edit = null;
   for (const step of cleanup.splice(0).reverse()) await step();
-  await store?.close().catch(() => {});
 });
 
 const ROWS = generateConversations(250, { seed: 7 });
 
 /** The store's fetch: the harness's network, then {@link edit}. */
-async function editingFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-  const method = input instanceof Request ? input.method : (init?.method ?? 'GET');
-  const url = new URL(input instanceof Request ? input.url : String(input));
-  const response = await h.network.fetch(input, init);
-  if (edit === null || method.toUpperCase() !== 'GET' || !response.ok) return response;
-  const body = edit(url, await response.json());
-  return new Response(JSON.stringify(body), {
-    status: response.status,
-    headers: response.headers,
-  });
-}
+const editingFetch =
+  (h: Harness) =>
+  async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const method = input instanceof Request ? input.method : (init?.method ?? 'GET');
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const response = await h.network.fetch(input, init);
+    if (edit === null || method.toUpperCase() !== 'GET' || !response.ok) return response;
+    const body = edit(url, await response.json());
+    return new Response(JSON.stringify(body), {
+      status: response.status,
+      headers: response.headers,
+    });
+  };
 
 /** A store that walked every page of `seed` (250 rows by default), with the request log cleared. */
-async function walked(seed: Conversation[] = ROWS) {
-  h = harness(seed);
-  store = h.open({ fetch: editingFetch });
-  await store.sync.now();
-  h.server.clearRequests();
-  return store;
-}
+const walked = (seed: Conversation[] = ROWS) => synced(seed, (h) => ({ fetch: editingFetch(h) }));
 
 /** Keeps `params` watched (a `list$` subscriber) until the test ends. */
 async function watch(params: ListParams) {
-  const seen = record(store.conversations.list$(params));
+  const seen = record(t.store.conversations.list$(params));
   cleanup.push(seen.stop);
-  await firstValueFrom(store.conversations.list$(params));
+  await firstValueFrom(t.store.conversations.list$(params));
 }
 
 /** The server's own answer for `params`, through the same API. */
@@ -77,18 +66,18 @@ async function serverPage(params: ListParams) {
   const query = new URLSearchParams(
     Object.entries(params).map(([key, value]) => [key, String(value)]),
   );
-  const response = await h.server.fetch(`https://api.test/v1/conversations?${query}`, {
+  const response = await t.h.server.fetch(`https://api.test/v1/conversations?${query}`, {
     headers: { authorization: 'Bearer secret-token-0b7c1f' },
   });
   return response.json();
 }
 
 /** The id of the row at `index` of the server's default list. */
-const at = (index: number) => h.server.all()[index]?.id as string;
+const at = (index: number) => t.h.server.all()[index]?.id as string;
 
 /** The GETs the server received: the path, and the query when there is one. */
 const gets = () =>
-  requests(h.server, 'GET').map((r) =>
+  requests(t.h.server, 'GET').map((r) =>
     Object.keys(r.query).length === 0 ? r.path : { path: r.path, ...r.query },
   );
 
@@ -105,8 +94,8 @@ const DEEP = 149;
 describe('the head read', () => {
   it('reads on after a page with a malformed row, even when its valid rows are known', async () => {
     await walked();
-    h.server.faults.malformNextList(1);
-    const summary = await store.sync.now({ pull: 'recent' });
+    t.h.server.faults.malformNextList(1);
+    const summary = await t.store.sync.now({ pull: 'recent' });
     expect(summary.skipped).toBe(1);
     expect(gets()).toEqual([HEAD, { ...HEAD, starting_after: at(99) }]);
   });
@@ -115,8 +104,8 @@ describe('the head read', () => {
     await walked();
     const list: ListParams = { muted: false, archived: false, limit: 20 };
     await watch(list);
-    h.server.faults.malformNextList(1);
-    await store.sync.now({ pull: 'recent' });
+    t.h.server.faults.malformNextList(1);
+    await t.store.sync.now({ pull: 'recent' });
     expect(gets()).toEqual([
       HEAD,
       { ...HEAD, starting_after: at(99) },
@@ -126,43 +115,43 @@ describe('the head read', () => {
 
   it('stops at the last page of the list, even when it told something new', async () => {
     await walked([A, B, C]);
-    h.server.insert({ contact_id: 'new-contact', last_active_at: 400 });
-    const summary = await store.sync.now({ pull: 'recent' });
+    t.h.server.insert({ contact_id: 'new-contact', last_active_at: 400 });
+    const summary = await t.store.sync.now({ pull: 'recent' });
     expect(summary.pulled).toBe(1);
     expect(gets()).toEqual([HEAD]);
   });
 
   it('counts the rows it changed in the summary', async () => {
     await walked();
-    h.server.insert({ contact_id: 'new-contact', last_active_at: 2_000_000_000 });
-    h.server.update(at(1), { is_pinned: !h.server.all()[1]?.is_pinned });
-    const summary = await store.sync.now({ pull: 'recent' });
+    t.h.server.insert({ contact_id: 'new-contact', last_active_at: 2_000_000_000 });
+    t.h.server.update(at(1), { is_pinned: !t.h.server.all()[1]?.is_pinned });
+    const summary = await t.store.sync.now({ pull: 'recent' });
     expect(summary).toMatchObject({ pull: 'recent', pulled: 2, removed: 0, conflicts: 0 });
   });
 
   it('counts the conflicts its pages revealed in the summary', async () => {
     await walked();
     const id = at(0);
-    await store.conversations.update(id, { pinned_message_id: 'msg-mine' });
-    h.server.faults.failNext(503, 1, { methods: ['PUT'] }); // The update stays queued.
-    h.server.update(id, { pinned_message_id: 'msg-theirs' });
-    const conflicts = record(store.sync.conflicts$);
+    await t.store.conversations.update(id, { pinned_message_id: 'msg-mine' });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'] }); // The update stays queued.
+    t.h.server.update(id, { pinned_message_id: 'msg-theirs' });
+    const conflicts = record(t.store.sync.conflicts$);
     cleanup.push(conflicts.stop);
-    const summary = await store.sync.now({ pull: 'recent' });
+    const summary = await t.store.sync.now({ pull: 'recent' });
     expect(conflicts.values.map((c) => [c.id, c.kind])).toEqual([[id, 'field']]);
     expect(summary.conflicts).toBe(1);
   });
 
   it('ends with an error naming the cause when a page that told something new has no cursor', async () => {
     await walked();
-    h.server.insert({ contact_id: 'new-contact', last_active_at: 2_000_000_000 });
+    t.h.server.insert({ contact_id: 'new-contact', last_active_at: 2_000_000_000 });
     // Each list page says more follows, and ends with a row without an id.
     edit = (_url, body) => ({
       ...(body as object),
       has_more: true,
       data: [...(body as { data: unknown[] }).data, {}],
     });
-    const summary = await store.sync.now({ pull: 'recent' });
+    const summary = await t.store.sync.now({ pull: 'recent' });
     expect(summary.error).toBeInstanceOf(ApiError);
     expect(summary.error?.message).toBe(
       'The list pages gave no usable cursor; the head read stopped',
@@ -174,7 +163,7 @@ describe('the head read', () => {
     await walked();
     await watch({ group_id: GROUP, limit: 30 });
     edit = (url, body) => (url.searchParams.has('group_id') ? body : { data: 'not a page' });
-    const summary = await store.sync.now({ pull: 'recent' });
+    const summary = await t.store.sync.now({ pull: 'recent' });
     expect(summary.error?.message).toMatch(/malformed list page/);
     expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '30' }]);
   });
@@ -186,14 +175,14 @@ describe('lists worked out from the head', () => {
     const list: ListParams = { limit: 5, starting_after: at(2) };
     await watch(list);
     const deleted = at(5); // Inside the list's page.
-    h.server.remove(deleted);
-    await store.sync.now({ pull: 'recent' });
+    t.h.server.remove(deleted);
+    await t.store.sync.now({ pull: 'recent' });
     expect(gets()).toEqual([
       HEAD,
       { path: '/v1/conversations', limit: '5', starting_after: list.starting_after },
       byId(deleted),
     ]);
-    expect(await store.conversations.list(list)).toEqual(await serverPage(list));
+    expect(await t.store.conversations.list(list)).toEqual(await serverPage(list));
   });
 
   it('reads a list with an ending_before cursor from the server, and makes it exact', async () => {
@@ -201,23 +190,23 @@ describe('lists worked out from the head', () => {
     const list: ListParams = { limit: 5, ending_before: at(10) };
     await watch(list);
     const deleted = at(7); // Inside the list's page (rows 5 to 9).
-    h.server.remove(deleted);
-    await store.sync.now({ pull: 'recent' });
+    t.h.server.remove(deleted);
+    await t.store.sync.now({ pull: 'recent' });
     // Only the row the server no longer lists inside the page's span is read by id.
     expect(gets()).toEqual([
       HEAD,
       { path: '/v1/conversations', limit: '5', ending_before: list.ending_before },
       byId(deleted),
     ]);
-    expect(await store.conversations.list(list)).toEqual(await serverPage(list));
-    expect(await store.conversations.retrieve(deleted)).toBeUndefined();
+    expect(await t.store.conversations.list(list)).toEqual(await serverPage(list));
+    expect(await t.store.conversations.retrieve(deleted)).toBeUndefined();
   });
 
   it('asks the server when the head holds exactly `limit` matching rows but not one more', async () => {
     await walked();
     const list: ListParams = { group_id: GROUP, limit: 5 }; // 5 in the head, 11 below.
     await watch(list);
-    await store.sync.now({ pull: 'recent' });
+    await t.store.sync.now({ pull: 'recent' });
     expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '5' }]);
   });
 
@@ -225,11 +214,11 @@ describe('lists worked out from the head', () => {
     await walked();
     const list: ListParams = { muted: false, archived: false, limit: 5 };
     await watch(list);
-    const matching = h.server.all().filter((row) => !row.is_muted && row.archived_at === null);
-    h.server.remove(matching[9]?.id as string); // In the head's page, below the list's.
-    await store.sync.now({ pull: 'recent' });
+    const matching = t.h.server.all().filter((row) => !row.is_muted && row.archived_at === null);
+    t.h.server.remove(matching[9]?.id as string); // In the head's page, below the list's.
+    await t.store.sync.now({ pull: 'recent' });
     expect(gets()).toEqual([HEAD]);
-    expect(await store.conversations.list(list)).toEqual(await serverPage(list));
+    expect(await t.store.conversations.list(list)).toEqual(await serverPage(list));
   });
 
   it('makes a list exact to its end when the head read the whole list', async () => {
@@ -237,10 +226,10 @@ describe('lists worked out from the head', () => {
     await walked([A, B, C, D]);
     const list: ListParams = { limit: 3 };
     await watch(list);
-    h.server.remove(D.id); // The server's page is now all of its list: has_more false.
-    const summary = await store.sync.now({ pull: 'recent' });
-    expect(await store.conversations.list(list)).toEqual({ data: [A, B, C], has_more: false });
-    expect(await store.conversations.list(list)).toEqual(await serverPage(list));
+    t.h.server.remove(D.id); // The server's page is now all of its list: has_more false.
+    const summary = await t.store.sync.now({ pull: 'recent' });
+    expect(await t.store.conversations.list(list)).toEqual({ data: [A, B, C], has_more: false });
+    expect(await t.store.conversations.list(list)).toEqual(await serverPage(list));
     expect(summary.removed).toBe(1);
   });
 });
@@ -251,12 +240,12 @@ describe('spans longer than one local page', () => {
     const list: ListParams = { limit: 100 };
     await watch(list);
     const [first, second] = [at(50), at(100)]; // The span runs to row 101: 102 local rows.
-    h.server.remove(first);
-    h.server.remove(second);
-    const summary = await store.sync.now({ pull: 'recent' });
+    t.h.server.remove(first);
+    t.h.server.remove(second);
+    const summary = await t.store.sync.now({ pull: 'recent' });
     expect(gets()).toEqual([HEAD, HEAD, byId(first), byId(second)]);
     expect(summary.removed).toBe(2);
-    expect(await store.conversations.list(list)).toEqual(await serverPage(list));
+    expect(await t.store.conversations.list(list)).toEqual(await serverPage(list));
   });
 
   it('walks up an ending_before span past one local page, reading each dropped row once', async () => {
@@ -265,9 +254,9 @@ describe('spans longer than one local page', () => {
     await watch(list);
     // The server's page becomes rows 48 to 149 but these two: 102 local rows.
     const [first, second] = [at(80), at(49)];
-    h.server.remove(first);
-    h.server.remove(second);
-    const summary = await store.sync.now({ pull: 'recent' });
+    t.h.server.remove(first);
+    t.h.server.remove(second);
+    const summary = await t.store.sync.now({ pull: 'recent' });
     expect(gets()).toEqual([
       HEAD,
       { path: '/v1/conversations', limit: '100', ending_before: list.ending_before },
@@ -275,7 +264,7 @@ describe('spans longer than one local page', () => {
       byId(second),
     ]);
     expect(summary.removed).toBe(2);
-    expect(await store.conversations.list(list)).toEqual(await serverPage(list));
+    expect(await t.store.conversations.list(list)).toEqual(await serverPage(list));
   });
 });
 
@@ -288,22 +277,22 @@ describe('rows the server did not list', () => {
     await walked();
     await watch(unmuted);
     const id = at(DEEP);
-    h.server.update(id, { is_muted: true });
-    const summary = await store.sync.now({ pull: 'recent' });
+    t.h.server.update(id, { is_muted: true });
+    const summary = await t.store.sync.now({ pull: 'recent' });
     expect(gets()).toEqual([HEAD, { path: '/v1/conversations', ...strings(unmuted) }, byId(id)]);
     expect(summary.pulled).toBe(1);
-    expect((await store.conversations.retrieve(id))?.is_muted).toBe(true);
+    expect((await t.store.conversations.retrieve(id))?.is_muted).toBe(true);
   });
 
   it('counts a conflict found by reading a row that left the list', async () => {
     await walked();
     await watch(unmuted);
     const id = at(DEEP);
-    await store.conversations.update(id, { pinned_message_id: 'msg-mine' });
-    h.server.faults.failNext(503, 1, { methods: ['PUT'] }); // The update stays queued.
-    h.server.update(id, { is_muted: true, pinned_message_id: 'msg-theirs' });
-    const summary = await store.sync.now({ pull: 'recent' });
-    expect(requests(h.server, 'GET').map((r) => r.path)).toContain(byId(id));
+    await t.store.conversations.update(id, { pinned_message_id: 'msg-mine' });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'] }); // The update stays queued.
+    t.h.server.update(id, { is_muted: true, pinned_message_id: 'msg-theirs' });
+    const summary = await t.store.sync.now({ pull: 'recent' });
+    expect(requests(t.h.server, 'GET').map((r) => r.path)).toContain(byId(id));
     expect(summary.conflicts).toBe(1);
   });
 
@@ -311,12 +300,12 @@ describe('rows the server did not list', () => {
     await walked();
     await watch(unmuted);
     const id = at(DEEP);
-    h.server.update(id, { is_muted: true });
+    t.h.server.update(id, { is_muted: true });
     edit = (url, body) =>
       url.pathname === byId(id) ? { ...(body as object), is_muted: 'yes' } : body;
-    const summary = await store.sync.now({ pull: 'recent' });
-    expect(requests(h.server, 'GET').map((r) => r.path)).toContain(byId(id));
-    expect(await store.conversations.retrieve(id)).toBeDefined();
+    const summary = await t.store.sync.now({ pull: 'recent' });
+    expect(requests(t.h.server, 'GET').map((r) => r.path)).toContain(byId(id));
+    expect(await t.store.conversations.retrieve(id)).toBeDefined();
     expect(summary.removed).toBe(0);
   });
 
@@ -324,22 +313,22 @@ describe('rows the server did not list', () => {
     await walked();
     await watch(groupList);
     const id = at(DEEP);
-    h.server.remove(id);
-    const summary = await store.sync.now({ pull: 'recent' });
+    t.h.server.remove(id);
+    const summary = await t.store.sync.now({ pull: 'recent' });
     expect(summary).toMatchObject({ removed: 1, conflicts: 0 });
-    expect(await store.conversations.retrieve(id)).toBeUndefined();
+    expect(await t.store.conversations.retrieve(id)).toBeUndefined();
   });
 
   it('counts the deleted conflict of a removed row with queued updates', async () => {
     await walked();
     await watch(groupList);
     const id = at(DEEP);
-    await store.conversations.update(id, { is_pinned: true });
-    h.server.faults.failNext(503, 1, { methods: ['PUT'] }); // The update stays queued.
-    h.server.remove(id);
-    const conflicts = record(store.sync.conflicts$);
+    await t.store.conversations.update(id, { is_pinned: true });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'] }); // The update stays queued.
+    t.h.server.remove(id);
+    const conflicts = record(t.store.sync.conflicts$);
     cleanup.push(conflicts.stop);
-    const summary = await store.sync.now({ pull: 'recent' });
+    const summary = await t.store.sync.now({ pull: 'recent' });
     expect(conflicts.values.map((c) => [c.id, c.kind])).toEqual([[id, 'deleted']]);
     expect(summary).toMatchObject({ removed: 1, conflicts: 1 });
   });
@@ -348,10 +337,10 @@ describe('rows the server did not list', () => {
     await walked();
     await watch(groupList);
     const id = at(DEEP);
-    await store.conversations.update(id, { pinned_message_id: 'msg-mine' });
-    h.server.faults.failNext(503, 1, { methods: ['PUT'] }); // The update stays queued.
-    h.server.update(id, { pinned_message_id: 'msg-theirs' });
-    const summary = await store.sync.now({ pull: 'recent' });
+    await t.store.conversations.update(id, { pinned_message_id: 'msg-mine' });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'] }); // The update stays queued.
+    t.h.server.update(id, { pinned_message_id: 'msg-theirs' });
+    const summary = await t.store.sync.now({ pull: 'recent' });
     expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '30' }]);
     expect(summary.conflicts).toBe(1);
   });
@@ -360,8 +349,8 @@ describe('rows the server did not list', () => {
     await walked();
     await watch(groupList);
     const id = at(DEEP);
-    h.server.update(id, { is_pinned: !h.server.all()[DEEP]?.is_pinned });
-    const summary = await store.sync.now({ pull: 'recent' });
+    t.h.server.update(id, { is_pinned: !t.h.server.all()[DEEP]?.is_pinned });
+    const summary = await t.store.sync.now({ pull: 'recent' });
     expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '30' }]);
     expect(summary.pulled).toBe(1);
   });
@@ -369,21 +358,23 @@ describe('rows the server did not list', () => {
   it('does not read a local create that has no server id yet', async () => {
     await walked();
     await watch(groupList); // All 16 rows of the group: the span runs to the end.
-    const created = await store.conversations.create({ group_id: GROUP });
-    h.server.faults.failNext(503, 1, { methods: ['POST'] }); // Stays a local create.
-    await store.sync.now({ pull: 'recent' });
+    const created = await t.store.conversations.create({ group_id: GROUP });
+    t.h.server.faults.failNext(503, 1, { methods: ['POST'] }); // Stays a local create.
+    await t.store.sync.now({ pull: 'recent' });
     expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '30' }]);
-    expect((await store.conversations.list(groupList)).data.map((r) => r.id)).toContain(created.id);
+    expect((await t.store.conversations.list(groupList)).data.map((r) => r.id)).toContain(
+      created.id,
+    );
   });
 });
 
 describe('how the recent pull ends', () => {
   it('leaves a list whose cursor is a temporary id to the walks', async () => {
     await walked();
-    const created = await store.conversations.create({ contact_id: 'new-contact' });
+    const created = await t.store.conversations.create({ contact_id: 'new-contact' });
     await watch({ limit: 5, starting_after: created.id });
-    h.server.faults.failNext(503, 1, { methods: ['POST'] }); // Stays a local create.
-    const summary = await store.sync.now({ pull: 'recent' });
+    t.h.server.faults.failNext(503, 1, { methods: ['POST'] }); // Stays a local create.
+    const summary = await t.store.sync.now({ pull: 'recent' });
     expect(gets()).toEqual([HEAD]);
     expect(summary.error).toBeInstanceOf(ApiError);
     expect((summary.error as ApiError).status).toBe(503); // The push's, not a pull's.
@@ -396,7 +387,7 @@ describe('how the recent pull ends', () => {
     await watch({ group_id: other, limit: 30 });
     edit = (url, body) =>
       url.searchParams.get('group_id') === GROUP ? { data: 'not a page' } : body;
-    const summary = await store.sync.now({ pull: 'recent' });
+    const summary = await t.store.sync.now({ pull: 'recent' });
     expect(summary.error?.message).toMatch(/malformed list page/);
     expect(gets()).toEqual([
       HEAD,
@@ -406,18 +397,18 @@ describe('how the recent pull ends', () => {
   });
 
   it('reports a storage failure while merging as a StorageError of the pull', async () => {
-    h = harness(ROWS);
+    t.h = harness(ROWS);
     const disk = { full: false };
     cleanup.push(
-      afterConversationWrites(h.databaseName, (type) => {
+      afterConversationWrites(t.h.databaseName, (type) => {
         if (disk.full && type === 'put') throw new Error('the disk is full');
       }),
     );
-    store = h.open();
-    await store.sync.now();
-    h.server.insert({ contact_id: 'new-contact', last_active_at: 2_000_000_000 });
+    t.store = t.h.open();
+    await t.store.sync.now();
+    t.h.server.insert({ contact_id: 'new-contact', last_active_at: 2_000_000_000 });
     disk.full = true;
-    const summary = await store.sync.now({ pull: 'recent' });
+    const summary = await t.store.sync.now({ pull: 'recent' });
     expect(summary.state).toBe('error');
     expect(summary.error).toBeInstanceOf(StorageError);
     expect(summary.error?.message).toMatch(/^pull failed: /);

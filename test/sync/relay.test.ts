@@ -3,7 +3,7 @@
  * event, whichever tab ran the round (the manual platform carries the channel's messages
  * between the stores of one harness, as BroadcastChannel does between tabs).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ApiError,
   AuthError,
@@ -14,39 +14,18 @@ import {
   type Rejection,
   type SyncStatus,
 } from '../../src/index.js';
-import {
-  A,
-  B,
-  C,
-  eventually,
-  type Harness,
-  harness,
-  record,
-  requests,
-  TOKEN,
-} from '../fixtures.js';
+import { A, B, C, eventually, harness, record, requests, syncedSuite, TOKEN } from '../fixtures.js';
 
-let h: Harness;
-let stores: ConversationStore[] = [];
-
-afterEach(async () => {
-  await Promise.all(stores.map((store) => store.close().catch(() => {})));
-  stores = [];
-});
-
-function open(options: Parameters<Harness['open']>[0] = {}) {
-  const store = h.open(options);
-  stores.push(store);
-  return store;
-}
+/** The harness (`t.h`) and the stores `open()` opens on it; closed after each test. */
+const { t, open } = syncedSuite();
 
 /** Two stores on one database, as two tabs, after a first sync of A, B, C. */
 async function twoTabs() {
-  h = harness([A, B, C], { tabs: true });
+  t.h = harness([A, B, C], { tabs: true });
   const first = open();
   const second = open();
   await first.sync.now();
-  h.server.clearRequests();
+  t.h.server.clearRequests();
   return { first, second };
 }
 
@@ -76,7 +55,7 @@ describe('every tab shows the same status', () => {
   it('shows a round that could not reach the server as offline, with the pending count, in every tab', async () => {
     const { first, second } = await twoTabs();
     const status = watch(first, second);
-    h.network.offline = true;
+    t.h.network.offline = true;
     await second.conversations.update(A.id, { is_muted: true });
     await first.sync.now();
     await everyTabShows(status, 2, { state: 'offline', pending: 1 });
@@ -93,7 +72,7 @@ describe('every tab shows the same status', () => {
     await everyTabShows(status, 2, { state: 'idle', pending: 0, lastError: null });
     expect(status.all(1).map((s) => s.state)).toContain('syncing');
     expect(status.last(1)?.lastSyncedAt).toBe(status.last(0)?.lastSyncedAt);
-    expect(h.server.get(A.id)?.is_muted).toBe(true);
+    expect(t.h.server.get(A.id)?.is_muted).toBe(true);
   });
 
   it('shows a complete walk’s progress, then hasSynced, in every tab', async () => {
@@ -109,7 +88,7 @@ describe('every tab shows the same status', () => {
     const { first, second } = await twoTabs();
     const status = watch(first, second);
     await second.conversations.update(A.id, { is_muted: true });
-    h.server.faults.failNext(503, 1, { methods: ['PUT'], message: 'Busy' });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'], message: 'Busy' });
     await first.sync.now();
     await everyTabShows(status, 2, { state: 'error', pending: 1 });
     const error = status.last(1)?.lastError;
@@ -122,42 +101,42 @@ describe('every tab shows the same status', () => {
     const { first, second } = await twoTabs();
     const status = watch(first, second);
     await second.conversations.update(A.id, { is_muted: true });
-    h.server.setToken('rotated');
+    t.h.server.setToken('rotated');
     await first.sync.now();
     await everyTabShows(status, 2, { state: 'paused', pending: 1 });
     expect(status.last(1)?.lastError).toBeInstanceOf(AuthError);
     expect(status.last(1)?.lastError).toMatchObject({ status: 401 });
 
-    h.server.setToken(TOKEN);
+    t.h.server.setToken(TOKEN);
     expect((await second.sync.now()).state).toBe('idle');
     await everyTabShows(status, 2, { state: 'idle', pending: 0, lastError: null });
-    expect(h.server.get(A.id)?.is_muted).toBe(true);
+    expect(t.h.server.get(A.id)?.is_muted).toBe(true);
   });
 
   it('lets a follower’s sync.start() resume a paused leader, which then syncs', async () => {
-    h = harness([A, B, C], { tabs: true });
+    t.h = harness([A, B, C], { tabs: true });
     const auto = { auto: true, debounceMs: 10, intervalMs: 0, retry: { baseMs: 10, maxMs: 100 } };
     const leader = open({ sync: auto });
-    await eventually(() => expect(requests(h.server, 'GET').length).toBeGreaterThan(0));
+    await eventually(() => expect(requests(t.h.server, 'GET').length).toBeGreaterThan(0));
     const follower = open();
     const status = watch(leader, follower);
     await everyTabShows(status, 2, { state: 'idle' });
-    h.server.setToken('rotated');
+    t.h.server.setToken('rotated');
     await leader.conversations.update(A.id, { is_muted: true });
     await everyTabShows(status, 2, { state: 'paused', pending: 1 });
 
-    h.server.setToken(TOKEN);
-    h.server.clearRequests();
+    t.h.server.setToken(TOKEN);
+    t.h.server.clearRequests();
     follower.sync.start();
     await everyTabShows(status, 2, { state: 'idle', pending: 0, lastError: null });
-    expect(h.server.get(A.id)?.is_muted).toBe(true);
-    expect(requests(h.server, 'PUT')).toHaveLength(1);
+    expect(t.h.server.get(A.id)?.is_muted).toBe(true);
+    expect(requests(t.h.server, 'PUT')).toHaveLength(1);
   });
 
   it('shows the current state to a store opened later', async () => {
     const { first, second } = await twoTabs();
     await second.conversations.update(A.id, { is_muted: true });
-    h.server.setToken('rotated');
+    t.h.server.setToken('rotated');
     await first.sync.now();
     const third = open();
     const status = watch(third);
@@ -169,15 +148,15 @@ describe('every tab shows the same status', () => {
     const { first, second } = await twoTabs();
     const status = watch(first, second);
     await everyTabShows(status, 2, { state: 'idle' });
-    h.platform.goOffline();
+    t.h.platform.goOffline();
     await everyTabShows(status, 2, { state: 'offline' });
-    expect(h.server.requests).toHaveLength(0);
+    expect(t.h.server.requests).toHaveLength(0);
   });
 
   it('shows offline in a store opened while the platform is offline', async () => {
     const { first } = await twoTabs();
     await first.close();
-    h.platform.goOffline();
+    t.h.platform.goOffline();
     const later = open();
     const status = watch(later);
     await everyTabShows(status, 1, { state: 'offline' });
@@ -191,7 +170,7 @@ describe('every tab gets every event', () => {
     const seen = [record(first.idChanges$), record(second.idChanges$)];
     const created = await second.conversations.create({ contact_id: 'k1' });
     await first.sync.now();
-    const serverId = h.server.all().find((row) => row.contact_id === 'k1')?.id;
+    const serverId = t.h.server.all().find((row) => row.contact_id === 'k1')?.id;
     const expected: IdChange[] = [{ from: created.id, to: serverId as string }];
     await eventually(() => {
       expect(seen[0]?.values).toEqual(expected);
@@ -203,7 +182,7 @@ describe('every tab gets every event', () => {
     const { first, second } = await twoTabs();
     const seen = [record(first.sync.rejections$), record(second.sync.rejections$)];
     await second.conversations.update(A.id, { is_muted: true });
-    h.server.faults.failNext(400, 1, { methods: ['PUT'], message: 'Nope' });
+    t.h.server.faults.failNext(400, 1, { methods: ['PUT'], message: 'Nope' });
     await first.sync.now();
     await eventually(() => expect(seen[1]?.values).toHaveLength(1));
     const [here, there] = [seen[0]?.values[0], seen[1]?.values[0]] as [Rejection, Rejection];
@@ -217,7 +196,7 @@ describe('every tab gets every event', () => {
     const { first, second } = await twoTabs();
     const seen = [record(first.sync.conflicts$), record(second.sync.conflicts$)];
     await second.conversations.update(A.id, { is_muted: true });
-    h.server.remove(A.id);
+    t.h.server.remove(A.id);
     await first.sync.now();
     await eventually(() => expect(seen[1]?.values).toHaveLength(1));
     expect(seen[1]?.values).toEqual(seen[0]?.values);

@@ -7,25 +7,34 @@
  * create is acknowledged, the edit waits behind the delete of the same server id.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Conflict, ConversationStore } from '../../src/index.js';
+import type { Conflict } from '../../src/index.js';
 import { createReferenceServer } from '../../src/testing/index.js';
-import { A, B, C, harness, holdingFetch, record, TOKEN, tickUntil } from '../fixtures.js';
+import {
+  A,
+  B,
+  C,
+  harness,
+  holdingFetch,
+  record,
+  syncedSuite,
+  TOKEN,
+  tickUntil,
+} from '../fixtures.js';
 
 /** The id the server gives the one conversation created here: it sorts after `tmp_` ids. */
 const COPY_ID = 'zCOPY00000000001';
 
-let store: ConversationStore;
+const { t } = syncedSuite();
 let gate: ReturnType<typeof holdingFetch> | null = null;
 
-afterEach(async () => {
+afterEach(() => {
   gate?.open();
   gate = null;
-  await store?.close().catch(() => {});
 });
 
 describe('an update queued behind an acknowledged DELETE of the same server id', () => {
   it('stays pending and is still sent after the DELETE, and its loss is reported as a conflict', async () => {
-    const h = harness();
+    t.h = harness();
     // The server's clock is an hour behind ours: its copy of an unanswered create is not
     // recognised as possibly that create (mayBeUnanswered allows 5 minutes of skew).
     const server = createReferenceServer({
@@ -34,31 +43,31 @@ describe('an update queued behind an acknowledged DELETE of the same server id',
       now: () => Math.floor(Date.now() / 1000) - 3600,
       generateId: () => COPY_ID,
     });
-    store = h.open({
+    t.store = t.h.open({
       sync: { auto: false, concurrency: 1, retry: { baseMs: 10, maxMs: 100 } },
       fetch: (input, init) => (gate ?? server).fetch(new Request(input, init)),
     });
-    await store.sync.now();
+    await t.store.sync.now();
 
-    const created = await store.conversations.create({ contact_id: 'k1' });
+    const created = await t.store.conversations.create({ contact_id: 'k1' });
     server.faults.loseNextReply(1, { methods: ['POST'] }); // Applied; the answer is lost.
-    await store.sync.now({ pull: 'none' });
+    await t.store.sync.now({ pull: 'none' });
     expect(server.get(COPY_ID)).toMatchObject({ contact_id: 'k1' });
     server.faults.failNext(503, 1, { methods: ['POST'] }); // The create stays unanswered.
-    await store.sync.now();
+    await t.store.sync.now();
     // The pull showed the server's copy beside the record still under its temporary id.
-    expect(await store.conversations.retrieve(COPY_ID)).toMatchObject({ contact_id: 'k1' });
-    expect(await store.conversations.retrieve(created.id)).toMatchObject({ contact_id: 'k1' });
+    expect(await t.store.conversations.retrieve(COPY_ID)).toMatchObject({ contact_id: 'k1' });
+    expect(await t.store.conversations.retrieve(created.id)).toMatchObject({ contact_id: 'k1' });
 
-    await store.conversations.delete(COPY_ID); // The duplicate, as the user sees it.
-    await store.conversations.update(created.id, { is_muted: true });
+    await t.store.conversations.delete(COPY_ID); // The duplicate, as the user sees it.
+    await t.store.conversations.update(created.id, { is_muted: true });
 
-    const conflicts = record(store.sync.conflicts$);
-    const pending = record(store.sync.pending$);
+    const conflicts = record(t.store.sync.conflicts$);
+    const pending = record(t.store.sync.pending$);
     gate = holdingFetch(server.fetch, ['PUT']);
     // One worker: the create (tmp_ id) goes first, its queue moves to COPY_ID behind the
     // DELETE queued there, and the DELETE is acknowledged with the update behind it.
-    const round = store.sync.now({ pull: 'none' });
+    const round = t.store.sync.now({ pull: 'none' });
     await tickUntil(() => gate?.waiting === 1);
     expect(gate.waiting).toBe(1); // The update's PUT was sent after the DELETE.
     expect(server.get(COPY_ID)).toBeUndefined();
@@ -75,7 +84,7 @@ describe('an update queued behind an acknowledged DELETE of the same server id',
       }),
     ]);
     expect(pending.values.at(-1)).toEqual(new Set());
-    expect(await store.sync.listOutbox()).toEqual([]);
+    expect(await t.store.sync.listOutbox()).toEqual([]);
     expect(server.requests.map((request) => request.method)).toEqual(
       expect.arrayContaining(['DELETE', 'PUT']),
     );

@@ -4,21 +4,10 @@
  * once, while another request is still held open (DESIGN 4).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ConversationStore, IdChange } from '../../src/index.js';
-import {
-  A,
-  B,
-  C,
-  FAKE_TIMERS,
-  type Harness,
-  harness,
-  holdingFetch,
-  record,
-  tickUntil,
-} from '../fixtures.js';
+import type { IdChange } from '../../src/index.js';
+import { A, B, C, FAKE_TIMERS, holdingFetch, record, syncedSuite, tickUntil } from '../fixtures.js';
 
-let h: Harness;
-let store: ConversationStore;
+const { t, synced } = syncedSuite();
 let gate: ReturnType<typeof holdingFetch> | null = null;
 const T = 1_750_000_000_000;
 
@@ -29,26 +18,21 @@ beforeEach(() => {
 afterEach(async () => {
   gate?.open();
   gate = null;
-  await store?.close().catch(() => {});
-  vi.useRealTimers();
 });
 
 /** A store that pulled A, B, C; requests of `held` methods wait for the gate. */
 async function open(held: string[], concurrency = 4) {
-  h = harness([A, B, C]);
-  store = h.open({
+  await synced([A, B, C], (h) => ({
     sync: { auto: false, concurrency },
     fetch: (input, init) => (gate ?? h.network).fetch(new Request(input, init)),
-  });
-  await store.sync.now();
-  h.server.clearRequests();
-  gate = holdingFetch(h.network.fetch, held);
+  }));
+  gate = holdingFetch(t.h.network.fetch, held);
 }
 
 /** Starts a round and ticks until pending$ shows `expected` (assert afterwards). */
 async function roundUntilPending(expected: ReadonlySet<string>) {
-  const pending = record(store.sync.pending$);
-  const round = store.sync.now({ pull: 'none' });
+  const pending = record(t.store.sync.pending$);
+  const round = t.store.sync.now({ pull: 'none' });
   const last = () => pending.values.at(-1);
   await tickUntil(() => gate?.waiting === 1 && sameSet(last(), expected));
   return { pending, round, last };
@@ -60,11 +44,11 @@ const sameSet = (a: ReadonlySet<string> | undefined, b: ReadonlySet<string>) =>
 describe('pending$ while the round goes on', () => {
   it('shows a new record under its server id while the update queued behind its create is on its way', async () => {
     await open(['PUT']);
-    const created = await store.conversations.create({ contact_id: 'k1' });
-    await store.conversations.update(created.id, { is_muted: true });
-    const changes = record(store.idChanges$);
-    const pending = record(store.sync.pending$);
-    const round = store.sync.now({ pull: 'none' });
+    const created = await t.store.conversations.create({ contact_id: 'k1' });
+    await t.store.conversations.update(created.id, { is_muted: true });
+    const changes = record(t.store.idChanges$);
+    const pending = record(t.store.sync.pending$);
+    const round = t.store.sync.now({ pull: 'none' });
     await tickUntil(() => gate?.waiting === 1);
     const [change] = changes.values as IdChange[];
     expect(change).toEqual({ from: created.id, to: expect.any(String) });
@@ -76,8 +60,8 @@ describe('pending$ while the round goes on', () => {
 
   it('drops a new record from pending$ as soon as its create is acknowledged', async () => {
     await open(['DELETE']);
-    await store.conversations.delete(B.id);
-    const created = await store.conversations.create({ contact_id: 'k1' });
+    await t.store.conversations.delete(B.id);
+    const created = await t.store.conversations.create({ contact_id: 'k1' });
     const { pending, round, last } = await roundUntilPending(new Set([B.id]));
     expect(last()).toEqual(new Set([B.id]));
     expect(pending.values).toEqual([new Set([B.id, created.id]), new Set([B.id])]);
@@ -88,11 +72,11 @@ describe('pending$ while the round goes on', () => {
 
   it('drops a deleted record from pending$ as soon as its DELETE is acknowledged', async () => {
     await open(['PUT']);
-    await store.conversations.delete(A.id);
-    await store.conversations.update(B.id, { is_pinned: true });
+    await t.store.conversations.delete(A.id);
+    await t.store.conversations.update(B.id, { is_pinned: true });
     const { round, last } = await roundUntilPending(new Set([B.id]));
     expect(last()).toEqual(new Set([B.id]));
-    expect(h.server.requests.map((r) => r.method)).toEqual(['DELETE']); // The PUT is held.
+    expect(t.h.server.requests.map((r) => r.method)).toEqual(['DELETE']); // The PUT is held.
     gate?.open();
     await round;
     expect(last()).toEqual(new Set());
@@ -100,12 +84,12 @@ describe('pending$ while the round goes on', () => {
 
   it('drops a record whose create was refused from pending$ at once', async () => {
     await open(['DELETE']);
-    await store.conversations.delete(B.id);
-    const created = await store.conversations.create({ contact_id: 'k1' });
-    h.server.faults.failNext(400, 1, { methods: ['POST'] });
+    await t.store.conversations.delete(B.id);
+    const created = await t.store.conversations.create({ contact_id: 'k1' });
+    t.h.server.faults.failNext(400, 1, { methods: ['POST'] });
     const { round, last } = await roundUntilPending(new Set([B.id]));
     expect(last()).toEqual(new Set([B.id]));
-    expect(await store.sync.listRejections()).toEqual([
+    expect(await t.store.sync.listRejections()).toEqual([
       expect.objectContaining({ op: 'create', recordId: created.id }),
     ]);
     gate?.open();
@@ -115,12 +99,12 @@ describe('pending$ while the round goes on', () => {
 
   it('drops a record whose only update was refused from pending$ at once', async () => {
     await open(['DELETE']);
-    await store.conversations.delete(B.id);
-    await store.conversations.update(A.id, { is_pinned: true });
-    h.server.faults.failNext(400, 1, { methods: ['PUT'] });
+    await t.store.conversations.delete(B.id);
+    await t.store.conversations.update(A.id, { is_pinned: true });
+    t.h.server.faults.failNext(400, 1, { methods: ['PUT'] });
     const { round, last } = await roundUntilPending(new Set([B.id]));
     expect(last()).toEqual(new Set([B.id]));
-    expect(await store.conversations.retrieve(A.id)).toEqual(A);
+    expect(await t.store.conversations.retrieve(A.id)).toEqual(A);
     gate?.open();
     await round;
     expect(last()).toEqual(new Set());
@@ -128,22 +112,22 @@ describe('pending$ while the round goes on', () => {
 
   it('keeps a record pending while the update made after its refused update is on its way', async () => {
     await open(['PUT']);
-    await store.conversations.update(A.id, { is_pinned: true });
-    const pending = record(store.sync.pending$);
-    const round = store.sync.now({ pull: 'none' });
+    await t.store.conversations.update(A.id, { is_pinned: true });
+    const pending = record(t.store.sync.pending$);
+    const round = t.store.sync.now({ pull: 'none' });
     await tickUntil(() => gate?.waiting === 1);
-    await store.conversations.update(A.id, { is_muted: true });
-    h.server.faults.failNext(400, 1, { methods: ['PUT'] });
+    await t.store.conversations.update(A.id, { is_muted: true });
+    t.h.server.faults.failNext(400, 1, { methods: ['PUT'] });
     gate?.release();
     await tickUntil(() => gate?.started === 2 && gate.waiting === 1);
-    expect(await store.sync.listRejections()).toEqual([
+    expect(await t.store.sync.listRejections()).toEqual([
       expect.objectContaining({ op: 'update', recordId: A.id, patch: { is_pinned: true } }),
     ]);
     expect(pending.values.at(-1)).toEqual(new Set([A.id]));
     gate?.open();
     await round;
     expect(pending.values.at(-1)).toEqual(new Set());
-    expect(await store.conversations.retrieve(A.id)).toEqual(
+    expect(await t.store.conversations.retrieve(A.id)).toEqual(
       expect.objectContaining({ is_pinned: false, is_muted: true }),
     );
   });
