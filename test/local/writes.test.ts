@@ -1,23 +1,10 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Conversation, StorageError, ValidationError } from '../../src/index.js';
+import { StorageError, ValidationError } from '../../src/index.js';
 import { createLocal, updateLocal } from '../../src/local/writes.js';
 import { CONVERSATION_FIELDS } from '../../src/model/conversation.js';
 import { openDatabase, toStored } from '../../src/storage/schema.js';
-import { type LocalStore, localStore, NOW } from '../fixtures.js';
-
-const A: Conversation = {
-  id: 'AAAAAAAAAAAAAAAA',
-  contact_id: 'c',
-  group_id: null,
-  pinned_message_id: null,
-  is_pinned: false,
-  is_muted: false,
-  last_active_at: 300,
-  last_opened_at: null,
-  created_at: 1,
-  archived_at: null,
-};
+import { A, type LocalStore, localStore, NOW, wrapTables } from '../fixtures.js';
 
 let local: LocalStore;
 afterEach(() => local?.store.close());
@@ -183,6 +170,43 @@ describe('validation: refused with a typed error, nothing written', () => {
 });
 
 describe('storage failures', () => {
+  let broken = false;
+  let stopWrapping: (() => void) | undefined;
+  afterEach(() => {
+    broken = false;
+    stopWrapping?.();
+    stopWrapping = undefined;
+  });
+
+  it.each([
+    ['create', (l: LocalStore) => l.store.conversations.create({ contact_id: 'k' })],
+    ['update', (l: LocalStore) => l.store.conversations.update(A.id, { is_pinned: true })],
+    ['delete', (l: LocalStore) => l.store.conversations.delete(A.id)],
+  ] as const)(
+    '%s() whose transaction fails rejects with a StorageError naming the call',
+    async (name, call) => {
+      stopWrapping = wrapTables(
+        (db) => db.name.startsWith('local-'),
+        (table, down) =>
+          table !== 'conversations'
+            ? down
+            : {
+                ...down,
+                mutate: (request) =>
+                  broken
+                    ? Promise.reject(new DOMException('boom', 'UnknownError'))
+                    : down.mutate(request),
+              },
+      );
+      local = await localStore([A]);
+      expect((await local.store.conversations.list()).data).toHaveLength(1);
+      broken = true;
+      const error = await (call(local) as Promise<unknown>).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as Error).message).toMatch(new RegExp(`^${name} failed: `));
+    },
+  );
+
   it('rejects reads and writes after close() with StorageError', async () => {
     local = await localStore([A]);
     await local.store.close();
