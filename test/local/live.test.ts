@@ -1,28 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Conversation, ValidationError } from '../../src/index.js';
-import { eventually, type LocalStore, localStore, quiet, record } from '../fixtures.js';
-
-const row = (
-  id: string,
-  last_active_at: number,
-  extra: Partial<Conversation> = {},
-): Conversation => ({
-  id,
-  contact_id: 'c',
-  group_id: null,
-  pinned_message_id: null,
-  is_pinned: false,
-  is_muted: false,
-  last_active_at,
-  last_opened_at: null,
-  created_at: 1,
-  archived_at: null,
-  ...extra,
-});
-
-const A = row('AAAAAAAAAAAAAAAA', 300);
-const B = row('BBBBBBBBBBBBBBBB', 200);
-const C = row('CCCCCCCCCCCCCCCC', 100);
+import { ValidationError } from '../../src/index.js';
+import { A, B, C, eventually, type LocalStore, localStore, quiet, record } from '../fixtures.js';
 
 let local: LocalStore;
 afterEach(() => local.store.close());
