@@ -5,13 +5,14 @@
  * (`protocol-offline/testing/node`), renders the React hooks and the Vue composables on the
  * server, and typechecks consumer files (a React and a Vue one included) against the
  * published types with moduleResolution `bundler` and `node16`, together with every
- * TypeScript example of the README (the Svelte, Solid and Angular ones with those frameworks
- * installed), and checks that every relative link of the README points into the package.
+ * TypeScript example of the README and the guides (docs/*.md; the Svelte, Solid and Angular
+ * ones with those frameworks installed), and checks that every relative link of the README
+ * and the guides points into the package.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 
 const repo = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'protocol-offline-package-'));
@@ -41,25 +42,42 @@ try {
     throw new Error('the tarball carries files users do not need');
   }
   process.stdout.write(`packed ${files.length} files, ${packed[0]?.size} bytes\n`);
-  // The README is read on the registry and in node_modules: a relative link must be packed.
-  const unpacked = [...readFileSync(join(repo, 'README.md'), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)]
-    .map((match) => match[1] as string)
-    .filter((link) => !/^(https?:|mailto:|#)/.test(link))
-    .filter((link) => !files.includes(link.replace(/^\.\//, '').replace(/#.*$/, '')));
+  // The README and the guides are read on the registry and in node_modules: a relative
+  // link must be packed.
+  const pages = ['README.md', ...files.filter((file) => /^docs\/[^/]+\.md$/.test(file))];
+  if (pages.length < 2) throw new Error('the guides (docs/*.md) are not packed');
+  const unpacked = pages.flatMap((page) =>
+    [...readFileSync(join(repo, page), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((match) => match[1] as string)
+      .filter((link) => !/^(https?:|mailto:|#)/.test(link))
+      .map((link) => posix.normalize(posix.join(posix.dirname(page), link.replace(/#.*$/, ''))))
+      .filter((path) => !files.includes(path))
+      .map((path) => `${page} → ${path}`),
+  );
   if (unpacked.length > 0) {
-    throw new Error(`the README links to files the package lacks: ${unpacked.join(', ')}`);
+    throw new Error(`the docs link to files the package lacks: ${unpacked.join(', ')}`);
   }
 
   writeFileSync(
     join(work, 'package.json'),
     JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
   );
+  // PACKAGE_TEST_LOWEST=1: the lowest dexie and rxjs the peer ranges admit (CI runs both).
+  const peers = (
+    JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
+      peerDependencies: Record<string, string>;
+    }
+  ).peerDependencies;
+  const lowest = (name: string) => `${name}@${(peers[name] as string).replace(/^\^/, '')}`;
+  const pinned = process.env.PACKAGE_TEST_LOWEST ? [lowest('dexie'), lowest('rxjs')] : [];
+  if (pinned.length > 0) process.stdout.write(`with the lowest peers: ${pinned.join(' ')}\n`);
   run('npm', [
     'install',
     '--no-audit',
     '--no-fund',
     '--loglevel=error',
     tarball,
+    ...pinned,
     'fake-indexeddb@^6',
     'typescript@~5.9',
     '@types/node@^20',
@@ -236,7 +254,7 @@ export function useInbox(store: ConversationStore, id: Ref<string>) {
   // top, the rest in an async function; the names the examples leave to the app are declared.
   // A block that is a whole module (it exports something: the framework examples) is
   // checked as it is.
-  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const readme = pages.map((page) => readFileSync(join(repo, page), 'utf8')).join('\n');
   const snippets = [...readme.matchAll(/```(tsx?)\n([\s\S]*?)```/g)].map((match) => ({
     extension: match[1] as string,
     code: match[2] as string,
@@ -270,7 +288,7 @@ export function useInbox(store: ConversationStore, id: Ref<string>) {
     );
     return file;
   });
-  process.stdout.write(`README: ${snippets.length} TypeScript examples\n`);
+  process.stdout.write(`README and guides: ${snippets.length} TypeScript examples\n`);
 
   const typecheck = (files: string[], what: string) => {
     for (const [module, resolution] of [

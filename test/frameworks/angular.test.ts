@@ -1,4 +1,4 @@
-/** The README's Angular snippet, run in an injection context of its own. */
+/** The frameworks guide's Angular snippet, run in an injection context of its own. */
 import { computed, type EnvironmentInjector, Injector, runInInjectionContext } from '@angular/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ConversationStore } from '../../src/index.js';

@@ -1,10 +1,10 @@
-/** The README quotes these files whole, so that what it shows is what the tests run. */
+/** The frameworks guide quotes these files whole, so that what it shows is what the tests run. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const guide = readFileSync(new URL('../../docs/frameworks.md', import.meta.url), 'utf8');
 
-describe('README framework examples', () => {
+describe('the frameworks guide’s examples', () => {
   it.each([
     ['InboxList.vue', 'vue'],
     ['ConversationDetails.vue', 'vue'],
@@ -13,6 +13,6 @@ describe('README framework examples', () => {
     ['angular.ts', 'ts'],
   ])('quotes test/frameworks/%s verbatim', (file, language) => {
     const code = readFileSync(new URL(file, import.meta.url), 'utf8');
-    expect(readme).toContain(`\`\`\`${language}\n${code}\`\`\`\n`);
+    expect(guide).toContain(`\`\`\`${language}\n${code}\`\`\`\n`);
   });
 });

@@ -1,4 +1,4 @@
-/** The README's Solid snippet, run in a reactive root of Solid's browser build. */
+/** The frameworks guide's Solid snippet, run in a reactive root of Solid's browser build. */
 import { createRoot, createSignal } from 'solid-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ConversationStore, ListParams } from '../../src/index.js';

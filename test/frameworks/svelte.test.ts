@@ -1,4 +1,4 @@
-/** The README's Svelte snippet, used through Svelte's own store functions. */
+/** The frameworks guide's Svelte snippet, used through Svelte's own store functions. */
 import { Subject } from 'rxjs';
 import { derived, fromStore, get } from 'svelte/store';
 import { afterEach, describe, expect, it, vi } from 'vitest';

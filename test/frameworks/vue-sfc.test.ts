@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-/** The README's Vue components, compiled from their .vue files as a bundler would, and mounted. */
+/** The frameworks guide's Vue components, compiled from their .vue files as a bundler would, and mounted. */
 import { readFileSync } from 'node:fs';
 import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
 import { transform } from 'esbuild';
@@ -39,7 +39,7 @@ async function load(file: string, appStore: ConversationStore): Promise<vue.Comp
   return module.exports.default as vue.Component;
 }
 
-describe('Vue: the README components', () => {
+describe('Vue: the components of the frameworks guide', () => {
   it('InboxList.vue shows the page, marks unsent rows and follows its checkbox', async () => {
     ({ store } = await syncedHarness([A, B, { ...C, archived_at: 1_600_000_000 }]));
     wrapper = mount(await load('InboxList.vue', store));
