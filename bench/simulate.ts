@@ -10,7 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { firstValueFrom } from 'rxjs';
+import { firstValueFrom, type Subscription } from 'rxjs';
 import { type ConversationStore, createConversationStore, type SyncOptions } from '../src/index.js';
 import { setClock } from '../src/platform/clock.js';
 import {
@@ -64,6 +64,7 @@ async function simulate(behaviour: string, sync: SyncOptions): Promise<Run> {
     ids: string[];
   }[] = [];
   const opened: Promise<void>[] = [];
+  const inboxes: Subscription[] = [];
   for (let i = 0; i < CLIENTS; i++) {
     const rows = generateConversations(ROWS, { seed: i + 1 });
     const server = createReferenceServer({ token: TOKEN, seed: rows });
@@ -92,8 +93,10 @@ async function simulate(behaviour: string, sync: SyncOptions): Promise<Run> {
         syncing = now;
       });
       clients[i] = { store, platform, network, ids: rows.map((row) => row.id) };
-      // The app shows its inbox: one watched list.
-      store.conversations.list$({ archived: false, limit: 20 }).subscribe();
+      // The app shows its inbox: one watched list (released before the store closes: a
+      // live read errors once its store is closed).
+      const inbox = store.conversations.list$({ archived: false, limit: 20 }).subscribe();
+      inboxes.push(inbox);
       opened.push(firstValueFrom(store.sync.status$).then(() => {}));
     }, next() * MINUTE);
   }
@@ -139,6 +142,7 @@ async function simulate(behaviour: string, sync: SyncOptions): Promise<Run> {
     if (second >= 0 && second < 300) perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
   }
   const total = [...perSecond.values()].reduce((a, b) => a + b, 0);
+  for (const inbox of inboxes) inbox.unsubscribe();
   for (const client of clients) await client.store.close();
   restore();
   return {
