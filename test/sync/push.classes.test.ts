@@ -1,10 +1,11 @@
 /**
  * Push failure classes and reply errors the user sees (DESIGN 4, "Failures"): which
- * answers reject a write, which retry it, and what the round's error says.
+ * answers reject a write, which retry it, why a write backs off, and what the round's
+ * error says.
  */
 import { describe, expect, it } from 'vitest';
-import type { Rejection } from '../../src/index.js';
-import { A, harness, requests, syncedSuite } from '../fixtures.js';
+import type { Rejection, SyncEvent } from '../../src/index.js';
+import { A, harness, record, requests, syncedSuite } from '../fixtures.js';
 
 const { t, synced } = syncedSuite();
 
@@ -73,6 +74,32 @@ describe('which answers reject a write', () => {
     ]);
     expect(t.h.server.get(A.id)).toMatchObject({ is_muted: false, is_pinned: true });
     expect(await t.store.sync.listOutbox()).toEqual([]);
+  });
+});
+
+describe('why a write backs off, as its backoff event says it', () => {
+  const backoffs = (events: SyncEvent[]) => events.filter((event) => event.type === 'backoff');
+
+  it("says 'network', with no status, for a request that got no answer", async () => {
+    await synced();
+    const events = record(t.store.sync.events$);
+    await t.store.conversations.update(A.id, { is_muted: true });
+    t.h.network.offline = true;
+    await t.store.sync.now({ pull: 'none' });
+    expect(backoffs(events.values)).toEqual([
+      expect.objectContaining({ recordId: A.id, reason: 'network', status: null }),
+    ]);
+  });
+
+  it("says 'invalid-response', with the reply's status, for a reply that is not a conversation", async () => {
+    await synced();
+    await reopenEditingPuts(async (response) => Response.json({ ok: true }, response));
+    const events = record(t.store.sync.events$);
+    await t.store.conversations.update(A.id, { is_muted: true });
+    await t.store.sync.now({ pull: 'none' });
+    expect(backoffs(events.values)).toEqual([
+      expect.objectContaining({ recordId: A.id, reason: 'invalid-response', status: 200 }),
+    ]);
   });
 });
 

@@ -285,6 +285,18 @@ describe('failure classes', () => {
     expect(await t.store.conversations.retrieve(A.id)).toBeUndefined();
   });
 
+  it('counts a DELETE answered 404 (already gone) as pushed in the round summary, as an acknowledged one', async () => {
+    await synced([A, B]);
+    await t.store.conversations.delete(A.id);
+    await t.store.conversations.delete(B.id);
+    t.h.server.remove(A.id); // Another device deleted A first.
+    const summary = await t.store.sync.now({ pull: 'none' });
+    expect(summary).toMatchObject({ pushed: 2, rejected: 0 });
+    expect(t.h.server.requests.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
+      [A.id, B.id].map((id) => `DELETE /v1/conversations/${id}`).sort(),
+    );
+  });
+
   it('removes a record whose PUT answers 404 and reports it on conflicts$', async () => {
     await synced();
     const conflicts: unknown[] = [];

@@ -110,6 +110,27 @@ describe('pending$ while the round goes on', () => {
     expect(last()).toEqual(new Set());
   });
 
+  it('drops a record whose PUT answers 404 (deleted elsewhere) from pending$ at once', async () => {
+    await open(['DELETE']);
+    await t.store.conversations.delete(B.id);
+    await t.store.conversations.update(A.id, { is_pinned: true });
+    t.h.server.remove(A.id); // Another device deleted it.
+    const pending = record(t.store.sync.pending$);
+    const conflicts = record(t.store.sync.conflicts$);
+    const round = t.store.sync.now({ pull: 'none' });
+    const last = () => pending.values.at(-1);
+    await tickUntil(
+      () => gate?.waiting === 1 && conflicts.values.length === 1 && last()?.size === 1,
+    );
+    expect(conflicts.values.map((conflict) => [conflict.id, conflict.kind])).toEqual([
+      [A.id, 'deleted'],
+    ]);
+    expect(last()).toEqual(new Set([B.id])); // The DELETE of B is still on its way.
+    gate?.open();
+    await round;
+    expect(last()).toEqual(new Set());
+  });
+
   it('keeps a record pending while the update made after its refused update is on its way', async () => {
     await open(['PUT']);
     await t.store.conversations.update(A.id, { is_pinned: true });
