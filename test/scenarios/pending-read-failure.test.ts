@@ -1,7 +1,7 @@
 /**
- * A live read behind the store's status outlives a failed read (found by the mutation run
- * of src/local/live.ts): one failed read of the outbox used to end pending$'s live read for good,
- * so pending$ no longer followed what other tabs queue.
+ * A live read behind the store's status outlives a failed read: one failed read of the
+ * outbox must not end pending$'s live read for good, or pending$ would stop following what
+ * other tabs queue.
  */
 import type { Dexie } from 'dexie';
 import { afterEach, expect, it } from 'vitest';

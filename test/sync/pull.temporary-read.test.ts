@@ -1,7 +1,7 @@
 /**
- * Found by the mutation run of pull.ts: the walk read by id every unlisted record with a
- * queued update, a local create with an update queued behind its unanswered POST included,
- * so it sent `GET /v1/conversations/tmp_…`, a temporary id the server never gave out.
+ * The complete walk never reads a record by a temporary id: a local create whose POST is
+ * unanswered has a `tmp_` id the server never gave out, with or without an update queued
+ * behind it; the walk leaves it as it is.
  */
 import { describe, expect, it } from 'vitest';
 import { requests, syncedSuite } from '../fixtures.js';
@@ -9,6 +9,20 @@ import { requests, syncedSuite } from '../fixtures.js';
 const { t, synced } = syncedSuite();
 
 describe('the complete walk and temporary ids', () => {
+  it('reads no pending create by its temporary id', async () => {
+    await synced();
+    const created = await t.store.conversations.create({ contact_id: 'k-pending' });
+    t.h.server.faults.failNext(503, 1, { methods: ['POST'] });
+    const summary = await t.store.sync.now();
+    expect(summary).toMatchObject({ complete: true, removed: 0 });
+    // The walk's page and the head read; nothing by id.
+    expect(requests(t.h.server, 'GET').map((r) => r.path)).toEqual([
+      '/v1/conversations',
+      '/v1/conversations',
+    ]);
+    expect(await t.store.conversations.retrieve(created.id)).toBeDefined();
+  });
+
   it('sends no GET by temporary id for a create whose POST is unanswered and that has a queued update', async () => {
     await synced();
     const created = await t.store.conversations.create({ contact_id: 'k-pending' });

@@ -509,16 +509,6 @@ describe('the complete walk: what it reports, what it reads, where it resumes', 
     expect(conflicts).toEqual([]);
   });
 
-  it('reads no record by its temporary id: a pending create alone is not looked up', async () => {
-    await synced();
-    const created = await t.store.conversations.create({ contact_id: 'k-pending' });
-    t.h.server.faults.failNext(503, 1, { methods: ['POST'] });
-    const summary = await t.store.sync.now();
-    expect(summary).toMatchObject({ complete: true, removed: 0 });
-    expect(requests(t.h.server, 'GET').map((r) => r.path)).toEqual([listPath, listPath]);
-    expect(await t.store.conversations.retrieve(created.id)).toBeDefined();
-  });
-
   it('resumes a stored walk exactly fullSyncMs after it started', async () => {
     vi.useFakeTimers({ ...FAKE_TIMERS, now: T });
     const control = walkStore((n) => (n === 2 ? offline() : null), {
