@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Conversation, diff, mergePatches } from '../../src/model/conversation.js';
+import type { Conversation } from '../../src/model/conversation.js';
 import { conflictingFields, rebase } from '../../src/sync/reconcile.js';
 import { conversation } from '../fixtures.js';
 
@@ -78,19 +78,8 @@ describe('rebase', () => {
   });
 });
 
-describe('patch helpers', () => {
-  it('mergePatches lets later patches win', () => {
-    expect(mergePatches([{ is_muted: true, is_pinned: true }, { is_muted: false }])).toEqual({
-      is_muted: false,
-      is_pinned: true,
-    });
-  });
-
-  it('diff lists only writable fields that differ', () => {
-    expect(diff(base, { ...base, is_muted: true, last_active_at: 9 })).toEqual({ is_muted: true });
-  });
-
-  it('conflictingFields ignores fields the server did not change', () => {
+describe('conflictingFields', () => {
+  it('ignores fields the server did not change', () => {
     expect(conflictingFields(base, { ...base, is_pinned: true }, { is_muted: true })).toEqual([]);
   });
 });
