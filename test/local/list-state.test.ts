@@ -1,33 +1,28 @@
 /** listState$: the page of list$, when the server last confirmed it, and whether it is complete. */
 import { firstValueFrom, filter as rxFilter } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { ConversationStore, ListState } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { ListState } from '../../src/index.js';
 import {
   A,
   B,
   C,
   conversation,
   eventually,
-  type Harness,
   harness,
   record,
+  syncedSuite,
   tickUntil,
 } from '../fixtures.js';
 
-let h: Harness;
-let store: ConversationStore;
-
-afterEach(async () => {
-  await store?.close().catch(() => {});
-});
+const { t, synced } = syncedSuite();
 
 const until = (params: object, check: (state: ListState) => boolean) =>
-  firstValueFrom(store.conversations.listState$(params).pipe(rxFilter(check)));
+  firstValueFrom(t.store.conversations.listState$(params).pipe(rxFilter(check)));
 
 describe('listState$', () => {
   it('starts unconfirmed and incomplete, then follows recent and complete pulls', async () => {
-    h = harness([A, B, C]);
-    store = h.open();
+    t.h = harness([A, B, C]);
+    t.store = t.h.open();
     const params = { muted: false, limit: 2 };
     const first = await until(params, () => true);
     expect(first).toEqual({
@@ -36,32 +31,30 @@ describe('listState$', () => {
       complete: false,
     });
 
-    const states = record(store.conversations.listState$(params));
+    const states = record(t.store.conversations.listState$(params));
     const walkedFrom = Date.now();
-    await store.sync.now(); // A complete walk reads the watched list first: confirmed, complete.
+    await t.store.sync.now(); // A complete walk reads the watched list first: confirmed, complete.
     const walked = await until(params, (s) => s.complete && s.confirmedAt !== null);
-    expect(walked.page).toEqual(await store.conversations.list(params));
+    expect(walked.page).toEqual(await t.store.conversations.list(params));
     expect(walked.confirmedAt).toBeGreaterThanOrEqual(walkedFrom);
 
     const before = Date.now();
-    await store.sync.now({ pull: 'recent' }); // The list is watched: read with its own params.
+    await t.store.sync.now({ pull: 'recent' }); // The list is watched: read with its own params.
     const confirmed = await until(params, (s) => s.confirmedAt !== null);
     expect(confirmed.confirmedAt).toBeGreaterThanOrEqual(before);
     states.stop();
   });
 
   it('is incomplete while a row of the page has a change the server has not seen', async () => {
-    h = harness([A, B, C]);
-    store = h.open();
-    await store.sync.now();
+    await synced();
     const params = { limit: 3 };
     await until(params, (s) => s.complete);
-    h.network.offline = true;
-    await store.conversations.update(B.id, { is_pinned: true });
+    t.h.network.offline = true;
+    await t.store.conversations.update(B.id, { is_pinned: true });
     const pending = await until(params, (s) => !s.complete);
     expect(pending.page.data.find((row) => row.id === B.id)?.is_pinned).toBe(true);
-    h.network.offline = false;
-    await store.sync.now({ pull: 'none' });
+    t.h.network.offline = false;
+    await t.store.sync.now({ pull: 'none' });
     await until(params, (s) => s.complete);
   });
 
@@ -69,30 +62,26 @@ describe('listState$', () => {
     const rows = Array.from({ length: 20 }, (_, index) =>
       conversation({ id: `LST${String(index).padStart(13, '0')}`, last_active_at: 900 - index }),
     );
-    h = harness(rows);
-    store = h.open({ storage: { maxRecords: 12 } });
-    await store.sync.now(); // The 8 least recently active are evicted after the walk.
+    await synced(rows, { storage: { maxRecords: 12 } }); // The 8 least active are evicted.
     const all = await until({ limit: 100 }, () => true);
     expect(all.page.data.map((row) => row.id)).toEqual(rows.slice(0, 12).map((row) => row.id));
     expect(all.complete).toBe(false);
     const top = await until({ limit: 10 }, () => true); // Ends before the first evicted row.
     expect(top.complete).toBe(true);
     // Room again: the next complete walk stores every row, and the list is whole.
-    await store.close();
-    store = h.open();
-    await store.sync.now();
+    await t.store.close();
+    t.store = t.h.open();
+    await t.store.sync.now();
     const whole = await until({ limit: 100 }, (s) => s.complete);
     expect(whole.page.data).toHaveLength(20);
   });
 
   it('counts as a watched list, like list$', async () => {
-    h = harness([A, B, C]);
-    store = h.open();
-    await store.sync.now();
+    await synced();
     const params = { archived: true, limit: 4 };
-    const states = record(store.conversations.listState$(params));
+    const states = record(t.store.conversations.listState$(params));
     await until(params, () => true);
-    await store.sync.now({ pull: 'recent' });
+    await t.store.sync.now({ pull: 'recent' });
     await until(params, (s) => s.confirmedAt !== null);
     states.stop();
   });
@@ -100,13 +89,13 @@ describe('listState$', () => {
 
 describe('listState$ followed by one subscription', () => {
   it('turns complete and confirmed when the first complete walk ends', async () => {
-    h = harness([A, B, C]);
-    store = h.open();
+    t.h = harness([A, B, C]);
+    t.store = t.h.open();
     const params = { muted: false, limit: 2 };
-    const states = record(store.conversations.listState$(params));
+    const states = record(t.store.conversations.listState$(params));
     await eventually(() => expect(states.values).not.toHaveLength(0));
     expect(states.values.at(-1)?.complete).toBe(false);
-    await store.sync.now();
+    await t.store.sync.now();
     await eventually(() => expect(states.values.at(-1)?.complete).toBe(true));
     expect(states.values.at(-1)?.confirmedAt).not.toBeNull(); // Read before the walk.
     states.stop();
@@ -121,20 +110,18 @@ describe('listState$ when only the evicted records decide whether the page is wh
   const idOf = (index: number) => ROWS[index]?.id as string;
 
   async function walkedWithEvictions() {
-    h = harness(ROWS);
-    store = h.open({ storage: { maxRecords: 12 } });
-    await store.sync.now();
-    expect((await store.conversations.list({ limit: 100 })).data).toHaveLength(12);
+    await synced(ROWS, { storage: { maxRecords: 12 } });
+    expect((await t.store.conversations.list({ limit: 100 })).data).toHaveLength(12);
   }
 
   it('turns incomplete when a deleted row lets the place of an evicted record onto the page', async () => {
     await walkedWithEvictions();
     const params = { limit: 11 };
-    const states = record(store.conversations.listState$(params));
+    const states = record(t.store.conversations.listState$(params));
     // Rows 0-10 with more stored after them: the evicted rows 12-19 come after the page.
     await eventually(() => expect(states.values.at(-1)?.complete).toBe(true));
 
-    await store.conversations.delete(idOf(5));
+    await t.store.conversations.delete(idOf(5));
     // Rows 0-4 and 6-11, the end of what is stored: row 12, evicted, belongs on this page.
     // The deleted row is pending but no longer on the page; the walk time is unchanged.
     await eventually(() => {
@@ -143,8 +130,8 @@ describe('listState$ when only the evicted records decide whether the page is wh
       expect(last?.page.has_more).toBe(false);
       expect(last?.complete).toBe(false);
     });
-    await store.sync.now({ pull: 'none' }); // The delete reaches the server: nothing pending.
-    await eventually(() => expect(h.server.get(idOf(5))).toBeUndefined());
+    await t.store.sync.now({ pull: 'none' }); // The delete reaches the server: nothing pending.
+    await eventually(() => expect(t.h.server.get(idOf(5))).toBeUndefined());
     const settled = await until(params, () => true);
     expect(settled.page.data.at(-1)?.id).toBe(idOf(11));
     expect(settled.complete).toBe(false);
@@ -155,12 +142,12 @@ describe('listState$ when only the evicted records decide whether the page is wh
   it('turns complete when a refresh stores again the evicted record its page was missing', async () => {
     await walkedWithEvictions();
     const params = { limit: 12 };
-    const states = record(store.conversations.listState$(params));
+    const states = record(t.store.conversations.listState$(params));
     // Rows 0-11, the end of what is stored, while row 12 would be on the page.
     await eventually(() => expect(states.values.at(-1)?.page.data).toHaveLength(12));
     expect(states.values.at(-1)?.complete).toBe(false);
 
-    await store.sync.refresh([idOf(12)]); // No walk, nothing pending: only row 12 is back.
+    await t.store.sync.refresh([idOf(12)]); // No walk, nothing pending: only row 12 is back.
     await eventually(() => {
       const last = states.values.at(-1);
       expect(last?.page.has_more).toBe(true);
@@ -175,15 +162,15 @@ describe('listState$ when only the evicted records decide whether the page is wh
   it('sends no new state for a second edit of a row past the page, which changes nothing it shows', async () => {
     await walkedWithEvictions();
     const params = { limit: 3 };
-    const states = record(store.conversations.listState$(params));
+    const states = record(t.store.conversations.listState$(params));
     await eventually(() => expect(states.values.at(-1)?.complete).toBe(true));
     // Row 3, the first past the page, is edited: pending$ changes, so a state is sent.
-    await store.conversations.update(idOf(3), { is_muted: true });
+    await t.store.conversations.update(idOf(3), { is_muted: true });
     await tickUntil(() => false, 200); // Let the reads the edit started settle.
     const before = states.values.length;
     // Edited again: still pending, the page and its freshness and completeness unchanged.
-    await store.conversations.update(idOf(3), { is_pinned: true });
-    expect((await store.conversations.retrieve(idOf(3)))?.is_pinned).toBe(true);
+    await t.store.conversations.update(idOf(3), { is_pinned: true });
+    expect((await t.store.conversations.retrieve(idOf(3)))?.is_pinned).toBe(true);
     await tickUntil(() => states.values.length > before);
     expect(states.values).toHaveLength(before);
     expect(states.values.at(-1)).toMatchObject({ confirmedAt: null, complete: true });

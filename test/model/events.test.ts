@@ -2,29 +2,24 @@
  * The debug stream (events.ts): every kind of event, with its typed payload, on
  * `store.sync.events$` and the `logger` option; a failing logger breaks nothing.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { ConversationStore, SyncEvent } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { SyncEvent } from '../../src/index.js';
 import {
   A,
   B,
   C,
   conversation,
-  type Harness,
   harness,
   record,
-  syncedHarness,
+  type StoreOptions,
+  syncedSuite,
 } from '../fixtures.js';
 
-let h: Harness;
-let store: ConversationStore;
-
-afterEach(async () => {
-  await store?.close().catch(() => {});
-});
+const { t, synced } = syncedSuite();
 
 /** A synced store whose every event from now on is recorded. */
-async function watched(seed = [A, B, C], options: Parameters<Harness['open']>[0] = {}) {
-  ({ h, store } = await syncedHarness(seed, options));
+async function watched(seed = [A, B, C], options: StoreOptions = {}) {
+  const store = await synced(seed, options);
   return record(store.sync.events$).values;
 }
 
@@ -34,8 +29,8 @@ const ofType = <T extends SyncEvent['type']>(events: SyncEvent[], type: T) =>
 describe('events$', () => {
   it('tells the start and end of each round, with the summary counts and its duration', async () => {
     const events = await watched();
-    await store.conversations.update(A.id, { is_muted: true });
-    const summary = await store.sync.now({ pull: 'recent' });
+    await t.store.conversations.update(A.id, { is_muted: true });
+    const summary = await t.store.sync.now({ pull: 'recent' });
     const [start, end] = [events[0], events.at(-1)];
     expect(start).toEqual({ type: 'round-start', kind: 'recent' });
     expect(end).toEqual({
@@ -57,7 +52,7 @@ describe('events$', () => {
 
   it('tells each request: method, path with query, status, time, attempt', async () => {
     const events = await watched();
-    await store.sync.now({ pull: 'full' });
+    await t.store.sync.now({ pull: 'full' });
     const listRead = {
       type: 'request',
       method: 'GET',
@@ -72,9 +67,9 @@ describe('events$', () => {
 
   it('tells a request that got no answer by its failure class', async () => {
     const events = await watched();
-    await store.conversations.update(A.id, { is_muted: true });
-    h.network.offline = true;
-    await store.sync.now({ pull: 'none' });
+    await t.store.conversations.update(A.id, { is_muted: true });
+    t.h.network.offline = true;
+    await t.store.sync.now({ pull: 'none' });
     expect(ofType(events, 'request')).toEqual([
       expect.objectContaining({ method: 'PUT', status: null, failure: 'network', attempt: 1 }),
     ]);
@@ -82,10 +77,10 @@ describe('events$', () => {
 
   it('counts the attempts of a write', async () => {
     const events = await watched();
-    await store.conversations.update(A.id, { is_muted: true });
-    h.server.faults.failNext(503, 1, { methods: ['PUT'] });
-    await store.sync.now({ pull: 'none' });
-    await store.sync.now({ pull: 'none' });
+    await t.store.conversations.update(A.id, { is_muted: true });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+    await t.store.sync.now({ pull: 'none' });
+    await t.store.sync.now({ pull: 'none' });
     const puts = ofType(events, 'request');
     expect(puts.map(({ method, status, attempt }) => ({ method, status, attempt }))).toEqual([
       { method: 'PUT', status: 503, attempt: 1 },
@@ -95,11 +90,11 @@ describe('events$', () => {
 
   it('tells a write merged into an unsent entry, and one dropped', async () => {
     const events = await watched();
-    await store.conversations.update(A.id, { is_muted: true });
-    await store.conversations.update(A.id, { is_pinned: true });
-    await store.conversations.update(B.id, { is_muted: false }); // Already false: a no-op.
-    const created = await store.conversations.create({ contact_id: 'c' });
-    await store.conversations.delete(created.id);
+    await t.store.conversations.update(A.id, { is_muted: true });
+    await t.store.conversations.update(A.id, { is_pinned: true });
+    await t.store.conversations.update(B.id, { is_muted: false }); // Already false: a no-op.
+    const created = await t.store.conversations.create({ contact_id: 'c' });
+    await t.store.conversations.delete(created.id);
     expect(ofType(events, 'coalesced')).toEqual([
       { type: 'coalesced', recordId: A.id, op: 'update', outcome: 'merged' },
       { type: 'coalesced', recordId: B.id, op: 'update', outcome: 'dropped' },
@@ -109,9 +104,9 @@ describe('events$', () => {
 
   it('tells a delete that replaced unsent updates as merged, and nothing for a delete sent as is', async () => {
     const events = await watched();
-    await store.conversations.update(A.id, { is_muted: true });
-    await store.conversations.delete(A.id);
-    await store.conversations.delete(B.id);
+    await t.store.conversations.update(A.id, { is_muted: true });
+    await t.store.conversations.delete(A.id);
+    await t.store.conversations.delete(B.id);
     expect(ofType(events, 'coalesced')).toEqual([
       { type: 'coalesced', recordId: A.id, op: 'delete', outcome: 'merged' },
     ]);
@@ -119,24 +114,24 @@ describe('events$', () => {
 
   it('tells a pull that rebased pending changes on a new server state', async () => {
     const events = await watched();
-    h.network.offline = true;
-    await store.conversations.update(A.id, { is_muted: true });
-    await store.sync.now({ pull: 'none' });
-    h.network.offline = false;
-    h.server.update(A.id, { is_pinned: true });
-    h.server.faults.failNext(503, 1, { methods: ['GET', 'PUT'] }); // The check fails: no push.
-    await store.sync.now();
+    t.h.network.offline = true;
+    await t.store.conversations.update(A.id, { is_muted: true });
+    await t.store.sync.now({ pull: 'none' });
+    t.h.network.offline = false;
+    t.h.server.update(A.id, { is_pinned: true });
+    t.h.server.faults.failNext(503, 1, { methods: ['GET', 'PUT'] }); // The check fails: no push.
+    await t.store.sync.now();
     expect(ofType(events, 'rebased')).toEqual([{ type: 'rebased', recordId: A.id }]);
   });
 
   it('tells a conflict and the check before the push that found it', async () => {
     const events = await watched();
-    h.network.offline = true;
-    await store.conversations.update(A.id, { archived_at: 1_800_000_000 });
-    await store.sync.now({ pull: 'none' });
-    h.server.update(A.id, { archived_at: 1_700_000_500 });
-    h.network.offline = false;
-    await store.sync.now({ pull: 'none' });
+    t.h.network.offline = true;
+    await t.store.conversations.update(A.id, { archived_at: 1_800_000_000 });
+    await t.store.sync.now({ pull: 'none' });
+    t.h.server.update(A.id, { archived_at: 1_700_000_500 });
+    t.h.network.offline = false;
+    await t.store.sync.now({ pull: 'none' });
     expect(ofType(events, 'checked')).toEqual([
       { type: 'checked', recordId: A.id, outcome: 'conflict', sends: true },
     ]);
@@ -147,9 +142,9 @@ describe('events$', () => {
 
   it('tells a write the server refused', async () => {
     const events = await watched();
-    await store.conversations.update(A.id, { is_muted: true });
-    h.server.faults.failNext(422, 1, { methods: ['PUT'], type: 'invalid_request' });
-    await store.sync.now({ pull: 'none' });
+    await t.store.conversations.update(A.id, { is_muted: true });
+    t.h.server.faults.failNext(422, 1, { methods: ['PUT'], type: 'invalid_request' });
+    await t.store.sync.now({ pull: 'none' });
     expect(ofType(events, 'rejected')).toEqual([
       { type: 'rejected', recordId: A.id, op: 'update', status: 422, errorType: 'invalid_request' },
     ]);
@@ -157,10 +152,10 @@ describe('events$', () => {
 
   it('tells records removed by a complete walk and by a 404', async () => {
     const events = await watched();
-    h.server.remove(B.id);
-    await store.sync.now({ pull: 'full' });
-    h.server.remove(C.id);
-    await store.sync.refresh([C.id]);
+    t.h.server.remove(B.id);
+    await t.store.sync.now({ pull: 'full' });
+    t.h.server.remove(C.id);
+    await t.store.sync.refresh([C.id]);
     expect(ofType(events, 'removed')).toEqual([
       { type: 'removed', recordId: B.id, reason: 'walk' },
       { type: 'removed', recordId: C.id, reason: 'not-found' },
@@ -169,18 +164,18 @@ describe('events$', () => {
 
   it('tells a temporary id replaced by the server’s', async () => {
     const events = await watched();
-    const created = await store.conversations.create({ contact_id: 'c' });
-    await store.sync.now({ pull: 'none' });
+    const created = await t.store.conversations.create({ contact_id: 'c' });
+    await t.store.sync.now({ pull: 'none' });
     const [remapped] = ofType(events, 'id-remapped');
     expect(remapped).toEqual({ type: 'id-remapped', from: created.id, to: expect.any(String) });
-    expect(h.server.get(remapped?.to ?? '')).toBeDefined();
+    expect(t.h.server.get(remapped?.to ?? '')).toBeDefined();
   });
 
   it('tells a backoff: until when and why', async () => {
     const events = await watched();
-    await store.conversations.update(A.id, { is_muted: true });
-    h.server.faults.failNext(503, 1, { methods: ['PUT'] });
-    await store.sync.now({ pull: 'none' });
+    await t.store.conversations.update(A.id, { is_muted: true });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+    await t.store.sync.now({ pull: 'none' });
     const [backoff] = ofType(events, 'backoff');
     expect(backoff).toEqual({
       type: 'backoff',
@@ -198,18 +193,18 @@ describe('events$', () => {
     const rows = Array.from({ length: 12 }, (_, index) =>
       conversation({ id: `ROW${String(index).padStart(13, '0')}`, last_active_at: 100 - index }),
     );
-    h = harness(rows);
-    store = h.open({ storage: { maxRecords: 10 } });
-    const events = record(store.sync.events$).values;
-    await store.sync.now();
+    t.h = harness(rows);
+    t.store = t.h.open({ storage: { maxRecords: 10 } });
+    const events = record(t.store.sync.events$).values;
+    await t.store.sync.now();
     expect(ofType(events, 'evicted')).toEqual([{ type: 'evicted', count: 2, reason: 'limits' }]);
   });
 
   it('completes on close()', async () => {
-    ({ h, store } = await syncedHarness());
+    await synced();
     let completed = false;
-    store.sync.events$.subscribe({ complete: () => (completed = true) });
-    await store.close();
+    t.store.sync.events$.subscribe({ complete: () => (completed = true) });
+    await t.store.close();
     expect(completed).toBe(true);
   });
 });
@@ -224,8 +219,8 @@ describe('the logger option', () => {
       },
     });
     logged.length = 0;
-    await store.conversations.update(A.id, { is_muted: true });
-    const summary = await store.sync.now({ pull: 'none' });
+    await t.store.conversations.update(A.id, { is_muted: true });
+    const summary = await t.store.sync.now({ pull: 'none' });
     expect(summary).toMatchObject({ pushed: 1, state: 'idle' });
     expect(logged.map((event) => event.type)).toEqual(['round-start', 'request', 'round-end']);
     expect(logged).toEqual(events);

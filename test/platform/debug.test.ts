@@ -4,22 +4,19 @@
  * localStorage leaves it off.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ConversationStore } from '../../src/index.js';
 import { debugMode, describeEvent } from '../../src/platform/debug.js';
-import { A, B, C, syncedHarness } from '../fixtures.js';
+import { A, B, C, syncedSuite } from '../fixtures.js';
 
-let store: ConversationStore | undefined;
+const { t, synced } = syncedSuite();
 
-afterEach(async () => {
-  await store?.close().catch(() => {});
-  store = undefined;
+afterEach(() => {
   vi.unstubAllGlobals();
   vi.restoreAllMocks();
 });
 
 /** Every line printed with console.debug while `act` runs on a synced store with `debug`. */
 async function printed(debug: boolean | 'verbose' | undefined, act: () => Promise<unknown>) {
-  ({ store } = await syncedHarness([A, B, C], debug === undefined ? {} : { debug }));
+  await synced([A, B, C], debug === undefined ? {} : { debug });
   const lines: string[] = [];
   vi.spyOn(console, 'debug').mockImplementation((...args: unknown[]) => {
     lines.push(args.join(' '));
@@ -35,8 +32,8 @@ const storage = (value: string | (() => never)) => ({
 describe('the debug switch', () => {
   it('debug: true prints each request on one line, and the rounds’ ends', async () => {
     const lines = await printed(true, async () => {
-      await store?.conversations.update(A.id, { is_muted: true });
-      await store?.sync.now({ pull: 'none' });
+      await t.store.conversations.update(A.id, { is_muted: true });
+      await t.store.sync.now({ pull: 'none' });
     });
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(
@@ -49,9 +46,9 @@ describe('the debug switch', () => {
 
   it("'verbose' prints every event, round starts and coalesced writes included", async () => {
     const lines = await printed('verbose', async () => {
-      await store?.conversations.update(A.id, { is_muted: true });
-      await store?.conversations.update(A.id, { is_pinned: true });
-      await store?.sync.now({ pull: 'none' });
+      await t.store.conversations.update(A.id, { is_muted: true });
+      await t.store.conversations.update(A.id, { is_pinned: true });
+      await t.store.sync.now({ pull: 'none' });
     });
     expect(lines).toEqual([
       `protocol-offline coalesced recordId=${A.id} op=update outcome=merged`,
@@ -62,13 +59,13 @@ describe('the debug switch', () => {
   });
 
   it('prints nothing by default', async () => {
-    const lines = await printed(undefined, () => store?.sync.now() as Promise<unknown>);
+    const lines = await printed(undefined, () => t.store.sync.now());
     expect(lines).toEqual([]);
   });
 
   it('turns on when localStorage.debug contains protocol-offline', async () => {
     vi.stubGlobal('localStorage', storage('app,protocol-offline'));
-    const lines = await printed(undefined, () => store?.sync.now() as Promise<unknown>);
+    const lines = await printed(undefined, () => t.store.sync.now());
     expect(lines).toContainEqual(
       expect.stringMatching(/^protocol-offline GET \/v1\/conversations\?limit=100 200 \d+ms$/),
     );

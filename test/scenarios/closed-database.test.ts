@@ -4,26 +4,16 @@
  * StorageError at once (no cached result answers) and status$ ends in 'closed'.
  */
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ConversationStore, StorageError } from '../../src/index.js';
-import { A, B, C, type Harness, harness, until } from '../fixtures.js';
+import { A, syncedSuite, until } from '../fixtures.js';
 
-let h: Harness;
-const open: ConversationStore[] = [];
-const openStore = () => {
-  const store = h.open();
-  open.push(store);
-  return store;
-};
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((store) => store.close().catch(() => {})));
-});
+/** The harness (`t.h`) and every store opened on it; closed after each test. */
+const { t, synced, open } = syncedSuite();
 
 /** A store that synced and holds a live list and record: its cache answers reads. */
 async function warmStore() {
-  const store = openStore();
-  await store.sync.now();
+  const store = await synced();
   const list$ = store.conversations.list$({ muted: false });
   const page = await until(list$, (value) => value.data.length === 3);
   const errors: unknown[] = [];
@@ -50,7 +40,6 @@ async function expectEveryReadRefused(store: ConversationStore) {
 
 describe('a closed or destroyed database answers nothing', () => {
   it('refuses every read after close(), cached ones included, and status$ ends closed', async () => {
-    h = harness([A, B, C]);
     const { store, errors } = await warmStore();
     const states = lastValueFrom(store.sync.status$.pipe(toArray()));
     await store.close();
@@ -61,10 +50,9 @@ describe('a closed or destroyed database answers nothing', () => {
   });
 
   it('refuses the reads of another open store on the database once one store destroyed it', async () => {
-    h = harness([A, B, C]);
     const { store: other, page, errors } = await warmStore();
     expect(page.data).toHaveLength(3);
-    const signingOut = openStore();
+    const signingOut = open();
     const states = lastValueFrom(other.sync.status$.pipe(toArray()));
     await signingOut.destroy();
     // The signed-out user's conversations are not readable from the other store's cache.
@@ -74,10 +62,9 @@ describe('a closed or destroyed database answers nothing', () => {
   });
 
   it('refuses reads once another connection deleted the database', async () => {
-    h = harness([A, B, C]);
     const { store, errors } = await warmStore();
     await new Promise<void>((resolve, reject) => {
-      const request = h.indexedDB.deleteDatabase(h.databaseName);
+      const request = t.h.indexedDB.deleteDatabase(t.h.databaseName);
       request.onsuccess = () => resolve();
       request.onerror = () => reject(request.error);
     });

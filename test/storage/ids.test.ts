@@ -1,15 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConversationStore } from '../../src/index.js';
 import { idempotencyKey, temporaryId } from '../../src/storage/ids.js';
-import { A, requests, syncedHarness } from '../fixtures.js';
+import { A, requests, syncedSuite } from '../fixtures.js';
 
-let store: ConversationStore | undefined;
+const { t, synced } = syncedSuite();
 
-afterEach(async () => {
+afterEach(() => {
   // Removes the own property that hid the prototype’s randomUUID.
   delete (crypto as { randomUUID?: unknown }).randomUUID;
-  await store?.close();
-  store = undefined;
 });
 
 /** A plain-http page (not a secure context) has no `crypto.randomUUID`. */
@@ -27,8 +24,7 @@ describe('ids outside a secure context', () => {
   });
 
   it('still writes and syncs: create, update and delete work', async () => {
-    const synced = await syncedHarness();
-    store = synced.store;
+    const store = await synced();
     withoutRandomUUID();
     const created = await store.conversations.create({ contact_id: 'k1' });
     await store.conversations.update(A.id, { is_muted: true });
@@ -36,8 +32,8 @@ describe('ids outside a secure context', () => {
     await store.conversations.update(A.id, { is_pinned: true });
     const summary = await store.sync.now();
     expect(summary.error).toBeNull();
-    expect(synced.h.server.get(A.id)).toMatchObject({ is_muted: true, is_pinned: true });
-    const keys = requests(synced.h.server, 'PUT').map((r) => r.idempotencyKey);
+    expect(t.h.server.get(A.id)).toMatchObject({ is_muted: true, is_pinned: true });
+    const keys = requests(t.h.server, 'PUT').map((r) => r.idempotencyKey);
     expect(keys.every((key) => typeof key === 'string' && key.length >= 16)).toBe(true);
   });
 });
