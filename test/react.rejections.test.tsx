@@ -6,24 +6,18 @@ import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Conflict, ConversationStore, Rejection } from '../src/index.js';
 import { RECENT_CONFLICTS, useConflicts, useRejections } from '../src/react.js';
-import { A, B, type Harness, harness, syncedHarness } from './fixtures.js';
+import { A, B, harness, syncedSuite } from './fixtures.js';
 
-let h: Harness;
-let stores: ConversationStore[] = [];
+const suite = syncedSuite();
+const { t, open } = suite;
 
-afterEach(async () => {
+afterEach(() => {
   cleanup();
   vi.restoreAllMocks();
-  await Promise.all(stores.map((store) => store.close().catch(() => {})));
-  stores = [];
 });
 
-async function synced() {
-  const opened = await syncedHarness([A, B]);
-  h = opened.h;
-  stores.push(opened.store);
-  return opened.store;
-}
+/** A store that pulled A and B. */
+const synced = () => suite.synced([A, B]);
 
 /** Wraps a store's listRejections so that the test sees how often the hook reads. */
 function countReads(store: ConversationStore) {
@@ -59,7 +53,7 @@ const recordIds = (rejections: readonly Rejection[] | undefined) =>
 describe('useRejections', () => {
   it('is undefined on the first render, then the refused writes as listRejections() answers', async () => {
     const store = await synced();
-    h.server.faults.failNext(422, 1, { methods: ['PUT'] });
+    t.h.server.faults.failNext(422, 1, { methods: ['PUT'] });
     await store.conversations.update(A.id, { is_muted: true });
     await store.sync.now({ pull: 'none' });
     const { result } = renderHook(() => useRejections(store));
@@ -74,7 +68,7 @@ describe('useRejections', () => {
     const { result } = renderHook(() => useRejections(store));
     await waitFor(() => expect(result.current).toEqual([]));
 
-    h.server.faults.failNext(422, 2, { methods: ['PUT'] });
+    t.h.server.faults.failNext(422, 2, { methods: ['PUT'] });
     await store.conversations.update(A.id, { is_muted: true });
     await act(() => store.sync.now({ pull: 'none' }));
     await waitFor(() => expect(recordIds(result.current)).toEqual([A.id]));
@@ -90,15 +84,14 @@ describe('useRejections', () => {
   });
 
   it('follows a refusal and a discard made in another tab', async () => {
-    h = harness([A, B], { tabs: true });
-    const leader = h.open();
-    const follower = h.open();
-    stores.push(leader, follower);
+    t.h = harness([A, B], { tabs: true });
+    const leader = open();
+    const follower = open();
     await leader.sync.now();
     const { result } = renderHook(() => useRejections(follower));
     await waitFor(() => expect(result.current).toEqual([]));
 
-    h.server.faults.failNext(422, 1, { methods: ['PUT'] });
+    t.h.server.faults.failNext(422, 1, { methods: ['PUT'] });
     await follower.conversations.update(B.id, { is_pinned: true });
     await act(() => leader.sync.now({ pull: 'none' }));
     await waitFor(() => expect(recordIds(result.current)).toEqual([B.id]));
@@ -117,7 +110,7 @@ describe('useRejections', () => {
     expect(counts.reads).toBe(1);
     first.unmount();
     second.unmount();
-    h.server.faults.failNext(422, 1, { methods: ['PUT'] });
+    t.h.server.faults.failNext(422, 1, { methods: ['PUT'] });
     await store.conversations.update(A.id, { is_muted: true });
     await store.sync.now({ pull: 'none' });
     expect(await store.sync.listRejections()).toHaveLength(1);
@@ -144,7 +137,7 @@ describe('useConflicts', () => {
     const { result } = renderHook(() => useConflicts(store));
     await waitFor(() => expect(result.current).toEqual([]));
     await store.conversations.update(A.id, { is_muted: true });
-    h.server.remove(A.id); // Deleted on the server meanwhile: the PUT answers 404.
+    t.h.server.remove(A.id); // Deleted on the server meanwhile: the PUT answers 404.
     await act(() => store.sync.now({ pull: 'none' }));
     await waitFor(() =>
       expect(result.current).toEqual([expect.objectContaining({ id: A.id, kind: 'deleted' })]),

@@ -16,15 +16,14 @@ import {
   usePendingIds,
   useSyncStatus,
 } from '../src/react.js';
-import { A, B, C, type Harness, syncedHarness } from './fixtures.js';
+import { A, B, C, syncedSuite } from './fixtures.js';
 
-let h: Harness;
-let store: ConversationStore;
+/** The synced store of each test and its harness (`t.h`); closed after each test. */
+const { t, synced } = syncedSuite();
 
-afterEach(async () => {
+afterEach(() => {
   cleanup();
   vi.restoreAllMocks();
-  await store?.close().catch(() => {});
 });
 
 const ids = (page: { data: { id: string }[] } | undefined) => page?.data.map((row) => row.id);
@@ -77,7 +76,7 @@ function RowsOrLoading({ store, params }: { store: ConversationStore; params?: L
 
 describe('useConversations', () => {
   it('keeps the previous page while new parameters load, with keepPrevious', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const seen: (string[] | undefined)[] = [];
     const { result, rerender } = renderHook(
       ({ limit }: { limit: number }) => {
@@ -95,7 +94,7 @@ describe('useConversations', () => {
   });
 
   it('goes back to undefined while new parameters load, without keepPrevious', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const seen: (string[] | undefined)[] = [];
     const { result, rerender } = renderHook(
       ({ limit }: { limit: number }) => {
@@ -113,14 +112,14 @@ describe('useConversations', () => {
   });
 
   it('is undefined on the first render, then the page', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const { result } = renderHook(() => useConversations(store, { limit: 2 }));
     expect(result.current).toBeUndefined();
     await waitFor(() => expect(result.current).toEqual({ has_more: true, data: [A, B] }));
   });
 
   it('re-renders after a local create and update', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const { result } = renderHook(() => useConversations(store, { muted: false }));
     await waitFor(() => expect(ids(result.current)).toEqual([A.id, B.id, C.id]));
 
@@ -132,17 +131,17 @@ describe('useConversations', () => {
   });
 
   it('re-renders after a change made on the server is synced', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const { result } = renderHook(() => useConversations(store, { muted: true }));
     await waitFor(() => expect(result.current).toEqual({ has_more: false, data: [] }));
 
-    h.server.update(C.id, { is_muted: true });
+    t.h.server.update(C.id, { is_muted: true });
     await act(() => store.sync.now());
     await waitFor(() => expect(ids(result.current)).toEqual([C.id]));
   });
 
   it('renders a bounded number of times with inline params, and none without writes', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const subscriptions = countListSubscriptions(store);
     let renders = 0;
     const { rerender } = render(<UnmutedCount store={store} onRender={() => renders++} />);
@@ -169,7 +168,7 @@ describe('useConversations', () => {
   });
 
   it('shares one subscription between components with equal params, whatever their key order', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const subscriptions = countListSubscriptions(store);
     const first = renderHook(() => useConversations(store, { muted: false, limit: 2 }));
     const second = renderHook(() => useConversations(store, { limit: 2, muted: false }));
@@ -184,7 +183,7 @@ describe('useConversations', () => {
   });
 
   it('unsubscribes on unmount and when the params change', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const subscriptions = countListSubscriptions(store);
     const { result, rerender, unmount } = renderHook(
       ({ limit }: { limit: number }) => useConversations(store, { limit }),
@@ -206,7 +205,7 @@ describe('useConversations', () => {
   });
 
   it('keeps one subscription under StrictMode, whose double mount releases the first', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const subscriptions = countListSubscriptions(store);
     const { result, unmount } = renderHook(() => useConversations(store, { limit: 1 }), {
       wrapper: StrictMode,
@@ -219,7 +218,7 @@ describe('useConversations', () => {
   });
 
   it('throws a bad parameter during render, to the nearest error boundary', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     vi.spyOn(console, 'error').mockImplementation(() => {}); // React reports caught errors.
     const subscriptions = countListSubscriptions(store);
     render(
@@ -233,7 +232,7 @@ describe('useConversations', () => {
   });
 
   it('throws an error the store emits later during render, to the error boundary', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     vi.spyOn(console, 'error').mockImplementation(() => {});
     store.conversations.list$ = () =>
       throwError(() => new StorageError('the database was deleted'));
@@ -248,20 +247,20 @@ describe('useConversations', () => {
 
 describe('useConversation', () => {
   it('is undefined on the first render, then the record', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const { result } = renderHook(() => useConversation(store, B.id));
     expect(result.current).toBeUndefined();
     await waitFor(() => expect(result.current).toEqual(B));
   });
 
   it('is null for an id that is not stored', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const { result } = renderHook(() => useConversation(store, 'ZZZZZZZZZZZZZZZZ'));
     await waitFor(() => expect(result.current).toBeNull());
   });
 
   it('follows a local update, then turns null after a local delete', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const { result } = renderHook(() => useConversation(store, A.id));
     await waitFor(() => expect(result.current).toEqual(A));
 
@@ -273,11 +272,11 @@ describe('useConversation', () => {
   });
 
   it('turns null once a deletion on the server is synced', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const { result } = renderHook(() => useConversation(store, C.id));
     await waitFor(() => expect(result.current).toEqual(C));
 
-    h.server.remove(C.id);
+    t.h.server.remove(C.id);
     await act(() => store.sync.now());
     await waitFor(() => expect(result.current).toBeNull());
   });
@@ -285,7 +284,7 @@ describe('useConversation', () => {
 
 describe('useSyncStatus and usePendingIds', () => {
   it('follow a local write, then the sync that sends it', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const { result } = renderHook(() => ({
       status: useSyncStatus(store),
       pending: usePendingIds(store),
@@ -303,22 +302,22 @@ describe('useSyncStatus and usePendingIds', () => {
     await waitFor(() => expect(result.current.pending).toEqual(new Set()));
     expect(result.current.status).toMatchObject({ state: 'idle', pending: 0 });
     expect(result.current.status?.lastSyncedAt).toBeGreaterThanOrEqual(syncedAt as number);
-    expect(h.server.get(A.id)?.is_muted).toBe(true);
+    expect(t.h.server.get(A.id)?.is_muted).toBe(true);
   });
 
   it('show a record created offline as pending until it reaches the server', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const { result } = renderHook(() => ({
       status: useSyncStatus(store),
       pending: usePendingIds(store),
     }));
-    h.network.offline = true;
+    t.h.network.offline = true;
     const created = await act(() => store.conversations.create({ contact_id: 'offline' }));
     await act(() => store.sync.now());
     await waitFor(() => expect(result.current.status?.state).toBe('offline'));
     expect(result.current.pending).toEqual(new Set([created.id]));
 
-    h.network.offline = false;
+    t.h.network.offline = false;
     await act(() => store.sync.now());
     await waitFor(() => expect(result.current.status?.state).toBe('idle'));
     await waitFor(() => expect(result.current.pending).toEqual(new Set()));
@@ -327,7 +326,7 @@ describe('useSyncStatus and usePendingIds', () => {
 
 describe('useListState', () => {
   it('is undefined first, then the page with its freshness, and follows a recent pull', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const { result } = renderHook(() => useListState(store, { muted: false, limit: 2 }));
     expect(result.current).toBeUndefined();
     await waitFor(() =>
@@ -344,7 +343,7 @@ describe('useListState', () => {
 
 describe('parameters that list$ refuses', () => {
   it('throws null params as a ValidationError to the error boundary', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     vi.spyOn(console, 'error').mockImplementation(() => {});
     render(
       <Boundary>
@@ -358,7 +357,7 @@ describe('parameters that list$ refuses', () => {
     ['a parameter that was undefined becomes null', { limit: null }],
     ['an undefined parameter gives way to an unknown one, also undefined', { bogus: undefined }],
   ])('throws when %s', async (_case, next) => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     vi.spyOn(console, 'error').mockImplementation(() => {});
     const view = (params: ListParams) => (
       <Boundary>
@@ -374,7 +373,7 @@ describe('parameters that list$ refuses', () => {
 
 describe('hooks with different arguments side by side', () => {
   it('useListState gives each list its own page', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const { result } = renderHook(() => ({
       one: useListState(store, { limit: 1 }),
       two: useListState(store, { limit: 2 }),
@@ -384,7 +383,7 @@ describe('hooks with different arguments side by side', () => {
   });
 
   it('useConversation gives each id its own record', async () => {
-    ({ h, store } = await syncedHarness());
+    const store = await synced();
     const { result } = renderHook(() => ({
       a: useConversation(store, A.id),
       b: useConversation(store, B.id),

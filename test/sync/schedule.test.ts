@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ConversationStore } from '../../src/index.js';
 import {
   conversation,
   FAKE_TIMERS,
@@ -8,13 +7,14 @@ import {
   harness as plainHarness,
   record,
   requests,
+  syncedSuite,
   tickUntil,
 } from '../fixtures.js';
 
 const A = conversation({ id: 'AAAAAAAAAAAAAAAA', last_active_at: 300 });
 
-let h: Harness;
-let store: ConversationStore;
+/** The store under test (`t.store`) and its harness (`t.h`); closed after each test. */
+const { t } = syncedSuite();
 
 /** Rounds that pulled, in every store of the test (each store tells only its own rounds). */
 let pulling = 0;
@@ -37,7 +37,7 @@ function harness(...args: Parameters<typeof plainHarness>): Harness {
 /** Lets timers at "now" and IndexedDB work run, until no round is in progress. */
 const settle = async () => {
   let state: string | undefined;
-  const subscription = store.sync.status$.subscribe((s) => {
+  const subscription = t.store.sync.status$.subscribe((s) => {
     state = s.state;
   });
   try {
@@ -53,23 +53,21 @@ const settle = async () => {
 };
 
 function open(options: Parameters<Harness['open']>[0] = {}) {
-  store = h.open({
+  t.store = t.h.open({
     sync: { auto: true, debounceMs: 300, intervalMs: 60_000, retry: { baseMs: 1000, maxMs: 4000 } },
     ...options,
   });
-  return store;
+  return t.store;
 }
 
 beforeEach(() => {
   // IndexedDB (fake-indexeddb) runs on setImmediate, which stays real.
   vi.useFakeTimers(FAKE_TIMERS);
   pulling = 0;
-  h = harness([A]);
+  t.h = harness([A]);
 });
 
-afterEach(async () => {
-  await store?.close().catch(() => {});
-  vi.useRealTimers();
+afterEach(() => {
   vi.restoreAllMocks();
 });
 
@@ -89,26 +87,26 @@ describe('automatic sync', () => {
       expect(rounds()).toBe(1);
     });
     await settle();
-    await store.conversations.update(A.id, { is_muted: true });
-    await store.conversations.update(A.id, { is_pinned: true });
-    await store.conversations.update(A.id, { archived_at: 5 });
+    await t.store.conversations.update(A.id, { is_muted: true });
+    await t.store.conversations.update(A.id, { is_pinned: true });
+    await t.store.conversations.update(A.id, { archived_at: 5 });
     await vi.advanceTimersByTimeAsync(250);
-    expect(requests(h.server, 'PUT')).toHaveLength(0);
+    expect(requests(t.h.server, 'PUT')).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(100);
     await vi.waitFor(async () => {
       await vi.advanceTimersByTimeAsync(0);
-      expect(requests(h.server, 'PUT')).toHaveLength(1);
+      expect(requests(t.h.server, 'PUT')).toHaveLength(1);
     });
     expect(rounds()).toBe(1); // A round after writes only pushes.
-    expect(h.server.get(A.id)).toMatchObject({ is_muted: true, is_pinned: true, archived_at: 5 });
+    expect(t.h.server.get(A.id)).toMatchObject({ is_muted: true, is_pinned: true, archived_at: 5 });
   });
 
   it('runs a round when the browser comes back online', async () => {
     open();
     await settle();
     const before = rounds();
-    h.platform.goOffline();
-    h.platform.goOnline();
+    t.h.platform.goOffline();
+    t.h.platform.goOnline();
     await vi.waitFor(async () => {
       await vi.advanceTimersByTimeAsync(0);
       expect(rounds()).toBe(before + 1);
@@ -119,7 +117,7 @@ describe('automatic sync', () => {
     open();
     await settle();
     const before = rounds();
-    h.platform.becomeVisible();
+    t.h.platform.becomeVisible();
     await vi.waitFor(async () => {
       await vi.advanceTimersByTimeAsync(0);
       expect(rounds()).toBe(before + 1);
@@ -150,20 +148,20 @@ describe('automatic sync', () => {
       sync: { auto: true, debounceMs: 0, intervalMs: 0, retry: { baseMs: 1000, maxMs: 4000 } },
     });
     await settle();
-    h.server.faults.failNext(503, 1, { methods: ['PUT'] });
-    await store.conversations.update(A.id, { is_muted: true });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+    await t.store.conversations.update(A.id, { is_muted: true });
     await vi.waitFor(async () => {
       await vi.advanceTimersByTimeAsync(0);
-      expect(requests(h.server, 'PUT')).toHaveLength(1);
+      expect(requests(t.h.server, 'PUT')).toHaveLength(1);
     });
     await settle();
     await vi.advanceTimersByTimeAsync(4_000);
     await vi.waitFor(async () => {
       await vi.advanceTimersByTimeAsync(0);
-      expect(requests(h.server, 'PUT')).toHaveLength(2);
+      expect(requests(t.h.server, 'PUT')).toHaveLength(2);
     });
     await settle();
-    expect(h.server.get(A.id)?.is_muted).toBe(true);
+    expect(t.h.server.get(A.id)?.is_muted).toBe(true);
   });
 
   it.each([
@@ -178,21 +176,21 @@ describe('automatic sync', () => {
       await settle();
       const retryAfter =
         value === 'date' ? new Date(Date.now() + 30 * 86_400_000).toUTCString() : value;
-      h.server.faults.failNext(503, 1, { methods: ['PUT'], retryAfter });
-      await store.conversations.update(A.id, { is_muted: true });
+      t.h.server.faults.failNext(503, 1, { methods: ['PUT'], retryAfter });
+      await t.store.conversations.update(A.id, { is_muted: true });
       await vi.waitFor(async () => {
         await vi.advanceTimersByTimeAsync(0);
-        expect(requests(h.server, 'PUT')).toHaveLength(1);
+        expect(requests(t.h.server, 'PUT')).toHaveLength(1);
       });
       await settle();
-      const before = h.server.requests.length;
+      const before = t.h.server.requests.length;
       for (let i = 0; i < 20; i++) {
         await vi.advanceTimersByTimeAsync(1_000);
         await new Promise((resolve) => setImmediate(resolve));
       }
       // An overflowing timer fired at once: a round every few ms, each a PUT and a GET.
-      expect(h.server.requests.length).toBe(before);
-      expect(requests(h.server, 'PUT')).toHaveLength(1);
+      expect(t.h.server.requests.length).toBe(before);
+      expect(requests(t.h.server, 'PUT')).toHaveLength(1);
     },
   );
 
@@ -201,21 +199,21 @@ describe('automatic sync', () => {
       sync: { auto: true, debounceMs: 0, intervalMs: 0, retry: { baseMs: 1000, maxMs: 4000 } },
     });
     await settle();
-    h.server.faults.failNext(503, 1, { methods: ['PUT'] });
-    await store.conversations.update(A.id, { is_muted: true });
+    t.h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+    await t.store.conversations.update(A.id, { is_muted: true });
     await vi.waitFor(async () => {
       await vi.advanceTimersByTimeAsync(0);
-      expect(requests(h.server, 'PUT')).toHaveLength(1);
+      expect(requests(t.h.server, 'PUT')).toHaveLength(1);
     });
     await settle();
     vi.setSystemTime(Date.now() - 86_400_000); // The user (or NTP) sets the clock back.
     await vi.advanceTimersByTimeAsync(4_000);
     await vi.waitFor(async () => {
       await vi.advanceTimersByTimeAsync(0);
-      expect(requests(h.server, 'PUT')).toHaveLength(2);
+      expect(requests(t.h.server, 'PUT')).toHaveLength(2);
     });
     await settle();
-    expect(h.server.get(A.id)?.is_muted).toBe(true);
+    expect(t.h.server.get(A.id)?.is_muted).toBe(true);
   });
 
   it('sends writes that only waited for the network as soon as it comes back', async () => {
@@ -224,19 +222,19 @@ describe('automatic sync', () => {
       sync: { auto: true, debounceMs: 0, intervalMs: 0, retry: { baseMs: 60_000, maxMs: 60_000 } },
     });
     await settle();
-    h.network.offline = true;
-    await store.conversations.update(A.id, { is_muted: true });
+    t.h.network.offline = true;
+    await t.store.conversations.update(A.id, { is_muted: true });
     await vi.waitFor(async () => {
       await vi.advanceTimersByTimeAsync(0);
-      const [entry] = (await h.dump()).outbox as { attempts: number }[];
+      const [entry] = (await t.h.dump()).outbox as { attempts: number }[];
       expect(entry?.attempts).toBe(1);
     });
     await settle();
-    h.network.offline = false;
-    h.platform.goOnline();
+    t.h.network.offline = false;
+    t.h.platform.goOnline();
     await vi.waitFor(async () => {
       await vi.advanceTimersByTimeAsync(0);
-      expect(h.server.get(A.id)?.is_muted).toBe(true);
+      expect(t.h.server.get(A.id)?.is_muted).toBe(true);
     });
     vi.restoreAllMocks();
   });
@@ -252,7 +250,7 @@ describe('automatic sync', () => {
         maxInFlight = Math.max(maxInFlight, inFlight);
         if (hold) await new Promise<void>((resolve) => (release = resolve));
         try {
-          return await h.network.fetch(input, init);
+          return await t.h.network.fetch(input, init);
         } finally {
           inFlight -= 1;
         }
@@ -262,8 +260,8 @@ describe('automatic sync', () => {
       await vi.advanceTimersByTimeAsync(0);
       expect(inFlight).toBe(1);
     });
-    h.platform.goOnline();
-    h.platform.becomeVisible();
+    t.h.platform.goOnline();
+    t.h.platform.becomeVisible();
     await vi.advanceTimersByTimeAsync(5_000); // Less than the request timeout.
     hold = false;
     release();
@@ -278,39 +276,39 @@ describe('automatic sync', () => {
   it('stops on sync.stop() and resumes on sync.start()', async () => {
     open();
     await settle();
-    store.sync.stop();
+    t.store.sync.stop();
     const before = rounds();
-    h.platform.goOnline();
-    h.platform.becomeVisible();
-    await store.conversations.update(A.id, { is_muted: true });
+    t.h.platform.goOnline();
+    t.h.platform.becomeVisible();
+    await t.store.conversations.update(A.id, { is_muted: true });
     await vi.advanceTimersByTimeAsync(180_000);
     await new Promise((resolve) => setImmediate(resolve));
     expect(rounds()).toBe(before);
-    store.sync.start();
+    t.store.sync.start();
     await vi.waitFor(async () => {
       await vi.advanceTimersByTimeAsync(0);
-      expect(h.server.get(A.id)?.is_muted).toBe(true);
+      expect(t.h.server.get(A.id)?.is_muted).toBe(true);
     });
   });
 
   it('does nothing more after close()', async () => {
     open();
     await settle();
-    await store.close();
-    const before = h.server.requests.length;
-    h.platform.goOnline();
+    await t.store.close();
+    const before = t.h.server.requests.length;
+    t.h.platform.goOnline();
     await vi.advanceTimersByTimeAsync(600_000);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(h.server.requests.length).toBe(before);
+    expect(t.h.server.requests.length).toBe(before);
   });
 
   it('skips the network in automatic rounds while the platform is offline', async () => {
-    h.platform.goOffline();
+    t.h.platform.goOffline();
     open();
     await vi.advanceTimersByTimeAsync(120_000);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(h.server.requests).toHaveLength(0);
-    h.platform.goOnline();
+    expect(t.h.server.requests).toHaveLength(0);
+    t.h.platform.goOnline();
     await vi.waitFor(async () => {
       await vi.advanceTimersByTimeAsync(0);
       expect(rounds()).toBe(1);
@@ -324,7 +322,7 @@ describe('automatic sync', () => {
  * instant instead of a test that hangs until its timeout.
  */
 describe('retry timing (fake clock, exact instants)', () => {
-  const puts = () => requests(h.server, 'PUT').length;
+  const puts = () => requests(t.h.server, 'PUT').length;
 
   /** Lets IndexedDB work (real setImmediate) run without moving the fake clock. */
   const ticks = async (count = 50) => {
@@ -346,8 +344,8 @@ describe('retry timing (fake clock, exact instants)', () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5); // Jitter of 500 ms, far below Retry-After.
     openRetrying({ baseMs: 1000, maxMs: 4000 });
     await elapse(0);
-    h.server.faults.failNext(429, 1, { methods: ['PUT'], retryAfter: 30 });
-    await store.conversations.update(A.id, { is_muted: true });
+    t.h.server.faults.failNext(429, 1, { methods: ['PUT'], retryAfter: 30 });
+    await t.store.conversations.update(A.id, { is_muted: true });
     await elapse(0);
     expect(puts()).toBe(1);
     const refusedAt = Date.now();
@@ -356,7 +354,7 @@ describe('retry timing (fake clock, exact instants)', () => {
     await elapse(1);
     expect(puts()).toBe(2);
     expect(Date.now() - refusedAt).toBe(30_000);
-    expect(h.server.get(A.id)?.is_muted).toBe(true);
+    expect(t.h.server.get(A.id)?.is_muted).toBe(true);
     await elapse(120_000);
     expect(puts()).toBe(2);
   });
@@ -365,8 +363,8 @@ describe('retry timing (fake clock, exact instants)', () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.9999); // Jitter takes (almost) the whole ceiling.
     openRetrying({ baseMs: 1000, maxMs: 4000 });
     await elapse(0);
-    h.server.faults.failNext(503, 5, { methods: ['PUT'] });
-    await store.conversations.update(A.id, { is_muted: true });
+    t.h.server.faults.failNext(503, 5, { methods: ['PUT'] });
+    await t.store.conversations.update(A.id, { is_muted: true });
     await elapse(0);
     expect(puts()).toBe(1);
     // After failure n the ceiling is min(maxMs, baseMs * 2^(n-1)) and the delay is
@@ -378,30 +376,30 @@ describe('retry timing (fake clock, exact instants)', () => {
       await elapse(1);
       expect(puts(), `retry ${failures + 1} did not come after ${delay} ms`).toBe(failures + 2);
     }
-    expect(h.server.get(A.id)?.is_muted).toBe(true);
-    expect((await h.dump()).outbox).toEqual([]);
+    expect(t.h.server.get(A.id)?.is_muted).toBe(true);
+    expect((await t.h.dump()).outbox).toEqual([]);
   });
 
   it('sends an entry that failed offline at once on the online event, not after its backoff', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.9999); // Backoff of 59,999 ms.
     openRetrying({ baseMs: 60_000, maxMs: 60_000 });
     await elapse(0);
-    h.network.offline = true;
-    await store.conversations.update(A.id, { is_muted: true });
+    t.h.network.offline = true;
+    await t.store.conversations.update(A.id, { is_muted: true });
     await elapse(0);
-    const [entry] = (await h.dump()).outbox as { attempts: number; offline: boolean }[];
+    const [entry] = (await t.h.dump()).outbox as { attempts: number; offline: boolean }[];
     expect(entry).toMatchObject({ attempts: 1, offline: true });
-    h.platform.goOffline();
+    t.h.platform.goOffline();
     await elapse(30_000);
     expect(puts()).toBe(0);
-    h.network.offline = false;
+    t.h.network.offline = false;
     const back = Date.now();
-    h.platform.goOnline();
+    t.h.platform.goOnline();
     await elapse(0);
     expect(puts()).toBe(1);
     expect(Date.now()).toBe(back);
-    expect(h.server.get(A.id)?.is_muted).toBe(true);
-    expect((await h.dump()).outbox).toEqual([]);
+    expect(t.h.server.get(A.id)?.is_muted).toBe(true);
+    expect((await t.h.dump()).outbox).toEqual([]);
   });
 });
 
@@ -412,13 +410,13 @@ describe('leadership between tabs', () => {
   };
 
   it('lets only the leader sync; a follower’s write wakes it; closing the leader hands over', async () => {
-    h = harness([A], { tabs: true });
+    t.h = harness([A], { tabs: true });
     const leader = open();
     await vi.waitFor(async () => {
       await advance(0);
       expect(rounds()).toBe(1);
     });
-    const follower = h.open({
+    const follower = t.h.open({
       sync: {
         auto: true,
         debounceMs: 300,
@@ -432,12 +430,12 @@ describe('leadership between tabs', () => {
     await follower.conversations.update(A.id, { is_muted: true });
     await vi.waitFor(async () => {
       await advance(300);
-      expect(requests(h.server, 'PUT')).toHaveLength(1); // Sent once, by the leader.
+      expect(requests(t.h.server, 'PUT')).toHaveLength(1); // Sent once, by the leader.
     });
-    expect(h.server.get(A.id)?.is_muted).toBe(true);
+    expect(t.h.server.get(A.id)?.is_muted).toBe(true);
 
     await leader.close();
-    store = follower;
+    t.store = follower;
     const before = rounds();
     await vi.waitFor(async () => {
       await advance(0);
@@ -446,7 +444,7 @@ describe('leadership between tabs', () => {
     await follower.conversations.update(A.id, { is_pinned: true });
     await vi.waitFor(async () => {
       await advance(300);
-      expect(requests(h.server, 'PUT')).toHaveLength(2);
+      expect(requests(t.h.server, 'PUT')).toHaveLength(2);
     });
   });
 });
@@ -457,7 +455,7 @@ describe('what automatic rounds pull', () => {
     conversation({ id: 'BBBBBBBBBBBBBBBB', last_active_at: 200 }),
     conversation({ id: 'CCCCCCCCCCCCCCCC', last_active_at: 100 }),
   ];
-  const gets = () => requests(h.server, 'GET').length;
+  const gets = () => requests(t.h.server, 'GET').length;
   const advance = async (ms: number) => {
     await vi.advanceTimersByTimeAsync(ms);
     // A timer set to 0 ms from inside another timer's callback is due 1 ms later under
@@ -467,7 +465,7 @@ describe('what automatic rounds pull', () => {
   };
 
   function openPaged(fullSyncMs?: number) {
-    h = harness(rows);
+    t.h = harness(rows);
     return open({
       sync: {
         auto: true,
@@ -483,14 +481,14 @@ describe('what automatic rounds pull', () => {
     openPaged(5 * 60_000);
     await advance(0);
     expect(gets()).toBe(4); // Never walked: a complete walk of the three one-row pages, the head.
-    h.server.clearRequests();
+    t.h.server.clearRequests();
     await advance(60_000);
     expect(gets()).toBe(1); // Recent: the first page tells nothing new.
-    h.server.clearRequests();
+    t.h.server.clearRequests();
     for (let minute = 2; minute <= 5; minute++) await advance(60_000);
     // Three recent rounds, then a walk of every page and the head once 5 minutes passed.
     expect(gets()).toBe(1 + 1 + 1 + 4);
-    h.server.clearRequests();
+    t.h.server.clearRequests();
     await advance(60_000);
     expect(gets()).toBe(1);
   });
@@ -498,7 +496,7 @@ describe('what automatic rounds pull', () => {
   it('walks everything on every automatic round with fullSyncMs 0', async () => {
     openPaged(0);
     await advance(0);
-    h.server.clearRequests();
+    t.h.server.clearRequests();
     await advance(60_000);
     expect(gets()).toBe(4); // Three one-row pages and the head.
   });
@@ -506,12 +504,12 @@ describe('what automatic rounds pull', () => {
   it('pulls recent when the network comes back or the page becomes visible', async () => {
     openPaged();
     await advance(0);
-    h.server.clearRequests();
-    h.platform.goOffline();
-    h.platform.goOnline();
+    t.h.server.clearRequests();
+    t.h.platform.goOffline();
+    t.h.platform.goOnline();
     await advance(0);
     expect(gets()).toBe(1);
-    h.platform.becomeVisible();
+    t.h.platform.becomeVisible();
     await advance(0);
     expect(gets()).toBe(2);
   });
@@ -519,10 +517,10 @@ describe('what automatic rounds pull', () => {
   it('sends only the writes after local writes', async () => {
     openPaged();
     await advance(0);
-    h.server.clearRequests();
-    await store.conversations.update('BBBBBBBBBBBBBBBB', { is_muted: true });
+    t.h.server.clearRequests();
+    await t.store.conversations.update('BBBBBBBBBBBBBBBB', { is_muted: true });
     await advance(300);
-    expect(h.server.requests.map((r) => r.method)).toEqual(['PUT']);
+    expect(t.h.server.requests.map((r) => r.method)).toEqual(['PUT']);
   });
 });
 
@@ -532,9 +530,9 @@ describe('how triggers merge into planned rounds (exact instants on the fake clo
     conversation({ id: 'BBBBBBBBBBBBBBBB', last_active_at: 200 }),
     conversation({ id: 'CCCCCCCCCCCCCCCC', last_active_at: 100 }),
   ];
-  const gets = () => requests(h.server, 'GET').length;
-  const puts = () => requests(h.server, 'PUT').length;
-  const methods = () => h.server.requests.map((request) => request.method);
+  const gets = () => requests(t.h.server, 'GET').length;
+  const puts = () => requests(t.h.server, 'PUT').length;
+  const methods = () => t.h.server.requests.map((request) => request.method);
   const roundStarts = (events: { type: string }[]) =>
     events.filter((event) => event.type === 'round-start').length;
 
@@ -551,20 +549,20 @@ describe('how triggers merge into planned rounds (exact instants on the fake clo
     await ticks();
   };
 
-  const retrying = (baseMs: number, fetch?: typeof h.network.fetch) =>
+  const retrying = (baseMs: number, fetch?: typeof t.h.network.fetch) =>
     open({
       ...(fetch === undefined ? {} : { fetch }),
       sync: { auto: true, debounceMs: 0, intervalMs: 0, retry: { baseMs, maxMs: baseMs * 4 } },
     });
 
   it('walks every page with fullSyncMs 0 even within the millisecond of the last walk', async () => {
-    h = harness(rows);
+    t.h = harness(rows);
     open({ sync: { auto: true, intervalMs: 60_000, pageSize: 1, fullSyncMs: 0 } });
     await settle();
     expect(gets()).toBe(4); // Three one-row pages and the head.
-    h.server.clearRequests();
+    t.h.server.clearRequests();
     const walkedAt = Date.now();
-    h.platform.becomeVisible(); // The fake clock has not moved since the walk ended.
+    t.h.platform.becomeVisible(); // The fake clock has not moved since the walk ended.
     await settle();
     await ticks();
     expect(Date.now()).toBe(walkedAt);
@@ -574,9 +572,9 @@ describe('how triggers merge into planned rounds (exact instants on the fake clo
   it('pulls in the round of a local write that follows a visible trigger before its round ran', async () => {
     open();
     await advance(0);
-    h.server.clearRequests();
-    h.platform.becomeVisible();
-    await store.conversations.update(A.id, { is_muted: true });
+    t.h.server.clearRequests();
+    t.h.platform.becomeVisible();
+    await t.store.conversations.update(A.id, { is_muted: true });
     await advance(300);
     expect(methods()).toEqual(['PUT', 'GET']);
   });
@@ -584,23 +582,23 @@ describe('how triggers merge into planned rounds (exact instants on the fake clo
   it('pushes writes spaced less than debounceMs apart in one round, debounceMs after the last', async () => {
     open();
     await advance(0);
-    h.server.clearRequests();
-    await store.conversations.update(A.id, { is_muted: true });
+    t.h.server.clearRequests();
+    await t.store.conversations.update(A.id, { is_muted: true });
     await vi.advanceTimersByTimeAsync(200);
-    await store.conversations.update(A.id, { is_pinned: true });
+    await t.store.conversations.update(A.id, { is_pinned: true });
     await vi.advanceTimersByTimeAsync(299);
     await ticks();
     expect(puts()).toBe(0);
     await advance(0);
     expect(methods()).toEqual(['PUT']);
-    expect(h.server.get(A.id)).toMatchObject({ is_muted: true, is_pinned: true });
+    expect(t.h.server.get(A.id)).toMatchObject({ is_muted: true, is_pinned: true });
   });
 
   it('debounces a follower’s writes in the leader as it debounces its own', async () => {
-    h = harness([A], { tabs: true });
+    t.h = harness([A], { tabs: true });
     open();
     await advance(0);
-    const follower = h.open({
+    const follower = t.h.open({
       sync: {
         auto: true,
         debounceMs: 300,
@@ -610,7 +608,7 @@ describe('how triggers merge into planned rounds (exact instants on the fake clo
     });
     try {
       await advance(1000);
-      h.server.clearRequests();
+      t.h.server.clearRequests();
       await follower.conversations.update(A.id, { is_muted: true });
       await vi.advanceTimersByTimeAsync(200);
       await follower.conversations.update(A.id, { is_pinned: true });
@@ -619,28 +617,28 @@ describe('how triggers merge into planned rounds (exact instants on the fake clo
       expect(puts()).toBe(0);
       await advance(0);
       expect(methods()).toEqual(['PUT']);
-      expect(h.server.get(A.id)).toMatchObject({ is_muted: true, is_pinned: true });
+      expect(t.h.server.get(A.id)).toMatchObject({ is_muted: true, is_pinned: true });
     } finally {
       await follower.close();
     }
   });
 
   it('syncs a page that became visible during a failing round as that round ends, not at its retry', async () => {
-    const gate = holdingFetch(h.network.fetch, ['PUT']);
+    const gate = holdingFetch(t.h.network.fetch, ['PUT']);
     retrying(1000, gate.fetch);
     await advance(0);
     let state: string | undefined;
-    const subscription = store.sync.status$.subscribe((status) => {
+    const subscription = t.store.sync.status$.subscribe((status) => {
       state = status.state;
     });
     try {
-      h.server.clearRequests();
-      h.server.faults.failNext(503, 1, { methods: ['PUT'] });
-      await store.conversations.update(A.id, { is_muted: true });
+      t.h.server.clearRequests();
+      t.h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+      await t.store.conversations.update(A.id, { is_muted: true });
       await vi.advanceTimersByTimeAsync(0);
       await tickUntil(() => gate.waiting === 1);
       expect(gate.waiting).toBe(1);
-      h.platform.becomeVisible(); // Due at once on the fake clock, which stays put.
+      t.h.platform.becomeVisible(); // Due at once on the fake clock, which stays put.
       gate.open();
       await tickUntil(() => state === 'error');
       await ticks();
@@ -659,11 +657,11 @@ describe('how triggers merge into planned rounds (exact instants on the fake clo
     open();
     await advance(0);
     await advance(10_000);
-    h.server.clearRequests();
-    store.sync.start();
+    t.h.server.clearRequests();
+    t.store.sync.start();
     await advance(0);
     expect(gets()).toBe(1);
-    h.server.clearRequests();
+    t.h.server.clearRequests();
     for (let i = 0; i < 12; i++) await advance(10_000);
     expect(gets()).toBe(2); // One round a minute.
   });
@@ -672,42 +670,42 @@ describe('how triggers merge into planned rounds (exact instants on the fake clo
     vi.spyOn(Math, 'random').mockReturnValue(0.9999); // Backoff of 59,999 ms.
     retrying(60_000);
     await advance(0);
-    h.network.offline = true; // The server is unreachable, though the platform says online.
-    await store.conversations.update(A.id, { is_muted: true });
+    t.h.network.offline = true; // The server is unreachable, though the platform says online.
+    await t.store.conversations.update(A.id, { is_muted: true });
     await advance(0);
-    expect((await h.dump()).outbox).toMatchObject([{ attempts: 1, offline: true }]);
-    await store.close();
-    h.network.offline = false;
-    h.server.clearRequests();
+    expect((await t.h.dump()).outbox).toMatchObject([{ attempts: 1, offline: true }]);
+    await t.store.close();
+    t.h.network.offline = false;
+    t.h.server.clearRequests();
     retrying(60_000);
     await advance(0);
     expect(methods()).toEqual(['GET']); // The start round pulls; the write waits its turn.
     await advance(60_000);
     expect(puts()).toBe(1);
-    expect(h.server.get(A.id)?.is_muted).toBe(true);
+    expect(t.h.server.get(A.id)?.is_muted).toBe(true);
   });
 
   it('sends a write that failed for the network early on the online event only, not on a visible one', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.9999); // Backoff of 59,999 ms.
     retrying(60_000);
     await advance(0);
-    h.network.offline = true;
-    await store.conversations.update(A.id, { is_muted: true });
+    t.h.network.offline = true;
+    await t.store.conversations.update(A.id, { is_muted: true });
     await advance(0);
-    expect((await h.dump()).outbox).toMatchObject([{ attempts: 1, offline: true }]);
-    h.network.offline = false;
-    h.server.clearRequests();
-    h.platform.becomeVisible();
+    expect((await t.h.dump()).outbox).toMatchObject([{ attempts: 1, offline: true }]);
+    t.h.network.offline = false;
+    t.h.server.clearRequests();
+    t.h.platform.becomeVisible();
     await advance(0);
     expect(methods()).toEqual(['GET']);
-    h.platform.goOnline();
+    t.h.platform.goOnline();
     await advance(0);
     expect(puts()).toBe(1); // After a check GET (its last attempt failed for the network).
-    expect(h.server.get(A.id)?.is_muted).toBe(true);
+    expect(t.h.server.get(A.id)?.is_muted).toBe(true);
   });
 
   it('leads and wakes per database: two databases of one platform both sync, each wakes only its own leader', async () => {
-    h = harness([A], { tabs: true });
+    t.h = harness([A], { tabs: true });
     const sync = {
       auto: true,
       debounceMs: 300,
@@ -716,15 +714,15 @@ describe('how triggers merge into planned rounds (exact instants on the fake clo
     };
     const first = open();
     const firstEvents = record(first.sync.events$);
-    const otherName = `${h.databaseName}-other`;
-    const other = h.open({ databaseName: otherName, sync });
+    const otherName = `${t.h.databaseName}-other`;
+    const other = t.h.open({ databaseName: otherName, sync });
     const otherEvents = record(other.sync.events$);
-    const otherFollower = h.open({ databaseName: otherName, sync });
+    const otherFollower = t.h.open({ databaseName: otherName, sync });
     try {
       await advance(0);
       expect(roundStarts(firstEvents.values)).toBe(1);
       expect(roundStarts(otherEvents.values)).toBe(1);
-      h.server.clearRequests();
+      t.h.server.clearRequests();
       await otherFollower.conversations.update(A.id, { is_muted: true });
       await advance(300);
       expect(methods()).toEqual(['PUT']);
@@ -739,11 +737,11 @@ describe('how triggers merge into planned rounds (exact instants on the fake clo
   });
 
   it('closes every channel it opened on the platform when the store closes', async () => {
-    h = harness([A], { tabs: true });
+    t.h = harness([A], { tabs: true });
     const opened: { name: string; closed: boolean }[] = [];
-    const channel = h.platform.channel;
+    const channel = t.h.platform.channel;
     if (channel === undefined) throw new Error('a platform with tabs has channels');
-    h.platform.channel = (name) => {
+    t.h.platform.channel = (name) => {
       const inner = channel(name);
       const entry = { name, closed: false };
       opened.push(entry);
@@ -757,25 +755,25 @@ describe('how triggers merge into planned rounds (exact instants on the fake clo
     };
     open();
     await advance(0);
-    await store.close();
+    await t.store.close();
     expect(opened.length).toBeGreaterThan(1);
     expect(opened.filter((entry) => !entry.closed)).toEqual([]);
   });
 
   it('runs no further round once the re-run after a failed write has sent it', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0); // No backoff: the write is due again at once.
-    const gate = holdingFetch(h.network.fetch, ['PUT']);
+    const gate = holdingFetch(t.h.network.fetch, ['PUT']);
     retrying(1000, gate.fetch);
     await advance(0);
-    const events = record(store.sync.events$);
+    const events = record(t.store.sync.events$);
     try {
-      h.server.clearRequests();
-      h.server.faults.failNext(503, 1, { methods: ['PUT'] });
-      await store.conversations.update(A.id, { is_muted: true });
+      t.h.server.clearRequests();
+      t.h.server.faults.failNext(503, 1, { methods: ['PUT'] });
+      await t.store.conversations.update(A.id, { is_muted: true });
       await vi.advanceTimersByTimeAsync(0);
       await tickUntil(() => gate.waiting === 1);
       expect(gate.waiting).toBe(1);
-      h.platform.becomeVisible();
+      t.h.platform.becomeVisible();
       await vi.advanceTimersByTimeAsync(0); // Due while a round runs: it runs after that one.
       gate.open();
       await advance(0);
