@@ -20,7 +20,12 @@ export interface IdChange {
   to: string;
 }
 
-export interface SyncEvents {
+/**
+ * Where the sync steps send what they found (the store turns these into `idChanges$`,
+ * `conflicts$`, `rejections$`, `pending$`, `status.progress` and the debug stream). Not the
+ * debug events themselves: those are `SyncEvent` (model/events.ts).
+ */
+export interface SyncSinks {
   idChange(change: IdChange): void;
   conflict(conflict: Conflict): void;
   rejection(rejection: Rejection): void;
@@ -49,7 +54,7 @@ export interface SyncContext {
   confirmations: Confirmations;
   /** The lists watched in every tab (the visible lists a recent pull makes exact). */
   watchedLists(): Promise<ListParams[]>;
-  events: SyncEvents;
+  events: SyncSinks;
 }
 
 /**
@@ -57,7 +62,7 @@ export interface SyncContext {
  * found here also go to `debug` (those relayed from other tabs do not: they are not this
  * store's decisions).
  */
-export function withDebugEvents(events: SyncEvents): SyncEvents {
+export function withDebugEvents(events: SyncSinks): SyncSinks {
   return {
     ...events,
     idChange: (change) => {

@@ -8,7 +8,7 @@
  * state from the first answer. The platform's offline event shows `'offline'` at once.
  */
 import type { Platform, WakeChannel } from '../platform/platform.js';
-import type { SyncEvents } from './context.js';
+import type { SyncSinks } from './context.js';
 import type { StatusAction, StatusStore } from './status.js';
 import {
   EVENT_KINDS,
@@ -29,7 +29,7 @@ export interface RelayHost {
   /** Plans an automatic round now, if this store leads. */
   plan(): void;
   /** Where other tabs' events go: this store's observables. */
-  events: Pick<SyncEvents, 'idChange' | 'conflict' | 'rejection'>;
+  events: Pick<SyncSinks, 'idChange' | 'conflict' | 'rejection'>;
 }
 
 export class Relay {
@@ -74,7 +74,7 @@ export class Relay {
   }
 
   /** Wraps event sinks so that each event also reaches the other tabs. */
-  share(events: SyncEvents): SyncEvents {
+  share(events: SyncSinks): SyncSinks {
     const shared = { ...events };
     for (const kind of EVENT_KINDS) {
       shared[kind] = (value: never) => {

@@ -15,7 +15,7 @@ import {
   ValidationError,
 } from '../model/errors.js';
 import type { SyncStatus, WalkProgress } from '../model/sync.js';
-import type { SyncEvents } from './context.js';
+import type { SyncSinks } from './context.js';
 
 /** An error as JSON: its class name, message and the fields its class carries. */
 export interface WireError {
@@ -46,7 +46,7 @@ export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** One event of a kind, with the value its observable emits. */
 export type RelayedEvent = {
-  [K in EventKind]: { kind: K; value: Parameters<SyncEvents[K]>[0] };
+  [K in EventKind]: { kind: K; value: Parameters<SyncSinks[K]>[0] };
 }[EventKind];
 
 /** The relay's messages; `v` lets a tab of another version ignore what it cannot read. */
