@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runChromium } from './chromium.js';
 import { listSubscribeChurn } from './churn.js';
+import { firstPaint } from './first-paint.js';
 import { printTable, type Result, round3 } from './measure.js';
 import { listFiltered, localWrite, nodePlatform, pull10k, pushCoalesced } from './node.js';
 import { requestsPerRound } from './requests.js';
@@ -23,6 +24,7 @@ const suites: [string, () => Promise<Result[]>][] = [
   ['pull-10k', pull10k],
   ['push-coalesced', pushCoalesced],
   ['requests-per-round', () => requestsPerRound()],
+  ['first-paint', firstPaint],
   ...VERSUS.map(([name, run]): [string, () => Promise<Result[]>] => [
     name,
     () => run(nodePlatform()),

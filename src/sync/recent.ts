@@ -71,6 +71,16 @@ async function localSpan(
   }
 }
 
+/**
+ * The list's parameters with one more row than its page (up to the API's 100): the row
+ * after the page is stored too, so the local page's `has_more` is the server's at once
+ * instead of after the next walk.
+ */
+const withOneMore = (params: ListParams): ListParams => ({
+  ...params,
+  limit: Math.min(100, (params.limit ?? DEFAULT_LIMIT) + 1),
+});
+
 /** Makes the local page of one watched list equal to the server's answer for it. */
 async function pullList(context: SyncContext, params: ListParams, head: Head, result: PullResult) {
   const cursor = params.starting_after ?? params.ending_before;
@@ -78,7 +88,7 @@ async function pullList(context: SyncContext, params: ListParams, head: Head, re
   const known = answerFromHead(head, params);
   let page: ServerPage | null;
   try {
-    page = known ?? (await readPage(context, params, result));
+    page = known ?? (await readPage(context, withOneMore(params), result));
   } catch (error) {
     if (cursor === undefined || !isCursorRefused(error)) throw error;
     // The server no longer has the cursor's row in this list: read it by id. A 404 removes

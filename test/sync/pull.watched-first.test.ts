@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Conversation } from '../../src/index.js';
-import { conversation, harness, requests, syncedSuite, until } from '../fixtures.js';
+import { conversation, harness, requests, syncedSuite, TOKEN, until } from '../fixtures.js';
 
 const { t, open } = syncedSuite();
 
@@ -35,8 +35,32 @@ describe('the complete walk reads the watched lists first', () => {
     const deep = t.store.conversations.list$({ group_id: 'deep' }).subscribe();
     await t.store.sync.now();
     deep.unsubscribe();
-    expect(listReads()[0]).toEqual({ group_id: 'deep', limit: '10' });
+    expect(listReads()[0]).toEqual({ group_id: 'deep', limit: '11' }); // One more: has_more exact.
     expect(listReads()[1]).toEqual({ limit: '100' }); // Then the walk.
+  });
+
+  it('makes a watched list exact, has_more included, before the walk has read a page', async () => {
+    const rows = account(300);
+    t.h = harness(rows);
+    t.store = t.h.open({ sync: { auto: false } });
+    const params = { group_id: 'deep', limit: 3 } as const; // Five rows match: has_more.
+    const deep = t.store.conversations.list$(params).subscribe();
+    let lists = 0;
+    t.h.server.faults.onList(() => {
+      lists += 1;
+      if (lists === 2) t.h.network.offline = true; // The walk's first page never arrives.
+    });
+    const summary = await t.store.sync.now();
+    deep.unsubscribe();
+    expect(summary.complete).toBe(false);
+    t.h.network.offline = false;
+    const server = await (
+      await t.h.server.fetch(`https://api.test/v1/conversations?group_id=deep&limit=3`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      })
+    ).json();
+    expect(server.has_more).toBe(true);
+    expect(await t.store.conversations.list(params)).toEqual(server);
   });
 
   it('reads every tab’s watched lists before walking, on every full round', async () => {
@@ -57,7 +81,7 @@ describe('the complete walk reads the watched lists first', () => {
         await t.store.sync.now({ pull: 'full' });
         return listReads()[0];
       })
-      .toEqual({ group_id: 'deep', limit: '3' });
+      .toEqual({ group_id: 'deep', limit: '4' });
     watched.unsubscribe();
   });
 });

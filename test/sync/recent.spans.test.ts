@@ -82,6 +82,7 @@ const gets = () =>
   );
 
 const HEAD = { path: '/v1/conversations', limit: '100' };
+// A watched list is read with one row more than its page (its `has_more` is then exact).
 const byId = (id: string) => `/v1/conversations/${id}`;
 
 /**
@@ -109,7 +110,7 @@ describe('the head read', () => {
     expect(gets()).toEqual([
       HEAD,
       { ...HEAD, starting_after: at(99) },
-      { path: '/v1/conversations', muted: 'false', archived: 'false', limit: '20' },
+      { path: '/v1/conversations', muted: 'false', archived: 'false', limit: '21' },
     ]);
   });
 
@@ -165,7 +166,7 @@ describe('the head read', () => {
     edit = (url, body) => (url.searchParams.has('group_id') ? body : { data: 'not a page' });
     const summary = await t.store.sync.now({ pull: 'recent' });
     expect(summary.error?.message).toMatch(/malformed list page/);
-    expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '30' }]);
+    expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '31' }]);
   });
 });
 
@@ -179,7 +180,7 @@ describe('lists worked out from the head', () => {
     await t.store.sync.now({ pull: 'recent' });
     expect(gets()).toEqual([
       HEAD,
-      { path: '/v1/conversations', limit: '5', starting_after: list.starting_after },
+      { path: '/v1/conversations', limit: '6', starting_after: list.starting_after },
       byId(deleted),
     ]);
     expect(await t.store.conversations.list(list)).toEqual(await serverPage(list));
@@ -195,7 +196,7 @@ describe('lists worked out from the head', () => {
     // Only the row the server no longer lists inside the page's span is read by id.
     expect(gets()).toEqual([
       HEAD,
-      { path: '/v1/conversations', limit: '5', ending_before: list.ending_before },
+      { path: '/v1/conversations', limit: '6', ending_before: list.ending_before },
       byId(deleted),
     ]);
     expect(await t.store.conversations.list(list)).toEqual(await serverPage(list));
@@ -207,7 +208,7 @@ describe('lists worked out from the head', () => {
     const list: ListParams = { group_id: GROUP, limit: 5 }; // 5 in the head, 11 below.
     await watch(list);
     await t.store.sync.now({ pull: 'recent' });
-    expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '5' }]);
+    expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '6' }]);
   });
 
   it('reads nothing by id below the page of a list the head covers', async () => {
@@ -279,7 +280,8 @@ describe('rows the server did not list', () => {
     const id = at(DEEP);
     t.h.server.update(id, { is_muted: true });
     const summary = await t.store.sync.now({ pull: 'recent' });
-    expect(gets()).toEqual([HEAD, { path: '/v1/conversations', ...strings(unmuted) }, byId(id)]);
+    const read = { ...strings(unmuted), limit: String((unmuted.limit ?? 10) + 1) }; // One more.
+    expect(gets()).toEqual([HEAD, { path: '/v1/conversations', ...read }, byId(id)]);
     expect(summary.pulled).toBe(1);
     expect((await t.store.conversations.retrieve(id))?.is_muted).toBe(true);
   });
@@ -341,7 +343,7 @@ describe('rows the server did not list', () => {
     t.h.server.faults.failNext(503, 1, { methods: ['PUT'] }); // The update stays queued.
     t.h.server.update(id, { pinned_message_id: 'msg-theirs' });
     const summary = await t.store.sync.now({ pull: 'recent' });
-    expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '30' }]);
+    expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '31' }]);
     expect(summary.conflicts).toBe(1);
   });
 
@@ -351,7 +353,7 @@ describe('rows the server did not list', () => {
     const id = at(DEEP);
     t.h.server.update(id, { is_pinned: !t.h.server.all()[DEEP]?.is_pinned });
     const summary = await t.store.sync.now({ pull: 'recent' });
-    expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '30' }]);
+    expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '31' }]);
     expect(summary.pulled).toBe(1);
   });
 
@@ -361,7 +363,7 @@ describe('rows the server did not list', () => {
     const created = await t.store.conversations.create({ group_id: GROUP });
     t.h.server.faults.failNext(503, 1, { methods: ['POST'] }); // Stays a local create.
     await t.store.sync.now({ pull: 'recent' });
-    expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '30' }]);
+    expect(gets()).toEqual([HEAD, { path: '/v1/conversations', group_id: GROUP, limit: '31' }]);
     expect((await t.store.conversations.list(groupList)).data.map((r) => r.id)).toContain(
       created.id,
     );
@@ -391,8 +393,8 @@ describe('how the recent pull ends', () => {
     expect(summary.error?.message).toMatch(/malformed list page/);
     expect(gets()).toEqual([
       HEAD,
-      { path: '/v1/conversations', group_id: GROUP, limit: '30' },
-      { path: '/v1/conversations', group_id: other, limit: '30' },
+      { path: '/v1/conversations', group_id: GROUP, limit: '31' },
+      { path: '/v1/conversations', group_id: other, limit: '31' },
     ]);
   });
 
