@@ -31,7 +31,23 @@ export interface ListCall {
    * `when: 'after'` hooks only: the status answered, and for a 200 the page's ids in list
    * order and its `has_more`. `undefined` for `'before'` hooks.
    */
-  answer?: { status: number; page: { ids: string[]; has_more: boolean } | null };
+  answer?: ListAnswer;
+}
+
+/** What a list request was answered (for `when: 'after'` hooks). */
+export interface ListAnswer {
+  /** The HTTP status of the answer. */
+  status: number;
+  /** For a 200, the page: its ids in list order and its `has_more`; else null. */
+  page: ListAnswerPage | null;
+}
+
+/** The page a list request was answered with. */
+export interface ListAnswerPage {
+  /** The ids of the page's rows, in list order. */
+  ids: string[];
+  /** Whether rows follow the page. */
+  has_more: boolean;
 }
 
 /** What {@link Faults.onList} calls; it may be async: the answer waits for it. */

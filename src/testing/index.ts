@@ -7,7 +7,14 @@
  * @packageDocumentation
  */
 export type { RecordedRequest } from './exchange.js';
-export type { Faults, ListCall, ListHook, ListHookOptions } from './faults.js';
+export type {
+  Faults,
+  ListAnswer,
+  ListAnswerPage,
+  ListCall,
+  ListHook,
+  ListHookOptions,
+} from './faults.js';
 export type { MalformedRow } from './malform.js';
 export {
   type MswHttp,
