@@ -109,3 +109,36 @@ export function printTable(results: Result[]): void {
   }));
   console.table(rows);
 }
+
+/** Time from a write to the next emission of a subscription, `rounds` times. */
+export async function emissionTimes(
+  subscribe: (next: () => void) => { unsubscribe(): void },
+  write: (round: number) => Promise<unknown>,
+  rounds: number,
+): Promise<number[]> {
+  let resolveNext: (() => void) | null = null;
+  let first: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    first = resolve;
+  });
+  let seen = 0;
+  const subscription = subscribe(() => {
+    seen += 1;
+    if (seen === 1) first();
+    resolveNext?.();
+  });
+  await ready;
+  const times: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const emitted = new Promise<void>((resolve) => {
+      resolveNext = resolve;
+    });
+    const start = performance.now();
+    await write(round);
+    await emitted;
+    times.push(performance.now() - start);
+    resolveNext = null;
+  }
+  subscription.unsubscribe();
+  return times;
+}

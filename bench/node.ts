@@ -2,13 +2,13 @@
  * The Node benchmarks (fake-indexeddb, the reference server in-process). Each figure is
  * measured next to its raw baseline in the same run. `npm run bench` runs this file.
  */
-import { Dexie } from 'dexie';
+import { Dexie, liveQuery } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { type Conversation, createConversationStore } from '../src/index.js';
 import { openDatabase, toStored } from '../src/storage/schema.js';
 import { createReferenceServer, generateConversations } from '../src/testing/index.js';
 import { fullScanList, handWrittenList, sameRequestsAsUpdate } from './baselines.js';
-import { compare, median, type Result, round3 } from './measure.js';
+import { compare, emissionTimes, median, p95, type Result, round3 } from './measure.js';
 import type { Platform } from './rxdb.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -27,6 +27,22 @@ function openStore(server: ReturnType<typeof createReferenceServer>, deps = fres
     getToken: () => TOKEN,
     fetch: server.fetch,
     databaseName: `bench-${counter++}`,
+    sync: { auto: false },
+    ...deps,
+  });
+}
+
+/** A store on an existing (seeded) database. */
+function openStoreOn(
+  server: ReturnType<typeof createReferenceServer>,
+  name: string,
+  deps: ReturnType<typeof freshFactory>,
+) {
+  return createConversationStore({
+    baseUrl: 'http://reference.test',
+    getToken: () => TOKEN,
+    fetch: server.fetch,
+    databaseName: name,
     sync: { auto: false },
     ...deps,
   });
@@ -275,4 +291,55 @@ export function nodePlatform(): Platform {
       return (await response.json()) as { has_more: boolean; data: Conversation[] };
     },
   };
+}
+
+/** A local update → the re-emission of a 50-row `list$` it changes, vs a raw put → raw liveQuery. */
+export async function listLiveEmit(): Promise<Result[]> {
+  const rows = generateConversations(10_000, { seed: 9 });
+  const deps = freshFactory();
+  const name = `bench-live-${counter++}`;
+  await seedStore(deps, name, rows);
+  const server = createReferenceServer({ token: TOKEN });
+  const store = openStoreOn(server, name, deps);
+  const raw = await rawDatabase(deps, rows);
+  const table = raw.table('conversations');
+  const params = { muted: false, archived: false, limit: 50 } as const;
+  const target = (await store.conversations.list(params)).data[10] as Conversation;
+  const rounds = 40;
+  const storeTimes: number[] = [];
+  const rawTimes: number[] = [];
+  for (let batch = 0; batch < 4; batch++) {
+    const pinned = (round: number) => (batch * rounds + round) % 2 === 0;
+    storeTimes.push(
+      ...(await emissionTimes(
+        (next) => store.conversations.list$(params).subscribe(next),
+        (round) => store.conversations.update(target.id, { is_pinned: pinned(round) }),
+        rounds / 4,
+      )),
+    );
+    rawTimes.push(
+      ...(await emissionTimes(
+        (next) => liveQuery(() => handWrittenList(table, 50)).subscribe(next),
+        (round) => table.put(toStored({ ...target, is_pinned: pinned(round) })),
+        rounds / 4,
+      )),
+    );
+  }
+  await store.destroy();
+  raw.close();
+  const value = median(storeTimes);
+  const baseline = median(rawTimes);
+  return [
+    {
+      name: 'list-live-emit',
+      env: 'node',
+      value: round3(value),
+      baseline: round3(baseline),
+      ratio: round3(value / baseline),
+      unit: 'ms',
+      p95: round3(p95(storeTimes)),
+      baselineP95: round3(p95(rawTimes)),
+      note: 'local update → re-emission of a 50-row list$ over 10,000 rows vs raw Dexie liveQuery of the same query after a raw put',
+    },
+  ];
 }

@@ -9,7 +9,14 @@ import { runChromium } from './chromium.js';
 import { listSubscribeChurn } from './churn.js';
 import { firstPaint } from './first-paint.js';
 import { printTable, type Result, round3 } from './measure.js';
-import { listFiltered, localWrite, nodePlatform, pull10k, pushCoalesced } from './node.js';
+import {
+  listFiltered,
+  listLiveEmit,
+  localWrite,
+  nodePlatform,
+  pull10k,
+  pushCoalesced,
+} from './node.js';
 import { requestsPerRound } from './requests.js';
 import { VERSUS } from './rxdb.js';
 
@@ -20,6 +27,7 @@ const results: Result[] = [];
 const suites: [string, () => Promise<Result[]>][] = [
   ['local-write', localWrite],
   ['list-filtered', listFiltered],
+  ['list-live-emit', listLiveEmit],
   ['list-subscribe-churn', () => listSubscribeChurn(nodePlatform())],
   ['pull-10k', pull10k],
   ['push-coalesced', pushCoalesced],

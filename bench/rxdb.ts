@@ -15,7 +15,7 @@ import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import type { Conversation, ConversationStore } from '../src/index.js';
 import { toStored } from '../src/storage/schema.js';
 import { generateConversations } from '../src/testing/seed.js';
-import { median, p95, type Result, round3 } from './measure.js';
+import { emissionTimes, median, p95, type Result, round3 } from './measure.js';
 
 export interface Platform {
   env: Result['env'];
@@ -109,39 +109,6 @@ function clearQueryCache(collection: RxCollection<RxRow>) {
   (
     collection as unknown as { _queryCache: { _map: Map<string, unknown> } }
   )._queryCache._map.clear();
-}
-
-/** Time from a write to the next emission of a subscription, `rounds` times. */
-async function emissionTimes(
-  subscribe: (next: () => void) => { unsubscribe(): void },
-  write: (round: number) => Promise<unknown>,
-  rounds: number,
-): Promise<number[]> {
-  let resolveNext: (() => void) | null = null;
-  let first: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    first = resolve;
-  });
-  let seen = 0;
-  const subscription = subscribe(() => {
-    seen += 1;
-    if (seen === 1) first();
-    resolveNext?.();
-  });
-  await ready;
-  const times: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    const emitted = new Promise<void>((resolve) => {
-      resolveNext = resolve;
-    });
-    const start = performance.now();
-    await write(round);
-    await emitted;
-    times.push(performance.now() - start);
-    resolveNext = null;
-  }
-  subscription.unsubscribe();
-  return times;
 }
 
 function pair(

@@ -9,7 +9,7 @@ import { openDatabase, toStored } from '../../src/storage/schema.js';
 import { generateConversations } from '../../src/testing/seed.js';
 import { fullScanList, handWrittenList, sameRequestsAsUpdate } from '../baselines.js';
 import { listSubscribeChurn } from '../churn.js';
-import { compare, median, p95, type Result, round3 } from '../measure.js';
+import { compare, emissionTimes, median, p95, type Result, round3 } from '../measure.js';
 import { type Platform, VERSUS } from '../rxdb.js';
 
 const TOKEN = 'bench-token';
@@ -112,39 +112,6 @@ async function listFiltered(): Promise<Result[]> {
     { ...vsIndex, note: 'baseline: hand-written Dexie index query' },
     { ...vsScan, note: 'baseline: toArray() of 10k rows + JS filter/sort' },
   ];
-}
-
-/** Time from a write to the next emission of a subscription, `rounds` times. */
-async function emissionTimes(
-  subscribe: (next: () => void) => { unsubscribe(): void },
-  write: (round: number) => Promise<unknown>,
-  rounds: number,
-): Promise<number[]> {
-  let resolveNext: (() => void) | null = null;
-  let first: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    first = resolve;
-  });
-  let seen = 0;
-  const subscription = subscribe(() => {
-    seen += 1;
-    if (seen === 1) first();
-    resolveNext?.();
-  });
-  await ready;
-  const times: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    const emitted = new Promise<void>((resolve) => {
-      resolveNext = resolve;
-    });
-    const start = performance.now();
-    await write(round);
-    await emitted;
-    times.push(performance.now() - start);
-    resolveNext = null;
-  }
-  subscription.unsubscribe();
-  return times;
 }
 
 async function listLiveEmit(): Promise<Result> {
