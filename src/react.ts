@@ -13,6 +13,7 @@
  * @packageDocumentation
  */
 import { useCallback, useMemo, useRef, useSyncExternalStore } from 'react';
+import { paramsKey, type Read, recentConflicts, type Source } from './bindings.js';
 import type {
   Conflict,
   Conversation,
@@ -23,16 +24,6 @@ import type {
   Rejection,
   SyncStatus,
 } from './index.js';
-
-/** What the hooks need of an RxJS observable; typed here so that rxjs is not imported. */
-interface Source<T> {
-  subscribe(observer: { next(value: T): void; error(error: unknown): void }): {
-    unsubscribe(): void;
-  };
-}
-
-/** The latest answer of a source; a new object per emission so that React sees the change. */
-type Read<T> = { value: T } | { error: unknown };
 
 /** One shared subscription: the source, its latest answer and the components listening. */
 interface Entry {
@@ -110,18 +101,6 @@ function useLive<T>(
   const read = useSyncExternalStore(subscribe, getSnapshot, onServer) as Read<T> | undefined;
   if (read !== undefined && 'error' in read) throw read.error;
   return read;
-}
-
-/** A key equal for equal parameters, whatever the order of their properties. */
-function paramsKey(params: unknown): string {
-  if (typeof params !== 'object' || params === null) return String(params);
-  const record = params as Record<string, unknown>;
-  // `[name]` alone keeps an explicit undefined apart from a null, which list$ refuses.
-  return JSON.stringify(
-    Object.keys(record)
-      .sort()
-      .map((name) => (record[name] === undefined ? [name] : [name, record[name]])),
-  );
 }
 
 /** Options of {@link useConversations}. */
@@ -264,25 +243,7 @@ export function useRejections(store: ConversationStore): readonly Rejection[] | 
   return useLive<Rejection[]>(store, 'rejections', () => refusedWrites(store))?.value;
 }
 
-/** How many conflicts {@link useConflicts} keeps. */
-export const RECENT_CONFLICTS = 50;
-
-/** The conflicts `conflicts$` reports from the subscription on, most recent first. */
-function recentConflicts(store: ConversationStore): Source<readonly Conflict[]> {
-  return {
-    subscribe(observer) {
-      let recent: readonly Conflict[] = [];
-      observer.next(recent);
-      return store.sync.conflicts$.subscribe({
-        next: (conflict) => {
-          recent = [conflict, ...recent].slice(0, RECENT_CONFLICTS);
-          observer.next(recent);
-        },
-        error: (error: unknown) => observer.error(error),
-      });
-    },
-  };
-}
+export { RECENT_CONFLICTS } from './bindings.js';
 
 /**
  * The last {@link RECENT_CONFLICTS} conflicts (`store.sync.conflicts$`), most recent

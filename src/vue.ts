@@ -26,6 +26,7 @@ import {
   watch,
   watchEffect,
 } from 'vue';
+import { paramsKey, type Read, recentConflicts, type Source } from './bindings.js';
 import type {
   Conflict,
   Conversation,
@@ -36,16 +37,6 @@ import type {
   Rejection,
   SyncStatus,
 } from './index.js';
-
-/** What the composables need of an RxJS observable; typed here so that rxjs is not imported. */
-interface Source<T> {
-  subscribe(observer: { next(value: T): void; error(error: unknown): void }): {
-    unsubscribe(): void;
-  };
-}
-
-/** The latest answer of a source; a new object per emission so that Vue sees the change. */
-type Read<T> = { value: T } | { error: unknown };
 
 /** One shared subscription: its latest answer and the composables listening to it. */
 interface Entry {
@@ -162,18 +153,6 @@ function useLive<T, R>(
 /** The parameters now, as a plain object (a reactive one is read, so it is tracked). */
 function snapshot(params: ListParams | undefined): ListParams | undefined {
   return typeof params === 'object' && params !== null ? { ...params } : params;
-}
-
-/** A key equal for equal parameters, whatever the order of their properties (as react.ts). */
-function paramsKey(params: unknown): string {
-  if (typeof params !== 'object' || params === null) return String(params);
-  const record = params as Record<string, unknown>;
-  // `[name]` alone keeps an explicit undefined apart from a null, which list$ refuses.
-  return JSON.stringify(
-    Object.keys(record)
-      .sort()
-      .map((name) => (record[name] === undefined ? [name] : [name, record[name]])),
-  );
 }
 
 const latest = <T>(read: { value: T } | undefined): T | undefined => read?.value;
@@ -348,25 +327,7 @@ export function useRejections(
   );
 }
 
-/** How many conflicts {@link useConflicts} keeps (as the React hook does). */
-export const RECENT_CONFLICTS = 50;
-
-/** The conflicts `conflicts$` reports from the subscription on, most recent first. */
-function recentConflicts(store: ConversationStore): Source<readonly Conflict[]> {
-  return {
-    subscribe(observer) {
-      let recent: readonly Conflict[] = [];
-      observer.next(recent);
-      return store.sync.conflicts$.subscribe({
-        next: (conflict) => {
-          recent = [conflict, ...recent].slice(0, RECENT_CONFLICTS);
-          observer.next(recent);
-        },
-        error: (error: unknown) => observer.error(error),
-      });
-    },
-  };
-}
+export { RECENT_CONFLICTS } from './bindings.js';
 
 /**
  * The last {@link RECENT_CONFLICTS} conflicts (`store.sync.conflicts$`), most recent first,
