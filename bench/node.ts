@@ -21,29 +21,20 @@ function freshFactory() {
   return { indexedDB: new IDBFactory(), IDBKeyRange };
 }
 
-function openStore(server: ReturnType<typeof createReferenceServer>, deps = freshFactory()) {
-  return createConversationStore({
-    baseUrl: 'http://reference.test',
-    getToken: () => TOKEN,
-    fetch: server.fetch,
-    databaseName: `bench-${counter++}`,
-    sync: { auto: false },
-    ...deps,
-  });
-}
-
-/** A store on an existing (seeded) database. */
-function openStoreOn(
+/** A store on `name` (a fresh database by default), syncing with `server` only when asked. */
+function openStore(
   server: ReturnType<typeof createReferenceServer>,
-  name: string,
-  deps: ReturnType<typeof freshFactory>,
+  deps = freshFactory(),
+  options: { name?: string; cacheMs?: number } = {},
 ) {
+  const { name = `bench-${counter++}`, ...rest } = options;
   return createConversationStore({
     baseUrl: 'http://reference.test',
     getToken: () => TOKEN,
     fetch: server.fetch,
     databaseName: name,
     sync: { auto: false },
+    ...rest,
     ...deps,
   });
 }
@@ -73,15 +64,8 @@ export async function listFiltered(): Promise<Result[]> {
   const server = createReferenceServer({ token: TOKEN });
   const name = `bench-list-${counter++}`;
   await seedStore(deps, name, rows);
-  const store = createConversationStore({
-    baseUrl: 'http://reference.test',
-    getToken: () => TOKEN,
-    fetch: server.fetch,
-    databaseName: name,
-    sync: { auto: false },
-    cacheMs: 0, // Every list read from IndexedDB: the index query itself is measured.
-    ...deps,
-  });
+  // Every list read from IndexedDB (cacheMs 0): the index query itself is measured.
+  const store = openStore(server, deps, { name, cacheMs: 0 });
   const raw = await rawDatabase(deps, rows);
   const params = { muted: false, archived: false, limit: 50 } as const;
   const table = raw.table('conversations');
@@ -114,14 +98,7 @@ export async function localWrite(): Promise<Result[]> {
   const server = createReferenceServer({ token: TOKEN });
   const name = `bench-write-${counter++}`;
   await seedStore(deps, name, rows);
-  const store = createConversationStore({
-    baseUrl: 'http://reference.test',
-    getToken: () => TOKEN,
-    fetch: server.fetch,
-    databaseName: name,
-    sync: { auto: false },
-    ...deps,
-  });
+  const store = openStore(server, deps, { name });
   const raw = await rawDatabase(deps, rows);
   const table = raw.table('conversations');
   const pick = (round: number) => rows[(round + 1000) % rows.length] as Conversation;
@@ -203,14 +180,7 @@ export async function pushCoalesced(): Promise<Result[]> {
     const deps = freshFactory();
     const name = `bench-push-${counter++}`;
     await seedStore(deps, name, rows);
-    const store = createConversationStore({
-      baseUrl: 'http://reference.test',
-      getToken: () => TOKEN,
-      fetch: server.fetch,
-      databaseName: name,
-      sync: { auto: false },
-      ...deps,
-    });
+    const store = openStore(server, deps, { name });
     for (let i = 0; i < 1000; i++) {
       const row = rows[i % 100] as Conversation;
       await store.conversations.update(row.id, { is_muted: i % 3 === 0, is_pinned: i % 7 === 0 });
@@ -272,15 +242,7 @@ export function nodePlatform(): Platform {
     openStore: async (rows, options = {}) => {
       const name = `bench-rx-${counter++}`;
       if (rows.length > 0) await seedStore(deps, name, rows);
-      return createConversationStore({
-        ...options,
-        baseUrl: 'http://reference.test',
-        getToken: () => TOKEN,
-        fetch: server.fetch,
-        databaseName: name,
-        sync: { auto: false },
-        ...deps,
-      });
+      return openStore(server, deps, { ...options, name });
     },
     fetchPage: async (cursor) => {
       const query = new URLSearchParams({ limit: '100' });
@@ -300,7 +262,7 @@ export async function listLiveEmit(): Promise<Result[]> {
   const name = `bench-live-${counter++}`;
   await seedStore(deps, name, rows);
   const server = createReferenceServer({ token: TOKEN });
-  const store = openStoreOn(server, name, deps);
+  const store = openStore(server, deps, { name });
   const raw = await rawDatabase(deps, rows);
   const table = raw.table('conversations');
   const params = { muted: false, archived: false, limit: 50 } as const;

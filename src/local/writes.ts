@@ -155,7 +155,7 @@ export async function deleteLocal(context: WriteContext, idInput: unknown): Prom
       queue,
       noted.planned,
     );
-    await Promise.all([remove(db, deletedHere(current.id)), done]);
+    await Promise.all([remove(db, deletedHere(current.id), { row: current }), done]);
     context.changed?.({ before: current, after: null });
     return { recordId: current.id, queued };
   });

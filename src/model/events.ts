@@ -110,7 +110,7 @@ export interface RemovedEvent {
   recordId: string;
   /**
    * `'walk'`: a complete walk did not name it, and the read by id that followed answered
-   * 404; `'not-found'`: any other request for it (a read, a PUT) answered 404.
+   * 404; `'not-found'`: another request for it (a read, a PUT) answered 404.
    */
   reason: 'walk' | 'not-found';
 }

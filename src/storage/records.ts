@@ -72,11 +72,16 @@ export const storedRow = (db: StoreDatabase, id: string) => db.conversations.get
 
 /**
  * Removes a record's row (and its stub) on proof. Resolves with what the app saw before,
- * or null when there was no row.
+ * or null when there was no row. A caller that read the row in this transaction passes it
+ * as `seen`, and the row is not read again (a local delete's hot path).
  */
-export async function remove(db: StoreDatabase, removal: RemovalProof) {
+export async function remove(
+  db: StoreDatabase,
+  removal: RemovalProof,
+  seen?: { row: Conversation | undefined },
+): Promise<Conversation | null> {
   const [row] = await Promise.all([
-    db.conversations.get(removal.id),
+    seen === undefined ? db.conversations.get(removal.id) : seen.row,
     coversStubs() ? db.evicted.delete(removal.id) : null,
   ]);
   if (row === undefined) return null;
@@ -112,7 +117,10 @@ export async function showQueued(
   stored?: StoredConversation | undefined,
 ): Promise<boolean> {
   const shown = materialize(base, entries);
-  if (shown === null) return (await remove(db, deletedHere(id))) !== null;
+  if (shown === null) {
+    const seen = stored === undefined ? undefined : { row: stored };
+    return (await remove(db, deletedHere(id), seen)) !== null;
+  }
   const queued = entries.length > 0;
   const before = stored === undefined ? undefined : pickConversation(stored);
   const changed = !sameConversation(before, shown);

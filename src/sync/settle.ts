@@ -29,7 +29,6 @@ import {
   remove,
   renameFrom,
   showQueued,
-  storedRow,
 } from '../storage/records.js';
 import { addRejection, type Rejection } from '../storage/rejections.js';
 import { inTransaction, type OutboxEntry, SCOPES, type StoreDatabase } from '../storage/schema.js';
@@ -42,8 +41,9 @@ async function showRebased(
   base: Conversation,
   remaining: readonly OutboxEntry[],
 ): Promise<void> {
-  const [stored] = await Promise.all([storedRow(db, id), keepBase(db, base, remaining)]);
-  await showQueued(db, id, base, remaining, stored);
+  // Not read first: the reply's row is written whatever was shown (one put, no get).
+  await keepBase(db, base, remaining);
+  await showQueued(db, id, base, remaining);
 }
 
 /**
