@@ -140,15 +140,12 @@ export async function pullLists(
   result: PullResult,
 ): Promise<void> {
   for (const params of await context.watchedLists()) {
-    const before = result.error;
-    result.error = null;
     try {
       await pullList(context, params, head, result);
     } catch (error) {
       if (endsThePull(error)) throw error;
-      result.error = toStorageError(error, 'pull');
+      result.error ??= toStorageError(error, 'pull');
     }
-    result.error = before ?? result.error;
   }
 }
 
