@@ -135,7 +135,8 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
     withRoom: (write) => quota.withRoom(write),
     coalesced: log.emit,
     failed: () => storage.refresh(),
-    changed: (change) => results.claim(change),
+    changed: (change, queue) => results.claim(change, queue),
+    known: (id) => results.known(id),
   };
 
   let closing: Promise<void> | null = null;
@@ -187,7 +188,12 @@ export function createConversationStore(input: ConversationStoreOptions): Conver
   /** Re-applies a refused write and removes the rejection, in one transaction. */
   const retryRejection = async (rejectionId: number) => {
     const changes: QueueChange[] = [];
-    const quiet: WriteContext = { ...writes, written: (change) => changes.push(change) };
+    // Inside this transaction: no guessed write, whose abort would abort it.
+    const quiet: WriteContext = {
+      ...writes,
+      written: (change) => changes.push(change),
+      known: undefined,
+    };
     try {
       await inTransaction(db, SCOPES.settle, async () => {
         const rejection = await takeRejection(db, rejectionId);

@@ -32,12 +32,22 @@ import { parseId, parseListParams } from '../model/validate.js';
 import { clock } from '../platform/clock.js';
 import { type MutatedParts, onChange, touches } from '../storage/changes.js';
 import { listConversations, retrieveConversation, samePage } from '../storage/queries.js';
+import { EMPTY_QUEUE, type RecordQueue } from '../storage/coalesce.js';
 import type { StoreDatabase } from '../storage/schema.js';
 import { patchPage, type RecordChange } from './patch.js';
 import { listKey } from './watched-lists.js';
+import type { HeldRecord } from './writes.js';
 
 /** How many warm results without a subscriber stay, per kind (least recently used leave first). */
 const MAX_WARM = { lists: 64, records: 256 } as const;
+
+/** How many records, as this store's own writes left them, are held for the next write. */
+const MAX_HELD = 256;
+
+/** A write's change of a record, claimed inside its transaction, and the queue it left. */
+interface Claim extends RecordChange {
+  queue: RecordQueue;
+}
 
 /** One live result: its current value while fresh, and who sees it. */
 class Result<T> {
@@ -136,8 +146,13 @@ export class LiveResults {
   readonly #lists: Results<ListPage> = new Map();
   readonly #records: Results<Conversation | undefined> = new Map();
   /** Changes claimed by transactions not yet committed, by their Dexie parts object. */
-  readonly #claimed = new WeakMap<MutatedParts, RecordChange[]>();
+  readonly #claimed = new WeakMap<MutatedParts, Claim[]>();
   readonly #stopListening: () => void;
+  /**
+   * Records as this store's own committed writes left them, row and queue, most recent
+   * last: what the next write of one guesses (writes.ts). Any other change forgets them all.
+   */
+  readonly #held = new Map<string, HeldRecord>();
   /** Set once the store closed or its database went: every read fails from then on. */
   #closed = false;
   /** Why, when the store closed because its database could not open. */
@@ -153,7 +168,7 @@ export class LiveResults {
    * Called inside a write transaction, after its writes were issued and done: what it
    * changed. The patch applies once the transaction commits (never if it aborts).
    */
-  claim(change: RecordChange): void {
+  claim(change: RecordChange, queue: RecordQueue): void {
     // Dexie collects a transaction's changed key ranges on its IndexedDB transaction and
     // fires `storagemutated` with that very object on commit: it names the transaction.
     const transaction = Dexie.currentTransaction?.idbtrans as unknown;
@@ -161,8 +176,26 @@ export class LiveResults {
     if (parts === undefined) return; // Nothing written: nothing to patch.
     const copy = (row: Conversation | null) => (row === null ? null : { ...row });
     const claimed = this.#claimed.get(parts) ?? [];
-    claimed.push({ before: copy(change.before), after: copy(change.after) });
+    claimed.push({ before: copy(change.before), after: copy(change.after), queue });
     this.#claimed.set(parts, claimed);
+  }
+
+  /**
+   * The record `id` as this store last saw it committed: as its own last write left it, or
+   * else its row in a fresh result (then guessed with nothing queued). A guess that a write
+   * must still confirm: another tab may have changed it a moment ago, unheard of yet.
+   */
+  known(id: string): HeldRecord | undefined {
+    if (this.#closed) return undefined;
+    const held = this.#held.get(id);
+    if (held !== undefined) return held;
+    const record = this.#records.get(id);
+    let row = record?.fresh && record.value?.id === id ? record.value : undefined;
+    for (const list of this.#lists.values()) {
+      if (row !== undefined) break;
+      if (list.fresh) row = (list.value as ListPage).data.find((shown) => shown.id === id);
+    }
+    return row === undefined ? undefined : { row, queue: EMPTY_QUEUE };
   }
 
   /** `list$(input)`: the shared live result of these parameters. */
@@ -278,6 +311,15 @@ export class LiveResults {
     }
   }
 
+  /** Holds a record as a committed write of this store left it (at most MAX_HELD). */
+  #hold(before: Conversation | null, after: Conversation | null, queue: RecordQueue): void {
+    const id = (after ?? before)?.id as string;
+    this.#held.delete(id);
+    if (after === null) return;
+    this.#held.set(id, { row: after, queue });
+    if (this.#held.size > MAX_HELD) this.#held.delete(this.#held.keys().next().value as string);
+  }
+
   #refuseIfClosed(what: string): void {
     if (this.#closed) throw this.#closedError(what);
   }
@@ -323,8 +365,12 @@ export class LiveResults {
       this.#claimed.delete(parts);
       for (const result of this.#lists.values()) result.apply(claimed);
       for (const result of this.#records.values()) result.apply(claimed);
+      for (const { before, after, queue } of claimed) this.#hold(before, after, queue);
       return;
     }
+    // A reply settled, a pull rebased, the engine claimed an entry, another tab wrote:
+    // which records changed is not known here, so no guess is kept.
+    if (touches(tables, ['conversations', 'aliases', 'outbox'])) this.#held.clear();
     if (!touches(tables, ['conversations', 'aliases'])) return;
     for (const result of this.#lists.values()) result.stale();
     for (const result of this.#records.values()) result.stale();

@@ -3,16 +3,27 @@
  * Dexie transaction, so that neither ever exists without the other.
  */
 
-import { applyPatch, type Conversation, pickConversation } from '../model/conversation.js';
+import {
+  applyPatch,
+  type Conversation,
+  pickConversation,
+  sameConversation,
+} from '../model/conversation.js';
 import { toStorageError, ValidationError } from '../model/errors.js';
 import type { CoalescedEvent } from '../model/events.js';
 import { parseCreateInput, parseId, parsePatch } from '../model/validate.js';
 import { clock } from '../platform/clock.js';
-import { coalescing, EMPTY_QUEUE, type Operation } from '../storage/coalesce.js';
+import { coalescing, EMPTY_QUEUE, type Operation, type RecordQueue } from '../storage/coalesce.js';
 import { resolveId, temporaryId } from '../storage/ids.js';
-import { enqueue, readQueue } from '../storage/outbox.js';
+import { enqueue, entriesOf, readQueue, sameEntries } from '../storage/outbox.js';
 import { deletedHere, remove, showLocal, storedRow } from '../storage/records.js';
-import { inTransaction, SCOPES, type StoreDatabase } from '../storage/schema.js';
+import {
+  inTransaction,
+  type OutboxEntry,
+  SCOPES,
+  type StoreDatabase,
+  type StoredConversation,
+} from '../storage/schema.js';
 import type { RecordChange } from './patch.js';
 
 /** What a committed write did to a record's queue. */
@@ -38,20 +49,46 @@ export interface WriteContext {
   failed?: () => void;
   /**
    * Called inside the write's transaction once its writes are done, with the record
-   * before and after: the live results patch themselves with it when it commits.
+   * before and after and its queue after: the live results patch themselves with it when
+   * it commits, and hold it for the record's next write ({@link known}).
    */
-  changed?: (change: RecordChange) => void;
+  changed?: (change: RecordChange, queue: RecordQueue) => void;
   /** Told, after the commit, of a write that merged into the outbox or was dropped. */
   coalesced?: (event: CoalescedEvent) => void;
+  /**
+   * The record `id` as this store last saw it committed, row and queue, when it holds it:
+   * an update or delete then writes without waiting for its read, and the read only
+   * confirms the guess ({@link changeExisting}).
+   */
+  known?: (id: string) => HeldRecord | undefined;
 }
+
+/** A record's row and queue as a store last saw them committed: a guess until confirmed. */
+export interface HeldRecord {
+  row: Conversation;
+  queue: RecordQueue;
+}
+
+/** Thrown inside a guessed write whose guess the stored row refutes: its transaction aborts. */
+class StaleGuess extends Error {}
 
 async function inWriteTransaction(
   context: WriteContext,
   action: string,
   body: () => Promise<QueueChange>,
+  guessed?: () => Promise<QueueChange>,
 ): Promise<void> {
   let change: QueueChange;
-  const write = () => inTransaction(context.db, SCOPES.write, body);
+  const write = async () => {
+    if (guessed !== undefined) {
+      try {
+        return await inTransaction(context.db, SCOPES.write, guessed);
+      } catch (error) {
+        if (!(error instanceof StaleGuess)) throw error;
+      }
+    }
+    return inTransaction(context.db, SCOPES.write, body);
+  };
   try {
     change = await (context.withRoom ? context.withRoom(write) : write());
   } catch (error) {
@@ -88,8 +125,8 @@ export async function createLocal(context: WriteContext, input: unknown): Promis
       clock().now(),
       EMPTY_QUEUE,
     );
-    await Promise.all([showLocal(db, row, queued, true), done]);
-    context.changed?.({ before: null, after: row });
+    const [, queue] = await Promise.all([showLocal(db, row, queued, true), done]);
+    context.changed?.({ before: null, after: row }, queue);
     return { recordId: row.id, queued };
   });
   return row;
@@ -105,6 +142,73 @@ async function existing(db: StoreDatabase, id: string) {
   return { current: pickConversation(row), queue: await readQueue(db, row) };
 }
 
+/** The writes of one change of an existing record, issued (not yet done). */
+interface IssuedChange {
+  /** The row the app sees after it (null: gone). */
+  after: Conversation | null;
+  queued: boolean;
+  /** Resolves with the record's queue once every write is done. */
+  done: Promise<RecordQueue>;
+}
+
+/** Whether the row and queue read in this transaction are exactly the guessed ones. */
+async function confirms(
+  held: HeldRecord,
+  row: Promise<StoredConversation | undefined>,
+  entries: Promise<OutboxEntry[]> | null,
+): Promise<boolean> {
+  const [stored, read] = await Promise.all([row, entries]);
+  if (stored === undefined || !sameConversation(stored, held.row)) return false;
+  if ((stored.q === 1) !== held.queue.entries.length > 0) return false;
+  return read === null || sameEntries(read, held.queue.entries);
+}
+
+/**
+ * Changes an existing record (an update or a delete) and its queue in one transaction.
+ *
+ * The plain way reads the row (and its queue, when its marker says entries are queued),
+ * then issues the writes computed from them. When the store holds the record's row and
+ * queue as it last saw them committed ({@link WriteContext.known}), it issues the reads
+ * and the writes computed from that guess at once, without waiting: IndexedDB runs a
+ * transaction's requests in order, so the reads see the state before the writes, and the
+ * transaction commits only if they find exactly the guessed row and queue. Otherwise
+ * (another tab changed the record a moment ago, unheard of yet) it aborts, nothing of it
+ * lands, and the change runs again the plain way. A guess never writes anything back: what
+ * commits is what the plain way would have committed from the same state.
+ */
+async function changeExisting(
+  context: WriteContext,
+  action: 'update' | 'delete',
+  id: string,
+  change: (current: Conversation, queue: RecordQueue) => IssuedChange,
+): Promise<void> {
+  const { db } = context;
+  const settle = async (current: Conversation, issued: IssuedChange) => {
+    const queue = await issued.done;
+    context.changed?.({ before: current, after: issued.after }, queue);
+    return { recordId: current.id, queued: issued.queued };
+  };
+  const held = context.known?.(id);
+  const guessed =
+    held === undefined
+      ? undefined
+      : async () => {
+          const row = storedRow(db, held.row.id);
+          const entries = held.queue.entries.length > 0 ? entriesOf(db, held.row.id) : null;
+          const issued = change(held.row, held.queue);
+          if (!(await confirms(held, row, entries))) {
+            issued.done.catch(() => {}); // They abort with the transaction.
+            throw new StaleGuess(id);
+          }
+          return settle(held.row, issued);
+        };
+  const plain = async () => {
+    const { current, queue } = await existing(db, id);
+    return settle(current, change(current, queue));
+  };
+  await inWriteTransaction(context, action, plain, guessed);
+}
+
 /** Updates a conversation locally; the PUT is queued (merged with unsent ones). */
 export async function updateLocal(
   context: WriteContext,
@@ -112,27 +216,18 @@ export async function updateLocal(
   patchInput: unknown,
 ): Promise<Conversation> {
   const id = parseId(idInput);
-  const patch = parsePatch(patchInput);
+  const operation: Operation = { op: 'update', patch: parsePatch(patchInput) };
   const { db } = context;
   let next: Conversation | undefined;
   let noted: ReturnType<typeof coalescing> | undefined;
-  await inWriteTransaction(context, 'update', async () => {
-    const { current, queue } = await existing(db, id);
-    next = applyPatch(current, patch);
-    const operation: Operation = { op: 'update', patch };
+  await changeExisting(context, 'update', id, (current, queue) => {
+    const after = applyPatch(current, operation.patch);
+    next = after;
     noted = coalescing(current.id, operation);
-    const { queued, done } = enqueue(
-      db,
-      current.id,
-      operation,
-      current,
-      clock().now(),
-      queue,
-      noted.planned,
-    );
-    await Promise.all([showLocal(db, next as Conversation, queued), done]);
-    context.changed?.({ before: current, after: next });
-    return { recordId: current.id, queued };
+    const now = clock().now();
+    const { queued, done } = enqueue(db, current.id, operation, current, now, queue, noted.planned);
+    const shown = showLocal(db, after, queued);
+    return { after, queued, done: Promise.all([shown, done]).then(([, left]) => left) };
   });
   noted?.tell(context.coalesced);
   return next as Conversation;
@@ -143,21 +238,13 @@ export async function deleteLocal(context: WriteContext, idInput: unknown): Prom
   const id = parseId(idInput);
   const { db } = context;
   let noted: ReturnType<typeof coalescing> | undefined;
-  await inWriteTransaction(context, 'delete', async () => {
-    const { current, queue } = await existing(db, id);
-    noted = coalescing(current.id, { op: 'delete' });
-    const { queued, done } = enqueue(
-      db,
-      current.id,
-      { op: 'delete' },
-      current,
-      clock().now(),
-      queue,
-      noted.planned,
-    );
-    await Promise.all([remove(db, deletedHere(current.id), { row: current }), done]);
-    context.changed?.({ before: current, after: null });
-    return { recordId: current.id, queued };
+  await changeExisting(context, 'delete', id, (current, queue) => {
+    const operation: Operation = { op: 'delete' };
+    noted = coalescing(current.id, operation);
+    const now = clock().now();
+    const { queued, done } = enqueue(db, current.id, operation, current, now, queue, noted.planned);
+    const removed = remove(db, deletedHere(current.id), { row: current });
+    return { after: null, queued, done: Promise.all([removed, done]).then(([, left]) => left) };
   });
   noted?.tell(context.coalesced);
 }

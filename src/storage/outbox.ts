@@ -66,6 +66,7 @@ export async function readQueue(
  * coalescing with entries never sent. Issues its writes at once (a transaction runs its
  * requests in order) and says at once whether anything stays `queued` (not after a create
  * then delete of an unsent record), so the caller stores the record's marker beside them.
+ * `done` resolves, once the writes are done, with the record's queue as they left it.
  */
 export function enqueue(
   db: StoreDatabase,
@@ -75,7 +76,7 @@ export function enqueue(
   now: number,
   queue: RecordQueue,
   planned?: (plan: ReturnType<typeof coalesce>) => void,
-): { queued: boolean; done: Promise<unknown> } {
+): { queued: boolean; done: Promise<RecordQueue> } {
   const { entries } = queue;
   // A record with nothing queued shows the server's state: that is the base later
   // acknowledgements, pulls and rollbacks rebase onto.
@@ -92,6 +93,7 @@ export function enqueue(
   const kept = entries.filter((entry) => !plan.remove.includes(entry.seq as number));
   const head = kept[0];
   const { replace } = plan;
+  const after: OutboxEntry[] = [];
   for (const entry of kept) {
     let next = entry;
     if (replace !== null && replace.seq === entry.seq && entry.op === 'update')
@@ -99,13 +101,42 @@ export function enqueue(
     // The base travels with the first entry: a head that coalescing removed hands it on.
     if (entry === head && base !== null && entry.base !== base) next = { ...next, base };
     if (next !== entry) writes.push(db.outbox.put(next));
+    after.push(next);
   }
   if (plan.append !== null) {
     const added = newEntry(recordId, plan.append, now);
     if (head === undefined && base !== null) added.base = base;
-    writes.push(db.outbox.add(added));
+    writes.push(
+      db.outbox.add(added).then((seq) => {
+        added.seq = seq;
+      }),
+    );
+    after.push(added);
   }
-  return { queued: kept.length > 0 || plan.append !== null, done: Promise.all(writes) };
+  const done = Promise.all(writes).then(
+    (): RecordQueue => ({ entries: after, base: after.length === 0 ? null : base }),
+  );
+  return { queued: after.length > 0, done };
+}
+
+/** Whether two reads of a record's queue hold the same entries, field for field. */
+export function sameEntries(a: readonly OutboxEntry[], b: readonly OutboxEntry[]): boolean {
+  return a.length === b.length && a.every((entry, index) => sameValue(entry, b[index]));
+}
+
+/** Structural equality of stored values (plain objects, arrays, primitives). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const keys = Object.keys(a).filter((key) => (a as Record<string, unknown>)[key] !== undefined);
+  const other = Object.keys(b).filter((key) => (b as Record<string, unknown>)[key] !== undefined);
+  return (
+    keys.length === other.length &&
+    keys.every((key) =>
+      sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+    )
+  );
 }
 
 /**

@@ -140,13 +140,18 @@ export function renameFrom(db: StoreDatabase, temporaryId: string): Promise<void
 
 /**
  * Server rows of records with nothing queued, stored as they are. A stub of an evicted
- * record that comes back goes (the transaction must cover `evicted`).
+ * record that comes back goes (the transaction must cover `evicted`); a caller that read,
+ * in this transaction, that there are no stubs at all says so with `stubsExist` false.
  */
-export async function storeServerRows(db: StoreDatabase, rows: readonly Conversation[]) {
+export async function storeServerRows(
+  db: StoreDatabase,
+  rows: readonly Conversation[],
+  stubsExist = true,
+) {
   if (rows.length === 0) return;
   await Promise.all([
     db.conversations.bulkPut(rows.map(toStored)),
-    coversStubs() ? db.evicted.bulkDelete(rows.map((row) => row.id)) : null,
+    stubsExist && coversStubs() ? db.evicted.bulkDelete(rows.map((row) => row.id)) : null,
   ]);
 }
 

@@ -161,7 +161,7 @@ export function mergeRows(
         });
       }
     }
-    await storeServerRows(db, serverRows);
+    await storeServerRows(db, serverRows, evictedCount > 0);
     return merged;
   });
 }

@@ -67,7 +67,7 @@ async function setUp(rows: Conversation[] = [A, B, C]) {
     db,
     nowSeconds: () => NOW,
     written: () => {},
-    changed: (change) => results.claim(change),
+    changed: (change, queue) => results.claim(change, queue),
   };
   return context;
 }
