@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runChromium } from './chromium.js';
 import { listSubscribeChurn } from './churn.js';
+import { filterSwitchNode } from './filter-switch-node.js';
 import { firstPaint } from './first-paint.js';
 import { printTable, type Result, round3 } from './measure.js';
 import {
@@ -33,6 +34,7 @@ const suites: [string, () => Promise<Result[]>][] = [
   ['push-coalesced', pushCoalesced],
   ['requests-per-round', () => requestsPerRound()],
   ['first-paint', firstPaint],
+  ['filter-switch', filterSwitchNode],
   ...VERSUS.map(([name, run]): [string, () => Promise<Result[]>] => [
     name,
     () => run(nodePlatform()),
@@ -75,6 +77,7 @@ if (process.env.BENCH_NODE_ONLY === undefined) {
     'list-filtered',
     'list-live-emit',
     'list-subscribe-churn',
+    'filter-switch',
     'pull-10k',
     ...VERSUS.map(([name]) => name),
   ].filter(wanted);

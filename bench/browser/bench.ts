@@ -9,6 +9,7 @@ import { openDatabase, toStored } from '../../src/storage/schema.js';
 import { generateConversations } from '../../src/testing/seed.js';
 import { fullScanList, handWrittenList, sameRequestsAsUpdate } from '../baselines.js';
 import { listSubscribeChurn } from '../churn.js';
+import { filterSwitch } from '../filter-switch.js';
 import { compare, emissionTimes, median, p95, type Result, round3 } from '../measure.js';
 import { type Platform, VERSUS } from '../rxdb.js';
 
@@ -226,6 +227,7 @@ async function runBenchmarks(only: string[] = []): Promise<Result[]> {
     ['list-filtered', listFiltered],
     ['list-live-emit', async () => [await listLiveEmit()]],
     ['list-subscribe-churn', () => listSubscribeChurn(browser)],
+    ['filter-switch', () => filterSwitch(browser)],
     ['pull-10k', async () => [await pull10k()]],
     ...VERSUS.map(([name, run]): [string, () => Promise<Result[]>] => [name, () => run(browser)]),
   ] as [string, () => Promise<Result[]>][]) {
