@@ -5,7 +5,7 @@
 import { Dexie, liveQuery } from 'dexie';
 import { distinctUntilChanged, Observable, retry } from 'rxjs';
 import { clock, type TimerHandle } from '../platform/clock.js';
-import { onChange, touches } from '../storage/changes.js';
+import { type MutatedParts, onChange, touches, touchesKeys } from '../storage/changes.js';
 
 /**
  * Wraps a Dexie live query in an RxJS Observable that emits only on a real change.
@@ -33,6 +33,8 @@ export function throttledLive<T>(
   query: () => Promise<T>,
   equal: (a: T, b: T) => boolean,
   windowMs: number,
+  /** Narrows the changes that count, beyond the tables they touched. */
+  counts: (parts: MutatedParts) => boolean = () => true,
 ): Observable<T> {
   return new Observable<T>((subscriber) => {
     let running = false;
@@ -69,8 +71,8 @@ export function throttledLive<T>(
         void run();
       }, wait);
     };
-    const stop = onChange(databaseName, (changed) => {
-      if (touches(changed, tables)) schedule();
+    const stop = onChange(databaseName, (changed, parts) => {
+      if (touches(changed, tables) && counts(parts)) schedule();
     });
     void run();
     return () => {
@@ -94,6 +96,23 @@ export function tableLive<T>(
   equal: (a: T, b: T) => boolean = Object.is,
 ): Observable<T> {
   return throttledLive(db.name, tables, query, equal, 0);
+}
+
+/**
+ * A read of some rows of one table, read again whenever one of them is written (in this
+ * tab or another): a walk's progress, written to `meta` page by page, does not make the
+ * sync times of the same table be read again.
+ */
+export function keysLive<T>(
+  db: { name: string },
+  table: string,
+  keys: readonly string[],
+  query: () => Promise<T>,
+  equal: (a: T, b: T) => boolean = Object.is,
+): Observable<T> {
+  return throttledLive(db.name, [table], query, equal, 0, (parts) =>
+    touchesKeys(parts, db.name, table, keys),
+  );
 }
 
 /** The first wait of {@link retrying} after a failed read; it doubles up to {@link RETRY_MAX_MS}. */

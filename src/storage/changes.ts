@@ -5,7 +5,7 @@
  * call every other store's listeners: n stores in one realm (a test suite, a simulation,
  * several accounts open at once) would pay n² for their writes.
  */
-import { Dexie } from 'dexie';
+import { Dexie, type IntervalTree, RangeSet } from 'dexie';
 
 /**
  * Dexie's record of what a transaction changed (`idb://<database>/<table>/<index>` keys).
@@ -67,3 +67,20 @@ export function onChange(database: string, listener: ChangeListener): () => void
 /** Whether a change touched one of `tables`. */
 export const touches = (changed: ReadonlySet<string>, tables: readonly string[]): boolean =>
   changed === ALL_TABLES || tables.some((table) => changed.has(table));
+
+/**
+ * Whether a change may have written one of `keys` of `table` (primary keys): Dexie records
+ * the keys each transaction wrote, also for changes heard from other tabs.
+ */
+export function touchesKeys(
+  parts: MutatedParts,
+  database: string,
+  table: string,
+  keys: readonly string[],
+): boolean {
+  if ('all' in parts) return true;
+  const written = parts[`idb://${database}/${table}/`] as IntervalTree | undefined;
+  if (written === undefined) return false;
+  const set = RangeSet(written);
+  return keys.some((key) => set.hasKey(key));
+}

@@ -9,7 +9,7 @@
  * When rounds run is schedule.ts's business; what the app sees is status.ts's.
  */
 import type { Subscription } from 'rxjs';
-import { retrying, tableLive, throttledLive } from '../local/live.js';
+import { keysLive, retrying, tableLive, throttledLive } from '../local/live.js';
 import { StorageError, toStorageError } from '../model/errors.js';
 import type { PullKind, SyncStatus, SyncSummary } from '../model/sync.js';
 import { clock } from '../platform/clock.js';
@@ -115,12 +115,12 @@ export class SyncEngine {
       retrying(tableLive(db, ['rejections'], () => countRejections(db))).subscribe((count) =>
         status.dispatch({ type: 'rejected', count }),
       ),
-      retrying(tableLive(db, ['meta'], () => readMeta(db, 'lastSyncedAt'))).subscribe((at) =>
-        status.dispatch({ type: 'synced', at }),
-      ),
-      retrying(tableLive(db, ['meta'], () => readMeta(db, 'lastFullSyncAt'))).subscribe((at) =>
-        status.dispatch({ type: 'walked', at }),
-      ),
+      retrying(
+        keysLive(db, 'meta', ['lastSyncedAt'], () => readMeta(db, 'lastSyncedAt')),
+      ).subscribe((at) => status.dispatch({ type: 'synced', at })),
+      retrying(
+        keysLive(db, 'meta', ['lastFullSyncAt'], () => readMeta(db, 'lastFullSyncAt')),
+      ).subscribe((at) => status.dispatch({ type: 'walked', at })),
     );
   }
 
