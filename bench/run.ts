@@ -40,13 +40,15 @@ const suites: [string, () => Promise<Result[]>][] = [
     () => run(nodePlatform()),
   ]),
 ];
+/** `BENCH_CHROMIUM_ONLY=1` skips the Node rows, `BENCH_NODE_ONLY=1` the Chromium ones. */
+const inNode = process.env.BENCH_CHROMIUM_ONLY === undefined;
 for (const [name, run] of suites) {
-  if (!wanted(name)) continue;
+  if (!inNode || !wanted(name)) continue;
   process.stderr.write(`node: ${name}…\n`);
   results.push(...(await run()));
 }
 
-if (wanted('pull-100k-heap')) {
+if (inNode && wanted('pull-100k-heap')) {
   process.stderr.write('node: pull-100k-heap…\n');
   const script = fileURLToPath(new URL('./heap.ts', import.meta.url));
   const output = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', script], {

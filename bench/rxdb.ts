@@ -207,8 +207,12 @@ export async function versusUpdate(platform: Platform): Promise<Result[]> {
   const store = await platform.openStore(rows);
   const raw = await rawDexie(platform, rows);
   const rx = await rxCollection(platform, rows);
-  const docs = await rx.collection.findByIds(rows.map((row) => row.id)).exec();
-  const pick = (round: number) => rows[(round + 1000) % rows.length] as Conversation;
+  // Each side holds the rows it updates, as an app showing them does: the store a live
+  // 100-row list on screen, RxDB the documents of those rows (its document cache).
+  const screen = store.conversations.list$({ limit: 100 }).subscribe();
+  const shown = (await store.conversations.list({ limit: 100 })).data;
+  const docs = await rx.collection.findByIds(shown.map((row) => row.id)).exec();
+  const pick = (round: number) => shown[(round + 100) % shown.length] as Conversation;
   const [a, b, c] = await three(
     200,
     20,
@@ -219,6 +223,7 @@ export async function versusUpdate(platform: Platform): Promise<Result[]> {
         .getLatest()
         .incrementalPatch({ is_muted: round % 2 === 0 }),
   );
+  screen.unsubscribe();
   await Promise.all([store.destroy(), raw.db.delete(), rx.db.remove()]);
   return pair(
     'rx-update',
@@ -226,7 +231,7 @@ export async function versusUpdate(platform: Platform): Promise<Result[]> {
     a ?? [],
     b ?? [],
     c ?? [],
-    'one single-field update (store: record + outbox entry; RxDB: incrementalPatch)',
+    'one single-field update of a row on screen (store: record + outbox entry, a live 100-row list; RxDB: incrementalPatch of a fetched document)',
   );
 }
 
