@@ -18,6 +18,7 @@ import {
   pull10k,
   pushCoalesced,
 } from './node.js';
+import { pullParts } from './pull-parts.js';
 import { requestsPerRound } from './requests.js';
 import { VERSUS } from './rxdb.js';
 
@@ -31,6 +32,7 @@ const suites: [string, () => Promise<Result[]>][] = [
   ['list-live-emit', listLiveEmit],
   ['list-subscribe-churn', () => listSubscribeChurn(nodePlatform())],
   ['pull-10k', pull10k],
+  ['pull-parts', () => pullParts(nodePlatform())],
   ['push-coalesced', pushCoalesced],
   ['requests-per-round', () => requestsPerRound()],
   ['first-paint', firstPaint],
@@ -81,6 +83,7 @@ if (process.env.BENCH_NODE_ONLY === undefined) {
     'list-subscribe-churn',
     'filter-switch',
     'pull-10k',
+    'pull-parts',
     ...VERSUS.map(([name]) => name),
   ].filter(wanted);
   if (browserNames.length > 0) {

@@ -11,6 +11,7 @@ import { fullScanList, handWrittenList, sameRequestsAsUpdate } from '../baseline
 import { listSubscribeChurn } from '../churn.js';
 import { filterSwitch } from '../filter-switch.js';
 import { compare, emissionTimes, median, p95, type Result, round3 } from '../measure.js';
+import { pullParts } from '../pull-parts.js';
 import { type Platform, VERSUS } from '../rxdb.js';
 
 const TOKEN = 'bench-token';
@@ -252,6 +253,7 @@ async function runBenchmarks(only: string[] = []): Promise<Result[]> {
     ['list-subscribe-churn', () => listSubscribeChurn(browser)],
     ['filter-switch', () => filterSwitch(browser)],
     ['pull-10k', async () => [await pull10k()]],
+    ['pull-parts', () => pullParts(browser)],
     ...VERSUS.map(([name, run]): [string, () => Promise<Result[]>] => [name, () => run(browser)]),
   ] as [string, () => Promise<Result[]>][]) {
     if (!wanted(name)) continue;
