@@ -84,6 +84,7 @@ if (process.env.BENCH_NODE_ONLY === undefined) {
     'filter-switch',
     'pull-10k',
     'pull-parts',
+    'pull-100k-heap',
     ...VERSUS.map(([name]) => name),
   ].filter(wanted);
   if (browserNames.length > 0) {

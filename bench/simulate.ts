@@ -100,14 +100,19 @@ async function simulate(behaviour: string, sync: SyncOptions): Promise<Run> {
       opened.push(firstValueFrom(store.sync.status$).then(() => {}));
     }, next() * MINUTE);
   }
-  // Progress on stderr, at most once a second of real time: the simulated time reached.
+  // Progress on stderr, at most once a second of real time: the simulated time reached
+  // and the real time taken so far.
+  const began = Date.now();
   let shownAt = 0;
   const settleAll = async () => {
     await settle();
     if (Date.now() - shownAt < 1000) return;
     shownAt = Date.now();
     const seconds = Math.round((clock.now() - start) / 1000);
-    process.stderr.write(`${behaviour}: ${CLIENTS} clients, ${seconds} s of 480 simulated\n`);
+    const real = Math.round((shownAt - began) / 1000);
+    process.stderr.write(
+      `${behaviour}: ${CLIENTS} clients, ${seconds} s of 480 simulated in ${real} s\n`,
+    );
   };
   await clock.runUntil(start + 2 * MINUTE, settleAll);
   await Promise.all(opened);
@@ -145,6 +150,8 @@ async function simulate(behaviour: string, sync: SyncOptions): Promise<Run> {
   for (const inbox of inboxes) inbox.unsubscribe();
   for (const client of clients) await client.store.close();
   restore();
+  const took = ((Date.now() - began) / 1000).toFixed(1);
+  process.stderr.write(`${behaviour}: ${CLIENTS} clients, done in ${took} s\n`);
   return {
     behaviour,
     peak: Math.max(0, ...perSecond.values()),

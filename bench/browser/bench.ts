@@ -225,6 +225,71 @@ async function pull10k(): Promise<Result> {
   };
 }
 
+/**
+ * The JS heap while pulling 100,000 conversations into real IndexedDB (which keeps the
+ * rows out of the JS heap, unlike fake-indexeddb): the largest heap seen (garbage
+ * included, sampled every 5 ms and at every request), against the heap size of the rows
+ * themselves (one parsed copy of the listing, measured in the same page).
+ */
+async function pullHeap(): Promise<Result[]> {
+  const benchHeap = (globalThis as { benchHeap?: (op: string) => Promise<number> }).benchHeap;
+  if (benchHeap === undefined) throw new Error('the heap row needs bench/chromium.ts');
+  const HEAP_TOKEN = 'heap-token';
+  const page = async (cursor: string | undefined) => {
+    const query = new URLSearchParams({ limit: '100' });
+    if (cursor !== undefined) query.set('starting_after', cursor);
+    const response = await fetch(`/v1/conversations?${query}`, {
+      headers: { authorization: `Bearer ${HEAP_TOKEN}` },
+    });
+    return (await response.json()) as { has_more: boolean; data: Conversation[] };
+  };
+  // The rows' own size: every page parsed and held at once.
+  const before = await benchHeap('used');
+  const held: Conversation[][] = [];
+  for (let cursor: string | undefined; ; ) {
+    const next = await page(cursor);
+    held.push(next.data);
+    if (!next.has_more) break;
+    cursor = next.data.at(-1)?.id;
+  }
+  const count = held.reduce((sum, rows) => sum + rows.length, 0);
+  const rowsBytes = (await benchHeap('used')) - before;
+  held.length = 0;
+
+  const start = await benchHeap('used');
+  await benchHeap('reset');
+  let livePeak = start;
+  let requests = 0;
+  const store = createConversationStore({
+    baseUrl: location.origin,
+    getToken: () => HEAP_TOKEN,
+    databaseName: `bench-heap-${Date.now()}`,
+    sync: { auto: false },
+    fetch: async (input, init) => {
+      if (requests++ % 100 === 0) livePeak = Math.max(livePeak, await benchHeap('used'));
+      return fetch(input, init);
+    },
+  });
+  const began = performance.now();
+  const summary = await store.sync.now();
+  const seconds = (performance.now() - began) / 1000;
+  const peak = await benchHeap('peak');
+  if (summary.pulled !== count) throw new Error(`pulled ${summary.pulled} of ${count}`);
+  await store.destroy();
+  const mib = (bytes: number) => bytes / 2 ** 20;
+  return [
+    {
+      name: 'pull-100k-heap',
+      env: 'chromium',
+      value: round3(mib(peak - start)),
+      baseline: round3(mib(rowsBytes)),
+      ratio: round3((peak - start) / rowsBytes),
+      unit: 'MiB',
+      note: `peak JS heap growth (garbage included, read by DevTools every 5 ms) pulling ${count} rows into IndexedDB in ${round3(seconds)} s vs the heap size of the rows; live peak after GC ${round3(mib(livePeak - start))} MiB`,
+    },
+  ];
+}
+
 const browser: Platform = {
   env: 'chromium',
   openStore: async (rows, options) => {
@@ -254,6 +319,7 @@ async function runBenchmarks(only: string[] = []): Promise<Result[]> {
     ['filter-switch', () => filterSwitch(browser)],
     ['pull-10k', async () => [await pull10k()]],
     ['pull-parts', () => pullParts(browser)],
+    ['pull-100k-heap', pullHeap],
     ...VERSUS.map(([name, run]): [string, () => Promise<Result[]>] => [name, () => run(browser)]),
   ] as [string, () => Promise<Result[]>][]) {
     if (!wanted(name)) continue;
