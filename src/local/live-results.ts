@@ -250,6 +250,7 @@ export class LiveResults {
 
   /** Another connection changed the database under this one: every result is read again. */
   invalidate(): void {
+    this.#held.clear();
     for (const result of this.#lists.values()) result.stale();
     for (const result of this.#records.values()) result.stale();
   }
