@@ -103,6 +103,7 @@ async function simulate(behaviour: string, sync: SyncOptions): Promise<Run> {
   // Progress on stderr, at most once a second of real time: the simulated time reached
   // and the real time taken so far.
   const began = Date.now();
+  const cpu = process.cpuUsage();
   let shownAt = 0;
   const settleAll = async () => {
     await settle();
@@ -151,7 +152,9 @@ async function simulate(behaviour: string, sync: SyncOptions): Promise<Run> {
   for (const client of clients) await client.store.close();
   restore();
   const took = ((Date.now() - began) / 1000).toFixed(1);
-  process.stderr.write(`${behaviour}: ${CLIENTS} clients, done in ${took} s\n`);
+  const { user, system } = process.cpuUsage(cpu);
+  const busy = ((user + system) / 1e6).toFixed(1);
+  process.stderr.write(`${behaviour}: ${CLIENTS} clients, done in ${took} s (${busy} s of CPU)\n`);
   return {
     behaviour,
     peak: Math.max(0, ...perSecond.values()),
