@@ -31,6 +31,21 @@ export function sameRequestsAsUpdate(db: StoreDatabase, row: Conversation, muted
 }
 
 /**
+ * The least any store that keeps an outbox must write for one update: the row and an
+ * outbox entry holding the base, in one transaction, without reading anything (what the
+ * store writes for a record it holds, less the read that confirms it).
+ */
+export function outboxFloor(db: StoreDatabase, row: Conversation, muted: boolean) {
+  return db.transaction('rw', [db.conversations, db.outbox], () => {
+    const entry = newEntry(row.id, { op: 'update', patch: { is_muted: muted } }, Date.now());
+    return Promise.all([
+      db.conversations.put(toStoredQueued({ ...row, is_muted: muted }, true)),
+      db.outbox.add({ ...entry, base: row }),
+    ]);
+  });
+}
+
+/**
  * `{ muted: false, archived: false, limit }` as a hand-written index query over the same
  * indexes as the store's: one key range of `[muted=0, archived=0, ...s]`.
  */

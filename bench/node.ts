@@ -7,7 +7,7 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { type Conversation, createConversationStore } from '../src/index.js';
 import { openDatabase, toStored } from '../src/storage/schema.js';
 import { createReferenceServer, generateConversations } from '../src/testing/index.js';
-import { fullScanList, handWrittenList, sameRequestsAsUpdate } from './baselines.js';
+import { fullScanList, handWrittenList, outboxFloor, sameRequestsAsUpdate } from './baselines.js';
 import { compare, emissionTimes, median, p95, type Result, round3 } from './measure.js';
 import type { Platform } from './rxdb.js';
 
@@ -145,10 +145,20 @@ export async function localWrite(): Promise<Result[]> {
   );
   vsSameRequests.note =
     'update of a row not held vs its own IndexedDB requests hand-written in raw Dexie (one read, two writes, one transaction)';
+  const vsFloor = await compare(
+    'local-write-floor',
+    'node',
+    (round) => outboxFloor(floor, onScreen(round), round % 2 === 0),
+    (round) => table.put(toStored({ ...onScreen(round), is_muted: round % 2 === 0 })),
+    rounds,
+    20,
+  );
+  vsFloor.note =
+    'no store: the row and an outbox entry with its base in one transaction, nothing read (what any outbox must write), vs a raw Dexie put';
   await store.close();
   raw.close();
   floor.close();
-  return [result, vsCold, vsSameRequests];
+  return [result, vsCold, vsSameRequests, vsFloor];
 }
 
 export async function pull10k(): Promise<Result[]> {

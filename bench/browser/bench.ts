@@ -7,7 +7,7 @@ import { Dexie, liveQuery } from 'dexie';
 import { type Conversation, createConversationStore } from '../../src/index.js';
 import { openDatabase, toStored } from '../../src/storage/schema.js';
 import { generateConversations } from '../../src/testing/seed.js';
-import { fullScanList, handWrittenList, sameRequestsAsUpdate } from '../baselines.js';
+import { fullScanList, handWrittenList, outboxFloor, sameRequestsAsUpdate } from '../baselines.js';
 import { listSubscribeChurn } from '../churn.js';
 import { filterSwitch } from '../filter-switch.js';
 import { compare, emissionTimes, median, p95, type Result, round3 } from '../measure.js';
@@ -87,10 +87,22 @@ async function localWrite(): Promise<Result[]> {
     200,
     20,
   );
+  const vsFloor = await compare(
+    'local-write-floor',
+    'chromium',
+    (round) => outboxFloor(floor, onScreen(round), round % 2 === 0),
+    (round) => table.put(toStored({ ...onScreen(round), is_muted: round % 2 === 0 })),
+    200,
+    20,
+  );
   await store.destroy();
   await raw.delete();
   await floor.delete();
   return [
+    {
+      ...vsFloor,
+      note: 'no store: the row and an outbox entry with its base in one transaction, nothing read (what any outbox must write), vs a raw Dexie put',
+    },
     {
       ...result,
       note: 'update of a row on screen (a live 100-row list), toggled in turn: record + outbox in one transaction, vs a raw Dexie put of the row',

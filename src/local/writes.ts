@@ -14,7 +14,7 @@ import type { CoalescedEvent } from '../model/events.js';
 import { parseCreateInput, parseId, parsePatch } from '../model/validate.js';
 import { clock } from '../platform/clock.js';
 import { coalescing, EMPTY_QUEUE, type Operation, type RecordQueue } from '../storage/coalesce.js';
-import { resolveId, temporaryId } from '../storage/ids.js';
+import { isTemporary, resolveId, temporaryId } from '../storage/ids.js';
 import { enqueue, entriesOf, readQueue, sameEntries } from '../storage/outbox.js';
 import { deletedHere, remove, showLocal, storedRow } from '../storage/records.js';
 import {
@@ -137,9 +137,11 @@ export async function createLocal(context: WriteContext, input: unknown): Promis
  * with nothing queued costs one read (its row says so: the queued marker).
  */
 async function existing(db: StoreDatabase, id: string) {
-  const row = await storedRow(db, await resolveId(db, id));
+  // Only a temporary id can have been replaced; a wait saved is a zone switch saved.
+  const row = await storedRow(db, isTemporary(id) ? await resolveId(db, id) : id);
   if (row === undefined) throw new ValidationError('id', `no conversation ${id}`);
-  return { current: pickConversation(row), queue: await readQueue(db, row) };
+  const queue = row.q === 1 ? await readQueue(db, row) : EMPTY_QUEUE;
+  return { current: pickConversation(row), queue };
 }
 
 /** The writes of one change of an existing record, issued (not yet done). */
@@ -152,15 +154,14 @@ interface IssuedChange {
 }
 
 /** Whether the row and queue read in this transaction are exactly the guessed ones. */
-async function confirms(
+function confirms(
   held: HeldRecord,
-  row: Promise<StoredConversation | undefined>,
-  entries: Promise<OutboxEntry[]> | null,
-): Promise<boolean> {
-  const [stored, read] = await Promise.all([row, entries]);
+  stored: StoredConversation | undefined,
+  entries: OutboxEntry[] | null,
+): boolean {
   if (stored === undefined || !sameConversation(stored, held.row)) return false;
   if ((stored.q === 1) !== held.queue.entries.length > 0) return false;
-  return read === null || sameEntries(read, held.queue.entries);
+  return entries === null || sameEntries(entries, held.queue.entries);
 }
 
 /**
@@ -183,8 +184,8 @@ async function changeExisting(
   change: (current: Conversation, queue: RecordQueue) => IssuedChange,
 ): Promise<void> {
   const { db } = context;
-  const settle = async (current: Conversation, issued: IssuedChange) => {
-    const queue = await issued.done;
+  /** The writes are done (not yet committed): the live results claim the change. */
+  const done = (current: Conversation, issued: IssuedChange, queue: RecordQueue) => {
     context.changed?.({ before: current, after: issued.after }, queue);
     return { recordId: current.id, queued: issued.queued };
   };
@@ -196,15 +197,16 @@ async function changeExisting(
           const row = storedRow(db, held.row.id);
           const entries = held.queue.entries.length > 0 ? entriesOf(db, held.row.id) : null;
           const issued = change(held.row, held.queue);
-          if (!(await confirms(held, row, entries))) {
-            issued.done.catch(() => {}); // They abort with the transaction.
-            throw new StaleGuess(id);
-          }
-          return settle(held.row, issued);
+          // One wait for the reads and the writes: each wait inside a transaction costs.
+          // A wrong guess makes no write fail, so the writes are done when it is found.
+          const [stored, read, queue] = await Promise.all([row, entries, issued.done]);
+          if (!confirms(held, stored, read)) throw new StaleGuess(id); // Aborts them all.
+          return done(held.row, issued, queue);
         };
   const plain = async () => {
     const { current, queue } = await existing(db, id);
-    return settle(current, change(current, queue));
+    const issued = change(current, queue);
+    return done(current, issued, await issued.done);
   };
   await inWriteTransaction(context, action, plain, guessed);
 }
