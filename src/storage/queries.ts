@@ -12,7 +12,7 @@ import {
 } from '../model/conversation.js';
 import { toStorageError, ValidationError } from '../model/errors.js';
 import { parseId, parseListParams } from '../model/validate.js';
-import { resolveId } from './ids.js';
+import { isTemporary, resolveId } from './ids.js';
 import {
   compareSortKeys,
   type EvictedRow,
@@ -111,36 +111,49 @@ export async function cursorOf(
 /** `GET /v1/conversations`, answered locally. */
 export async function listConversations(db: StoreDatabase, input: unknown): Promise<ListPage> {
   const params = parseListParams(input);
-  try {
-    return await db.transaction('r', SCOPES.read, async () => {
-      const cursor = await cursorOf(db, params);
-      const direction = params.ending_before !== undefined ? 'before' : 'after';
-      const plan = planQuery(params);
-      const ranges = await Promise.all(
-        plan.prefixes.map((prefix) =>
-          readRange<StoredConversation, unknown>(
-            db.conversations,
-            plan.index,
-            prefix,
-            cursor,
-            direction,
-            params.limit + 1,
-          ),
+  const plan = planQuery(params);
+  const direction = params.ending_before !== undefined ? 'before' : 'after';
+  const read = async (cursor: SortKey | undefined) => {
+    const ranges = await Promise.all(
+      plan.prefixes.map((prefix) =>
+        readRange<StoredConversation, unknown>(
+          db.conversations,
+          plan.index,
+          prefix,
+          cursor,
+          direction,
+          params.limit + 1,
         ),
-      );
-      let rows = ranges.length === 1 ? (ranges[0] as StoredConversation[]) : ranges.flat();
-      if (ranges.length > 1) {
-        const sign = direction === 'after' ? 1 : -1;
-        rows.sort((a, b) => sign * compareSortKeys(a.s, b.s));
-      }
-      const has_more = rows.length > params.limit;
-      rows = rows.slice(0, params.limit);
-      if (direction === 'before') rows.reverse();
-      return { has_more, data: rows.map(pickConversation) };
-    });
+      ),
+    );
+    return page(params.limit, direction, ranges);
+  };
+  const cursorless = params.starting_after === undefined && params.ending_before === undefined;
+  try {
+    // One key range and no cursor is one request, a consistent snapshot by itself; more
+    // requests share a transaction.
+    if (cursorless && plan.prefixes.length === 1) return await read(undefined);
+    return await db.transaction('r', SCOPES.read, async () => read(await cursorOf(db, params)));
   } catch (error) {
     throw toStorageError(error, 'list');
   }
+}
+
+/** A page from the rows of each key range read (each in list order from the cursor). */
+function page(
+  limit: number,
+  direction: 'after' | 'before',
+  ranges: StoredConversation[][],
+): ListPage {
+  let rows = ranges.length === 1 ? (ranges[0] as StoredConversation[]) : ranges.flat();
+  if (ranges.length > 1) {
+    const sign = direction === 'after' ? 1 : -1;
+    rows.sort((a, b) => sign * compareSortKeys(a.s, b.s));
+  }
+  const has_more = rows.length > limit;
+  rows = rows.slice(0, limit);
+  if (direction === 'before') rows.reverse();
+  return { has_more, data: rows.map(pickConversation) };
 }
 
 /** `GET /v1/conversations/:id`, answered locally; a replaced temporary id still finds it. */
@@ -150,10 +163,13 @@ export async function retrieveConversation(
 ): Promise<Conversation | undefined> {
   const id = parseId(input);
   try {
-    return await db.transaction('r', SCOPES.read, async () => {
-      const row = await db.conversations.get(await resolveId(db, id));
-      return row === undefined ? undefined : pickConversation(row);
-    });
+    // A server id is one request; a temporary one may have been replaced (its alias).
+    const row = isTemporary(id)
+      ? await db.transaction('r', SCOPES.read, async () =>
+          db.conversations.get(await resolveId(db, id)),
+        )
+      : await db.conversations.get(id);
+    return row === undefined ? undefined : pickConversation(row);
   } catch (error) {
     throw toStorageError(error, 'retrieve');
   }
