@@ -44,6 +44,12 @@ export class Relay {
   #known = false;
   /** Waiting for a first round state: an answer to our hello may still apply. */
   #joining = true;
+  /**
+   * Another tab's idle round that this tab showed as offline, being offline itself: shown
+   * as it is once this tab is back online. The other tab's round may end before this
+   * tab hears that the network came back, and no other round may follow for minutes.
+   */
+  #heldBack: RoundState | null = null;
 
   constructor(platform: Platform, name: string, status: StatusStore, host: RelayHost) {
     this.#platform = platform;
@@ -55,6 +61,14 @@ export class Relay {
     };
     if (!platform.isOnline()) offline();
     if (typeof platform.onOffline === 'function') this.#unlisten.push(platform.onOffline(offline));
+    if (typeof platform.onOnline === 'function') {
+      this.#unlisten.push(
+        platform.onOnline(() => {
+          const round = this.#heldBack;
+          if (round !== null) this.#apply(round);
+        }),
+      );
+    }
     if (this.#channel !== undefined) {
       this.#unlisten.push(this.#channel.listen((data) => this.#receive(data)));
       this.#post({ v: 1, type: 'hello' });
@@ -63,6 +77,7 @@ export class Relay {
 
   /** Tells the other tabs this store's round state, after a round changed it here. */
   publish(): void {
+    this.#heldBack = null;
     this.#known = true;
     this.#joining = false;
     this.#post({ v: 1, type: 'round', round: this.#round(), answer: false });
@@ -127,7 +142,9 @@ export class Relay {
     this.#known = true;
     this.#joining = false;
     // A tab that knows it is offline says so, whatever the last round said.
-    const shown = state === 'idle' && !this.#platform.isOnline() ? 'offline' : state;
+    const heldBack = state === 'idle' && !this.#platform.isOnline();
+    this.#heldBack = heldBack ? { state, error, paused, progress } : null;
+    const shown = heldBack ? 'offline' : state;
     this.#applying = this.#applying.then(() => {
       this.#host.setPaused(paused);
       return this.#host.announce(

@@ -104,6 +104,30 @@ describe('the relay between tabs', () => {
     expect(offline.shown()).toBe('offline');
   });
 
+  it('shows another tab’s idle round once back online, when that round ended before this tab heard the network come back', async () => {
+    const platform = createManualPlatform({ tabs: true });
+    let online = false;
+    const backOnline: (() => void)[] = [];
+    const late = tab({
+      ...platform,
+      isOnline: () => online,
+      onOnline: (listener: () => void) => {
+        backOnline.push(listener);
+        return () => {};
+      },
+    } as Manual);
+    const leader = tab(platform);
+    expect(late.shown()).toBe('offline');
+    // The leader heard the network first, ran its round and told every tab it is idle.
+    leader.relay.publish();
+    await settle();
+    expect(late.shown()).toBe('offline');
+    online = true;
+    for (const listener of backOnline) listener();
+    await settle();
+    expect(late.shown()).toBe('idle');
+  });
+
   it('shows a failed or paused round as it is in a tab that is offline', async () => {
     const platform = createManualPlatform({ tabs: true });
     const offline = tab(platform, { online: false });
