@@ -4,10 +4,11 @@
  */
 import { Dexie, liveQuery } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { type Conversation, createConversationStore } from '../src/index.js';
+import { type Conversation, createConversationStore, type ListPage } from '../src/index.js';
 import { openDatabase, toStored } from '../src/storage/schema.js';
 import { createReferenceServer, generateConversations } from '../src/testing/index.js';
 import { fullScanList, handWrittenList, outboxFloor, sameRequestsAsUpdate } from './baselines.js';
+import { deepRows, FIRST_PAINT, measureFirstPaint } from './first-paint.js';
 import { compare, emissionTimes, median, p95, type Result, round3 } from './measure.js';
 import type { Platform } from './rxdb.js';
 
@@ -334,4 +335,23 @@ export async function listLiveEmit(): Promise<Result[]> {
       note: 'local update → re-emission of a 50-row list$ over 10,000 rows vs raw Dexie liveQuery of the same query after a raw put',
     },
   ];
+}
+
+/** `first-paint` in Node: see bench/first-paint.ts. */
+export async function firstPaint(): Promise<Result[]> {
+  const server = createReferenceServer({
+    token: TOKEN,
+    seed: [...generateConversations(FIRST_PAINT.rows, { seed: 21 }), ...deepRows()],
+  });
+  const query = new URLSearchParams({
+    group_id: FIRST_PAINT.deep.group_id,
+    limit: String(FIRST_PAINT.deep.limit),
+  });
+  const expected = (await (
+    await server.fetch(`http://reference.test/v1/conversations?${query}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    })
+  ).json()) as ListPage;
+  server.faults.latencyMs = FIRST_PAINT.latencyMs;
+  return measureFirstPaint('node', openStore(server, freshFactory()), expected);
 }

@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { runChromium } from './chromium.js';
 import { listSubscribeChurn } from './churn.js';
 import { filterSwitchNode } from './filter-switch-node.js';
-import { firstPaint } from './first-paint.js';
 import { printTable, type Result, round3 } from './measure.js';
 import {
+  firstPaint,
   listFiltered,
   listLiveEmit,
   localWrite,
@@ -85,6 +85,7 @@ if (process.env.BENCH_NODE_ONLY === undefined) {
     'pull-10k',
     'pull-parts',
     'pull-100k-heap',
+    'first-paint',
     ...VERSUS.map(([name]) => name),
   ].filter(wanted);
   if (browserNames.length > 0) {

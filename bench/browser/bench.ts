@@ -4,12 +4,13 @@
  * `runBenchmarks()`.
  */
 import { Dexie, liveQuery } from 'dexie';
-import { type Conversation, createConversationStore } from '../../src/index.js';
+import { type Conversation, createConversationStore, type ListPage } from '../../src/index.js';
 import { openDatabase, toStored } from '../../src/storage/schema.js';
 import { generateConversations } from '../../src/testing/seed.js';
 import { fullScanList, handWrittenList, outboxFloor, sameRequestsAsUpdate } from '../baselines.js';
 import { listSubscribeChurn } from '../churn.js';
 import { filterSwitch } from '../filter-switch.js';
+import { FIRST_PAINT, measureFirstPaint } from '../first-paint.js';
 import { compare, emissionTimes, median, p95, type Result, round3 } from '../measure.js';
 import { pullParts } from '../pull-parts.js';
 import { type Platform, VERSUS } from '../rxdb.js';
@@ -302,6 +303,25 @@ async function pullHeap(): Promise<Result[]> {
   ];
 }
 
+/** `first-paint` in Chromium (bench/first-paint.ts): the account behind `paint-token`. */
+async function firstPaint(): Promise<Result[]> {
+  const token = 'paint-token';
+  const query = new URLSearchParams({
+    group_id: FIRST_PAINT.deep.group_id,
+    limit: String(FIRST_PAINT.deep.limit),
+  });
+  const response = await fetch(`/v1/conversations?${query}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const store = createConversationStore({
+    baseUrl: location.origin,
+    getToken: () => token,
+    databaseName: `bench-first-paint-${Date.now()}`,
+    sync: { auto: false },
+  });
+  return measureFirstPaint('chromium', store, (await response.json()) as ListPage);
+}
+
 const browser: Platform = {
   env: 'chromium',
   openStore: async (rows, options) => {
@@ -332,6 +352,7 @@ async function runBenchmarks(only: string[] = []): Promise<Result[]> {
     ['pull-10k', async () => [await pull10k()]],
     ['pull-parts', () => pullParts(browser)],
     ['pull-100k-heap', pullHeap],
+    ['first-paint', firstPaint],
     ...VERSUS.map(([name, run]): [string, () => Promise<Result[]>] => [name, () => run(browser)]),
   ] as [string, () => Promise<Result[]>][]) {
     if (!wanted(name)) continue;
