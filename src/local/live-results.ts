@@ -18,6 +18,10 @@
  * read again, as a live query would; warm ones without are read again when next asked. A
  * result is only ever one that was committed, and a result answers a read only while
  * fresh; each emits once per transaction, and only when it changed.
+ *
+ * What it holds is also the guess of the next write of a record (`known`, writes.ts): a
+ * fresh result's row, or the row and queue the store's own last write of it left. A write
+ * confirms its guess inside its transaction, so a stale one costs a retry, never a row.
  */
 import { Dexie } from 'dexie';
 import { Observable, type Subscriber } from 'rxjs';
