@@ -81,18 +81,35 @@ export async function compare(
     await baseline(i);
     b.push(performance.now() - start);
   }
-  const value = median(a);
-  const base = median(b);
-  return {
+  return fromSamples(name, env, a, b);
+}
+
+/** What `list-live-emit` measures, in both environments. */
+export const LIST_LIVE_EMIT =
+  'local update → re-emission of a 50-row list$ over 10,000 rows vs raw Dexie liveQuery of the same query after a raw put';
+
+/** A result in ms from the store's and the baseline's samples: medians, ratio, p95s. */
+export function fromSamples(
+  name: string,
+  env: Result['env'],
+  store: number[],
+  baseline: number[],
+  note?: string,
+): Result {
+  const value = median(store);
+  const base = median(baseline);
+  const result: Result = {
     name,
     env,
     value: round3(value),
     baseline: round3(base),
     ratio: round3(value / base),
     unit: 'ms',
-    p95: round3(p95(a)),
-    baselineP95: round3(p95(b)),
+    p95: round3(p95(store)),
+    baselineP95: round3(p95(baseline)),
   };
+  if (note !== undefined) result.note = note;
+  return result;
 }
 
 export const round3 = (value: number) => Math.round(value * 1000) / 1000;

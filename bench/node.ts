@@ -9,7 +9,14 @@ import { openDatabase, toStored } from '../src/storage/schema.js';
 import { createReferenceServer, generateConversations } from '../src/testing/index.js';
 import { fullScanList, handWrittenList, outboxFloor, sameRequestsAsUpdate } from './baselines.js';
 import { deepRows, FIRST_PAINT, measureFirstPaint } from './first-paint.js';
-import { compare, emissionTimes, median, p95, type Result, round3 } from './measure.js';
+import {
+  compare,
+  emissionTimes,
+  fromSamples,
+  LIST_LIVE_EMIT,
+  type Result,
+  round3,
+} from './measure.js';
 import type { Platform } from './rxdb.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -237,18 +244,14 @@ export async function pushCoalesced(): Promise<Result[]> {
       baselineRuns.push(baselineMs);
     }
   }
-  const value = median(storeRuns);
-  const baseline = median(baselineRuns);
   return [
-    {
-      name: 'push-coalesced',
-      env: 'node',
-      value: round3(value),
-      baseline: round3(baseline),
-      ratio: round3(value / baseline),
-      unit: 'ms',
-      note: `1000 offline updates over 100 records → ${puts} PUTs (sync.now() includes the pull); baseline: 100 sequential raw PUTs`,
-    },
+    fromSamples(
+      'push-coalesced',
+      'node',
+      storeRuns,
+      baselineRuns,
+      `1000 offline updates over 100 records → ${puts} PUTs (sync.now() includes the pull); baseline: 100 sequential raw PUTs`,
+    ),
     {
       name: 'push-coalesced-requests',
       env: 'node',
@@ -320,21 +323,7 @@ export async function listLiveEmit(): Promise<Result[]> {
   }
   await store.destroy();
   raw.close();
-  const value = median(storeTimes);
-  const baseline = median(rawTimes);
-  return [
-    {
-      name: 'list-live-emit',
-      env: 'node',
-      value: round3(value),
-      baseline: round3(baseline),
-      ratio: round3(value / baseline),
-      unit: 'ms',
-      p95: round3(p95(storeTimes)),
-      baselineP95: round3(p95(rawTimes)),
-      note: 'local update → re-emission of a 50-row list$ over 10,000 rows vs raw Dexie liveQuery of the same query after a raw put',
-    },
-  ];
+  return [fromSamples('list-live-emit', 'node', storeTimes, rawTimes, LIST_LIVE_EMIT)];
 }
 
 /** `first-paint` in Node: see bench/first-paint.ts. */

@@ -9,7 +9,7 @@
 import { Dexie } from 'dexie';
 import type { Conversation } from '../src/index.js';
 import { openDatabase, type StoreDatabase, toStored } from '../src/storage/schema.js';
-import { median, type Result, round3 } from './measure.js';
+import { fromSamples, type Result } from './measure.js';
 import type { Platform } from './rxdb.js';
 
 let counter = 0;
@@ -106,19 +106,8 @@ async function partLoad(platform: Platform, pages: Conversation[][], write: Page
   return ms;
 }
 
-function result(platform: Platform, name: string, note: string, a: number[], b: number[]) {
-  const value = median(a);
-  const baseline = median(b);
-  return {
-    name,
-    env: platform.env,
-    value: round3(value),
-    baseline: round3(baseline),
-    ratio: round3(value / baseline),
-    unit: 'ms',
-    note,
-  } satisfies Result;
-}
+const result = (platform: Platform, name: string, note: string, a: number[], b: number[]) =>
+  fromSamples(name, platform.env, a, b, note);
 
 export async function pullParts(platform: Platform, rounds = 3): Promise<Result[]> {
   const fetchTimes: number[] = [];

@@ -15,7 +15,7 @@ import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import type { Conversation, ConversationStore } from '../src/index.js';
 import { toStored } from '../src/storage/schema.js';
 import { generateConversations } from '../src/testing/seed.js';
-import { emissionTimes, median, p95, type Result, round3 } from './measure.js';
+import { emissionTimes, fromSamples, type Result } from './measure.js';
 
 export interface Platform {
   env: Result['env'];
@@ -119,21 +119,8 @@ function pair(
   rx: number[],
   note: string,
 ): Result[] {
-  const row = (suffix: string, baseline: number[], against: string): Result => {
-    const value = median(store);
-    const base = median(baseline);
-    return {
-      name: `${name}${suffix}`,
-      env: platform.env,
-      value: round3(value),
-      baseline: round3(base),
-      ratio: round3(value / base),
-      unit: 'ms',
-      p95: round3(p95(store)),
-      baselineP95: round3(p95(baseline)),
-      note: `${note} vs ${against}`,
-    };
-  };
+  const row = (suffix: string, baseline: number[], against: string): Result =>
+    fromSamples(`${name}${suffix}`, platform.env, store, baseline, `${note} vs ${against}`);
   return [row('', dexie, 'raw Dexie'), row('-vs-rxdb', rx, 'RxDB')];
 }
 

@@ -11,7 +11,14 @@ import { fullScanList, handWrittenList, outboxFloor, sameRequestsAsUpdate } from
 import { listSubscribeChurn } from '../churn.js';
 import { filterSwitch } from '../filter-switch.js';
 import { FIRST_PAINT, measureFirstPaint } from '../first-paint.js';
-import { compare, emissionTimes, median, p95, type Result, round3 } from '../measure.js';
+import {
+  compare,
+  emissionTimes,
+  fromSamples,
+  LIST_LIVE_EMIT,
+  type Result,
+  round3,
+} from '../measure.js';
 import { pullParts } from '../pull-parts.js';
 import { type Platform, VERSUS } from '../rxdb.js';
 
@@ -186,19 +193,7 @@ async function listLiveEmit(): Promise<Result> {
   }
   await store.destroy();
   await raw.delete();
-  const value = median(storeTimes);
-  const baseline = median(rawTimes);
-  return {
-    name: 'list-live-emit',
-    env: 'chromium',
-    value: round3(value),
-    baseline: round3(baseline),
-    ratio: round3(value / baseline),
-    unit: 'ms',
-    p95: round3(p95(storeTimes)),
-    baselineP95: round3(p95(rawTimes)),
-    note: 'local update → re-emission of a 50-row list$ over 10,000 rows vs raw Dexie liveQuery of the same query after a raw put',
-  };
+  return fromSamples('list-live-emit', 'chromium', storeTimes, rawTimes, LIST_LIVE_EMIT);
 }
 
 async function pull10k(): Promise<Result> {
