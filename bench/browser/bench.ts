@@ -51,6 +51,21 @@ function openStore(name: string, options: { cacheMs?: number } = {}) {
   });
 }
 
+/** One page of the list of the account behind `token`, over HTTP as the API answers it. */
+async function listPage(token: string, params: Record<string, string>): Promise<ListPage> {
+  const response = await fetch(`/v1/conversations?${new URLSearchParams(params)}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return (await response.json()) as ListPage;
+}
+
+/** A walk's page: 100 rows after `cursor`. */
+const walkPage = (token: string, cursor: string | undefined) =>
+  listPage(
+    token,
+    cursor === undefined ? { limit: '100' } : { limit: '100', starting_after: cursor },
+  );
+
 async function localWrite(): Promise<Result[]> {
   const rows = generateConversations(1000, { seed: 3 });
   const name = `bench-write-${Date.now()}`;
@@ -212,12 +227,7 @@ async function pull10k(): Promise<Result> {
       db.version(1).stores({ conversations: 'id, s, f, g, a' });
       let cursor: string | undefined;
       for (;;) {
-        const query = new URLSearchParams({ limit: '100' });
-        if (cursor !== undefined) query.set('starting_after', cursor);
-        const response = await fetch(`/v1/conversations?${query}`, {
-          headers: { authorization: `Bearer ${TOKEN}` },
-        });
-        const body = (await response.json()) as { has_more: boolean; data: Conversation[] };
+        const body = await walkPage(TOKEN, cursor);
         await db.table('conversations').bulkPut(body.data.map(toStored));
         if (!body.has_more) break;
         cursor = body.data.at(-1)?.id;
@@ -243,14 +253,7 @@ async function pullHeap(): Promise<Result[]> {
   const benchHeap = (globalThis as { benchHeap?: (op: string) => Promise<number> }).benchHeap;
   if (benchHeap === undefined) throw new Error('the heap row needs bench/chromium.ts');
   const HEAP_TOKEN = 'heap-token';
-  const page = async (cursor: string | undefined) => {
-    const query = new URLSearchParams({ limit: '100' });
-    if (cursor !== undefined) query.set('starting_after', cursor);
-    const response = await fetch(`/v1/conversations?${query}`, {
-      headers: { authorization: `Bearer ${HEAP_TOKEN}` },
-    });
-    return (await response.json()) as { has_more: boolean; data: Conversation[] };
-  };
+  const page = (cursor: string | undefined) => walkPage(HEAP_TOKEN, cursor);
   // The rows' own size: every page parsed and held at once.
   const before = await benchHeap('used');
   const held: Conversation[][] = [];
@@ -301,12 +304,9 @@ async function pullHeap(): Promise<Result[]> {
 /** `first-paint` in Chromium (bench/first-paint.ts): the account behind `paint-token`. */
 async function firstPaint(): Promise<Result[]> {
   const token = 'paint-token';
-  const query = new URLSearchParams({
+  const expected = await listPage(token, {
     group_id: FIRST_PAINT.deep.group_id,
     limit: String(FIRST_PAINT.deep.limit),
-  });
-  const response = await fetch(`/v1/conversations?${query}`, {
-    headers: { authorization: `Bearer ${token}` },
   });
   const store = createConversationStore({
     baseUrl: location.origin,
@@ -314,7 +314,7 @@ async function firstPaint(): Promise<Result[]> {
     databaseName: `bench-first-paint-${Date.now()}`,
     sync: { auto: false },
   });
-  return measureFirstPaint('chromium', store, (await response.json()) as ListPage);
+  return measureFirstPaint('chromium', store, expected);
 }
 
 const browser: Platform = {
@@ -324,14 +324,7 @@ const browser: Platform = {
     if (rows.length > 0) await seed(name, rows);
     return openStore(name, options);
   },
-  fetchPage: async (cursor) => {
-    const query = new URLSearchParams({ limit: '100' });
-    if (cursor !== undefined) query.set('starting_after', cursor);
-    const response = await fetch(`/v1/conversations?${query}`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    return (await response.json()) as { has_more: boolean; data: Conversation[] };
-  },
+  fetchPage: (cursor) => walkPage(TOKEN, cursor),
 };
 
 async function runBenchmarks(only: string[] = []): Promise<Result[]> {
