@@ -583,3 +583,45 @@ describe('warm results (cacheMs)', () => {
     expect(reads).toBeGreaterThan(0);
   });
 });
+
+describe('the records held for the next write (known)', () => {
+  it('holds a record as the store’s own committed write left it, row and queue with its entry', async () => {
+    const context = await setUp([A, B]);
+    await updateLocal(context, A.id, { is_muted: true });
+    expect(results.known(A.id)).toEqual({
+      row: { ...A, is_muted: true },
+      queue: {
+        base: A,
+        entries: [
+          expect.objectContaining({
+            seq: expect.any(Number),
+            recordId: A.id,
+            op: 'update',
+            patch: { is_muted: true },
+            base: A,
+          }),
+        ],
+      },
+    });
+    await deleteLocal(context, A.id);
+    expect(results.known(A.id)).toBeUndefined(); // Gone: nothing to guess.
+  });
+
+  it('guesses a fresh list’s row with nothing queued, and nothing for a row no result holds', async () => {
+    await setUp([A, B]);
+    await results.list({ limit: 1 });
+    expect(results.known(A.id)).toEqual({ row: A, queue: { entries: [], base: null } });
+    expect(results.known(B.id)).toBeUndefined();
+  });
+
+  it('forgets every held record on a change it did not make (a pull, a settled reply, another tab)', async () => {
+    const context = await setUp([A, B]);
+    await updateLocal(context, A.id, { is_muted: true });
+    expect(results.known(A.id)).toBeDefined();
+    await db.conversations.put(toStored({ ...B, is_pinned: true })); // Not claimed.
+    expect(results.known(A.id)).toBeUndefined();
+    await updateLocal(context, A.id, { is_pinned: true });
+    await db.outbox.toCollection().modify({ attempts: 1 }); // The engine claimed an entry.
+    expect(results.known(A.id)).toBeUndefined();
+  });
+});

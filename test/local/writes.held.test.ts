@@ -97,7 +97,7 @@ describe('an update of a row the store holds (a list on screen)', () => {
     shown.unsubscribe();
   });
 
-  it('writes from its own last write of the record: the queue it left is coalesced', async () => {
+  it('coalesces updates made one after another into one entry, each from what the last one left', async () => {
     local = await localStore([A]);
     await local.store.conversations.update(A.id, { is_muted: true });
     await local.store.conversations.update(A.id, { is_pinned: true });
